@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Vidgate.Server.Providers.Builtin;
+
+/// <summary>Deploy-time settings of the builtin ffmpeg preview renderer (section <c>Providers:Builtin</c>).</summary>
+internal sealed class BuiltinOptions
+{
+    public const string Section = "Providers:Builtin";
+
+    /// <summary>ffmpeg executable; a bare name is looked up on PATH.</summary>
+    [Required]
+    public string FfmpegPath { get; set; } = "ffmpeg";
+
+    /// <summary>x264 preset. veryfast is the speed/quality balance the benchmarks are held to.</summary>
+    [Required]
+    public string Preset { get; set; } = "veryfast";
+
+    /// <summary>Renders at once on this node. Default: one per two cores, at least one.</summary>
+    [Range(1, 256)]
+    public int Concurrency { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>A render that takes longer than this is killed and the task fails.</summary>
+    public TimeSpan RenderTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Frames per second of every builtin render; frame count = seconds × Fps.</summary>
+    public const int Fps = 24;
+}
