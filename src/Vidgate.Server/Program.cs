@@ -1,4 +1,19 @@
+using Vidgate.Server.Admin;
+using Vidgate.Server.Hosting;
+using Vidgate.Server.Videos;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddVidgateConfiguration();
+builder.Services
+    .AddStore()
+    .AddVideos()
+    .AddProviders()
+    .AddWorkers(builder.Configuration);
+
 var app = builder.Build();
-app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+app.UseVidgateErrors();
+app.MapHealth();
+app.MapVideos();
+app.MapVideoContent();
+app.MapAdminKeys();
 app.Run();

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Vidgate.Server.Hosting;
+using Vidgate.Server.Models;
+
+namespace Vidgate.Server.Dialects;
+
+/// <summary>
+/// The validation rules every dialect shares (DESIGN §1): prompt length, whole seconds, aspect ratios, resolutions,
+/// data-URI images, and the output size derived from them. Each failure names the offending field.
+/// </summary>
+internal static class RequestRules
+{
+    public const int MaxPromptCodePoints = 4096;
+
+    public static readonly string[] PresetRatios =
+        ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2", "19.5:9", "9:19.5", "20:9", "9:20"];
+
+    public static ApiError? Prompt(string? prompt, string param = "prompt")
+    {
+        if (string.IsNullOrWhiteSpace(prompt))
+        {
+            return ApiError.Invalid(param, "'prompt' is required and must not be empty.", "missing_field");
+        }
+
+        var codePoints = prompt.EnumerateRunes().Count();
+        return codePoints > MaxPromptCodePoints
+            ? ApiError.Invalid(param, $"'prompt' is {codePoints} characters long; the limit is {MaxPromptCodePoints}.", "prompt_too_long")
+            : null;
+    }
+
+    /// <summary>Whole seconds from a JSON string ("8") or number (8); absent or null gives the model's default.</summary>
+    public static (int Seconds, ApiError? Error) Seconds(JsonElement? value, ModelSpec model, string modelName, string param = "seconds")
+    {
+        long seconds;
+        switch (value)
+        {
+            case null or { ValueKind: JsonValueKind.Null }:
+                return (model.DefaultSeconds, null);
+            case { ValueKind: JsonValueKind.Number } number:
+                if (!number.TryGetDouble(out var d) || d != Math.Floor(d) || d is > int.MaxValue or < int.MinValue)
+                {
+                    return (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\".", "invalid_seconds"));
+                }
+
+                seconds = (long)d;
+                break;
+            case { ValueKind: JsonValueKind.String } text:
+                var s = text.GetString()!.Trim();
+                if (!long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out seconds))
+                {
+                    return (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\"; got \"{Clip(s)}\".", "invalid_seconds"));
+                }
+
+                break;
+            default:
+                return (0, ApiError.Invalid(param, $"'{param}' must be a string or a number, e.g. \"6\".", "invalid_seconds"));
+        }
+
+        return Seconds(seconds, model, modelName, param);
+    }
+
+    public static (int Seconds, ApiError? Error) Seconds(long seconds, ModelSpec model, string modelName, string param = "seconds")
+    {
+        if (seconds < 1)
+        {
+            return (0, ApiError.Invalid(param, $"'{param}' must be at least 1.", "invalid_seconds"));
+        }
+
+        return seconds > model.MaxSeconds
+            ? (0, ApiError.Invalid(param, $"'{param}' is {seconds}; {modelName} makes at most {model.MaxSeconds} seconds.", "invalid_seconds"))
+            : ((int)seconds, null);
+    }
+
+    /// <summary>A preset or a custom <c>N:M</c> of positive decimals between 1:4 and 4:1. Returns the label and W/H.</summary>
+    public static (string Label, double Ratio, ApiError? Error) AspectRatio(string? value, string param = "aspect_ratio")
+    {
+        if (value is null)
+        {
+            return ("16:9", 16.0 / 9, null);
+        }
+
+        var label = value.Trim();
+        var parts = label.Split(':');
+        if (parts.Length == 2
+            && TryPositive(parts[0], out var w)
+            && TryPositive(parts[1], out var h))
+        {
+            var ratio = w / h;
+            if (ratio is >= 0.25 and <= 4.0)
+            {
+                return (label, ratio, null);
+            }
+
+            return (label, 0, ApiError.Invalid(param, $"'{param}' {Clip(label)} is outside the supported range 1:4 to 4:1.", "invalid_aspect_ratio"));
+        }
+
+        return (label, 0, ApiError.Invalid(
+            param,
+            $"'{param}' must be one of {string.Join(", ", PresetRatios)} or a custom N:M ratio such as 5:4; got \"{Clip(label)}\".",
+            "invalid_aspect_ratio"));
+    }
+
+    /// <summary>480P/720P, 480/720, any case; limited to what the model supports. Returns the short side in pixels.</summary>
+    public static (int ShortSide, ApiError? Error) Resolution(string? value, ModelSpec model, string param = "resolution")
+    {
+        if (value is null)
+        {
+            return (model.DefaultResolution, null);
+        }
+
+        var text = value.Trim();
+        var digits = text.EndsWith('p') || text.EndsWith('P') ? text[..^1] : text;
+        if (int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var pixels) && model.Resolutions.Contains(pixels))
+        {
+            return (pixels, null);
+        }
+
+        var allowed = string.Join(" or ", model.Resolutions.Select(r => $"{r}P"));
+        return (0, ApiError.Invalid(param, $"'{param}' must be {allowed}; got \"{Clip(text)}\".", "invalid_resolution"));
+    }
+
+    /// <summary>Short side = the resolution; long side = the nearest even integer to short × ratio.</summary>
+    public static (int Width, int Height) OutputSize(int shortSide, double ratio) => ratio >= 1
+        ? (NearestEven(shortSide * ratio), shortSide)
+        : (shortSide, NearestEven(shortSide / ratio));
+
+    /// <summary>Decodes a <c>data:image/...;base64,</c> URI into a checked PNG, JPEG or WebP image.</summary>
+    public static (InputImage? Image, ApiError? Error) DataUriImage(string? uri, long maxBytes, string param)
+    {
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' must be a data URI such as data:image/png;base64,....", "invalid_image"));
+        }
+
+        if (!uri.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' must be a data URI (data:image/png;base64,...); URLs are not fetched.", "invalid_image"));
+        }
+
+        var comma = uri.IndexOf(',', StringComparison.Ordinal);
+        if (comma < 0)
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is not a valid data URI: there is no ',' before the data.", "invalid_image"));
+        }
+
+        var header = uri.AsSpan(5, comma - 5);
+        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' must be base64-encoded (data:image/png;base64,...).", "invalid_image"));
+        }
+
+        var mediaType = header[..^7].ToString().Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is not ("image/png" or "image/jpeg" or "image/jpg" or "image/webp"))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' has type '{Clip(mediaType)}'; PNG, JPEG and WebP are supported.", "unsupported_image_type"));
+        }
+
+        var payload = uri.AsSpan(comma + 1);
+        if ((long)payload.Length / 4 * 3 > maxBytes + 3)
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+        }
+
+        var bytes = new byte[payload.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64Chars(payload, bytes, out var written))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is not valid base64.", "invalid_image"));
+        }
+
+        if (written > maxBytes)
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+        }
+
+        var data = bytes.AsSpan(0, written).ToArray();
+        return ImageSniffer.Sniff(data) is { } sniffed
+            ? (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null)
+            : (null, ApiError.Invalid(param, $"'{param}' does not decode to a PNG, JPEG or WebP image.", "invalid_image"));
+    }
+
+    private static int NearestEven(double value) => (int)Math.Round(value / 2, MidpointRounding.AwayFromZero) * 2;
+
+    private static bool TryPositive(string text, out double value) =>
+        double.TryParse(text.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value)
+        && value > 0 && double.IsFinite(value);
+
+    /// <summary>Echoes at most a little of the caller's input back in error messages.</summary>
+    public static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
+    public static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    public static string Joined(IEnumerable<string> names) => new StringBuilder().AppendJoin(", ", names).ToString();
+}

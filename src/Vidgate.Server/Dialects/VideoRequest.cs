@@ -1,0 +1,31 @@
+namespace Vidgate.Server.Dialects;
+
+/// <summary>A create request after a dialect parsed and validated it: the canonical input of every create.</summary>
+internal sealed record VideoRequest(
+    string Model,
+    string Prompt,
+    int Seconds,
+    int Width,
+    int Height,
+    string AspectRatio,
+    string Resolution,
+    IReadOnlyList<InputImage> Images);
+
+/// <summary>A decoded, sniffed reference image.</summary>
+internal sealed record InputImage(byte[] Bytes, ImageKind Kind, int Width, int Height)
+{
+    public string Extension => Kind switch
+    {
+        ImageKind.Png => "png",
+        ImageKind.Jpeg => "jpg",
+        ImageKind.Webp => "webp",
+        _ => throw new System.Diagnostics.UnreachableException(),
+    };
+}
+
+internal enum ImageKind
+{
+    Png,
+    Jpeg,
+    Webp,
+}

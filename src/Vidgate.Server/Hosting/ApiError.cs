@@ -1,0 +1,30 @@
+using Vidgate.Contracts;
+
+namespace Vidgate.Server.Hosting;
+
+/// <summary>An expected failure, as a value. Mapped to the wire in exactly one place: <see cref="ToResult"/>.</summary>
+internal sealed record ApiError(int Status, string Code, string Message, string? Param = null)
+{
+    public string Type => Status switch
+    {
+        400 or 413 or 415 or 422 => "invalid_request_error",
+        401 => "authentication_error",
+        402 => "insufficient_quota",
+        403 => "permission_error",
+        404 => "not_found_error",
+        409 => "conflict_error",
+        429 => "rate_limit_error",
+        _ => "server_error",
+    };
+
+    public IResult ToResult() =>
+        TypedResults.Json(new ErrorBody(new ErrorDetail(Message, Type, Param, Code)), ContractsJson.Wire.ErrorBody, statusCode: Status);
+
+    public static ApiError Invalid(string param, string message, string code = "invalid_value") => new(400, code, message, param);
+
+    public static ApiError NotFound(string message, string code = "not_found") => new(404, code, message);
+
+    public static ApiError Unauthorized(string message) => new(401, "invalid_api_key", message);
+
+    public static ApiError Conflict(string code, string message) => new(409, code, message);
+}

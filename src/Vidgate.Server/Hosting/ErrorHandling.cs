@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Vidgate.Contracts;
+
+namespace Vidgate.Server.Hosting;
+
+/// <summary>
+/// Last line of defence: anything not handled as an <see cref="ApiError"/> still leaves in the one error shape.
+/// Kestrel's own request errors (body too large, truncated body) keep their 4xx status; everything else is a 500
+/// with no internals in the message.
+/// </summary>
+internal static partial class ErrorHandling
+{
+    public static IApplicationBuilder UseVidgateErrors(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(errorApp => errorApp.Run(async context =>
+        {
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var error = exception switch
+            {
+                BadHttpRequestException { StatusCode: 413 } => new ApiError(413, "request_too_large", "The request body is larger than this server accepts."),
+                BadHttpRequestException bad => new ApiError(bad.StatusCode, "bad_request", "The request could not be read: " + bad.Message),
+                OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
+                _ => new ApiError(500, "internal_error", "The server failed to process the request. The failure was logged."),
+            };
+            if (error is null)
+            {
+                return;
+            }
+
+            if (error.Status >= 500)
+            {
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Vidgate.Errors");
+                Log.Unhandled(logger, context.Request.Method, context.Request.Path, exception);
+            }
+
+            await error.ToResult().ExecuteAsync(context);
+        }));
+
+        // Routing misses and method mismatches also answer in the error shape.
+        app.UseStatusCodePages(async statusContext =>
+        {
+            var context = statusContext.HttpContext;
+            var error = context.Response.StatusCode switch
+            {
+                404 => ApiError.NotFound($"No route for {context.Request.Method} {context.Request.Path}.", "route_not_found"),
+                405 => new ApiError(405, "method_not_allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                var status => new ApiError(status, "http_" + status, $"HTTP {status}."),
+            };
+            await error.ToResult().ExecuteAsync(context);
+        });
+        return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+        public static partial void Unhandled(ILogger logger, string method, string path, Exception? exception);
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using Vidgate.Contracts;
+using Vidgate.Server.Providers;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Hosting;
+
+/// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: store open, providers usable, workers running or deliberately off.</summary>
+internal static class HealthEndpoints
+{
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", () => TypedResults.Json(new Health("ok"), ContractsJson.Wire.Health));
+        routes.MapGet("/readyz", Ready);
+        return routes;
+    }
+
+    private static async Task<IResult> Ready(ITaskStore store, IEnumerable<IVideoProvider> providers, IOptions<VidgateOptions> options, CancellationToken ct)
+    {
+        var checks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ready = true;
+        try
+        {
+            checks["store"] = await store.PingAsync(ct) ? "ok" : "unavailable";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            checks["store"] = "unavailable: " + ex.Message;
+        }
+
+        ready &= checks["store"] == "ok";
+        foreach (var provider in providers)
+        {
+            var problem = await provider.CheckAsync(ct);
+            checks["provider:" + provider.Name] = problem ?? "ok";
+            ready &= problem is null;
+        }
+
+        checks["workers"] = options.Value.Workers ? "running" : "off";
+        return TypedResults.Json(new Health(ready ? "ready" : "not_ready", checks), ContractsJson.Wire.Health, statusCode: ready ? 200 : 503);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+
+namespace Vidgate.Server.Providers.Builtin;
+
+/// <summary>The offline default: renders a preview on this machine with ffmpeg. Honest about what it is: not a generative model.</summary>
+internal sealed class BuiltinProvider(BuiltinRenderer renderer, FfmpegRunner ffmpeg, IOptions<BuiltinOptions> options) : IVideoProvider
+{
+    private string? _version;
+
+    public string Name => "builtin";
+
+    public int MaxConcurrency => options.Value.Concurrency;
+
+    public async Task<SubmitOutcome> SubmitAsync(ProviderJob job, Action<int> onProgress, CancellationToken ct)
+    {
+        var task = job.Task;
+        try
+        {
+            var output = await renderer.RenderAsync(
+                new RenderJob(task.Id, task.Prompt, task.Width, task.Height, task.Seconds, job.InputPaths, job.WorkDirectory), onProgress, ct);
+            return new SubmitOutcome.Finished(new Artifact(output.VideoPath, output.ThumbnailPath, output.SpritesheetPath));
+        }
+        catch (RenderFailedException ex)
+        {
+            return new SubmitOutcome.Failed("render_failed", ex.Message);
+        }
+    }
+
+    public async Task<string?> CheckAsync(CancellationToken ct)
+    {
+        _version ??= await ffmpeg.ProbeVersionAsync(ct);
+        return _version is null ? $"ffmpeg not found at '{options.Value.FfmpegPath}': install it (apt-get install ffmpeg) or set {BuiltinOptions.Section}:FfmpegPath." : null;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Vidgate.Server.Tasks;
+
+/// <summary>
+/// The durable task store, which is also the queue. Every transition after the insert is a compare-and-swap:
+/// conditional on the lease owner or on the previous status, so a task is finished, failed or cancelled once only,
+/// whichever node gets there first. Implementations: SQLite (embedded default); PostgreSQL follows the same contract.
+/// </summary>
+internal interface ITaskStore
+{
+    /// <summary>Commits the task durably (fsynced) before returning.</summary>
+    Task InsertAsync(VideoTask task, CancellationToken ct);
+
+    /// <summary>The task if it exists and (when <paramref name="accountId"/> is given) belongs to that account.</summary>
+    Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct);
+
+    /// <summary>Owner's tasks by id (time-ordered), after the cursor, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct);
+
+    /// <summary>Atomically takes the oldest due queued task of one of <paramref name="providers"/> and leases it.</summary>
+    Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Extends the lease and raises progress (never lowers it). False: the lease is lost or the task was cancelled.</summary>
+    Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct);
+
+    /// <summary>processing → completed, if still leased by <paramref name="owner"/>.</summary>
+    Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct);
+
+    /// <summary>processing → failed, if still leased by <paramref name="owner"/>.</summary>
+    Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>processing → queued (lease given back, e.g. on shutdown), if still leased by <paramref name="owner"/>.</summary>
+    Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct);
+
+    /// <summary>queued|processing → cancelled for the owner. Null if not found; the unchanged task if already finished.</summary>
+    Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Removes a finished task's record. False if it is missing, foreign or unfinished.</summary>
+    Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct);
+
+    /// <summary>Re-queues tasks whose lease lapsed (their node died). Returns how many.</summary>
+    Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Completed tasks whose content has expired and is still stored.</summary>
+    Task<IReadOnlyList<string>> ExpiredContentAsync(DateTimeOffset now, int limit, CancellationToken ct);
+
+    Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Cheap liveness probe for /readyz.</summary>
+    Task<bool> PingAsync(CancellationToken ct);
+}

@@ -1,0 +1,251 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Vidgate.Server.Tasks;
+
+/// <summary><see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement.</summary>
+internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
+{
+    private const string Columns = """
+        id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
+        provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
+        content_deleted_at, error_code, error_message
+        """;
+
+    public Task InsertAsync(VideoTask task, CancellationToken ct) => db.WriteAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                               resolution, inputs, provider, status, progress, run_after, created_at)
+            VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
+                    $resolution, $inputs, $provider, 'queued', 0, $created, $created);
+            """;
+        command.Parameters.AddWithValue("$id", task.Id);
+        command.Parameters.AddWithValue("$account", task.AccountId);
+        command.Parameters.AddWithValue("$key", task.KeyId);
+        command.Parameters.AddWithValue("$dialect", task.Dialect.ToString());
+        command.Parameters.AddWithValue("$model", task.Model);
+        command.Parameters.AddWithValue("$prompt", task.Prompt);
+        command.Parameters.AddWithValue("$seconds", task.Seconds);
+        command.Parameters.AddWithValue("$width", task.Width);
+        command.Parameters.AddWithValue("$height", task.Height);
+        command.Parameters.AddWithValue("$aspect", task.AspectRatio);
+        command.Parameters.AddWithValue("$resolution", task.Resolution);
+        command.Parameters.AddWithValue("$inputs", JsonSerializer.Serialize(task.InputKeys, StoreJson.Default.IReadOnlyListString));
+        command.Parameters.AddWithValue("$provider", task.Provider);
+        command.Parameters.AddWithValue("$created", Ms(task.CreatedAt));
+        return command.ExecuteNonQuery();
+    }, ct);
+
+    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$account", (object?)accountId ?? DBNull.Value);
+        return ReadOne(command);
+    }, ct);
+
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        var (comparison, order) = descending ? ("<", "DESC") : (">", "ASC");
+        command.CommandText = $"""
+            SELECT {Columns} FROM tasks
+             WHERE account_id = $account AND ($after IS NULL OR id {comparison} $after)
+             ORDER BY id {order} LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$account", accountId);
+        command.Parameters.AddWithValue("$after", (object?)after ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        return (IReadOnlyList<VideoTask>)ReadAll(command);
+    }, ct);
+
+    public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                UPDATE tasks
+                   SET status = 'processing', lease_owner = $owner, lease_until = $lease, attempts = attempts + 1,
+                       started_at = COALESCE(started_at, $now)
+                 WHERE id = (SELECT id FROM tasks
+                              WHERE status = 'queued' AND run_after <= $now
+                                AND provider IN (SELECT value FROM json_each($providers))
+                              ORDER BY run_after, id LIMIT 1)
+                RETURNING {Columns};
+                """;
+            command.Parameters.AddWithValue("$owner", owner);
+            command.Parameters.AddWithValue("$lease", Ms(leaseUntil));
+            command.Parameters.AddWithValue("$now", Ms(now));
+            command.Parameters.AddWithValue("$providers", JsonSerializer.Serialize(providers.ToArray(), StoreJson.Default.StringArray));
+            return ReadOne(command);
+        }, ct);
+
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct)
+        => Changed("""
+            UPDATE tasks SET lease_until = $lease, progress = MAX(progress, $progress)
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """, ct, ("$id", id), ("$owner", owner), ("$lease", Ms(leaseUntil)), ("$progress", Math.Clamp(progress, 0, 99)));
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
+        => Changed("""
+            UPDATE tasks SET status = 'completed', progress = 100, completed_at = $now, expires_at = $expires,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """, ct, ("$id", id), ("$owner", owner), ("$now", Ms(now)), ("$expires", expiresAt is { } e ? Ms(e) : null));
+
+    public Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct)
+        => Changed("""
+            UPDATE tasks SET status = 'failed', completed_at = $now, error_code = $code, error_message = $message,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """, ct, ("$id", id), ("$owner", owner), ("$now", Ms(now)), ("$code", code), ("$message", message));
+
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct)
+        => Changed("""
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """, ct, ("$id", id), ("$owner", owner));
+
+    public Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+        => db.WriteAsync(connection =>
+        {
+            using var update = connection.CreateCommand();
+            update.CommandText = $"""
+                UPDATE tasks SET status = 'cancelled', completed_at = $now, error_code = 'cancelled',
+                                 error_message = 'The task was cancelled by its owner.', lease_owner = NULL, lease_until = NULL
+                 WHERE id = $id AND account_id = $account AND status IN ('queued', 'processing')
+                RETURNING {Columns};
+                """;
+            update.Parameters.AddWithValue("$id", id);
+            update.Parameters.AddWithValue("$account", accountId);
+            update.Parameters.AddWithValue("$now", Ms(now));
+            if (ReadOne(update) is { } cancelled)
+            {
+                return ((VideoTask?)cancelled, true);
+            }
+
+            using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT {Columns} FROM tasks WHERE id = $id AND account_id = $account;";
+            select.Parameters.AddWithValue("$id", id);
+            select.Parameters.AddWithValue("$account", accountId);
+            return (ReadOne(select), false);
+        }, ct);
+
+    public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct)
+        => Changed("""
+            DELETE FROM tasks WHERE id = $id AND account_id = $account AND status IN ('completed', 'failed', 'cancelled');
+            """, ct, ("$id", id), ("$account", accountId));
+
+    public Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE status = 'processing' AND lease_until < $now;
+            """;
+        command.Parameters.AddWithValue("$now", Ms(now));
+        return command.ExecuteNonQuery();
+    }, ct);
+
+    public Task<IReadOnlyList<string>> ExpiredContentAsync(DateTimeOffset now, int limit, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id FROM tasks
+             WHERE status = 'completed' AND content_deleted_at IS NULL AND expires_at <= $now
+             ORDER BY expires_at LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$now", Ms(now));
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return (IReadOnlyList<string>)ids;
+    }, ct);
+
+    public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct)
+        => Changed("UPDATE tasks SET content_deleted_at = $now WHERE id = $id AND content_deleted_at IS NULL;", ct, ("$id", id), ("$now", Ms(now)));
+
+    public Task<bool> PingAsync(CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1;";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }, ct);
+
+    private Task<bool> Changed(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters) => db.WriteAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command.ExecuteNonQuery() > 0;
+    }, ct);
+
+    private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset? Time(SqliteDataReader reader, int ordinal)
+        => reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
+    private static string? Text(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static VideoTask? ReadOne(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Map(reader) : null;
+    }
+
+    private static List<VideoTask> ReadAll(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var tasks = new List<VideoTask>();
+        while (reader.Read())
+        {
+            tasks.Add(Map(reader));
+        }
+
+        return tasks;
+    }
+
+    private static VideoTask Map(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        AccountId = r.GetString(1),
+        KeyId = r.GetString(2),
+        Dialect = Enum.Parse<Dialect>(r.GetString(3)),
+        Model = r.GetString(4),
+        Prompt = r.GetString(5),
+        Seconds = r.GetInt32(6),
+        Width = r.GetInt32(7),
+        Height = r.GetInt32(8),
+        AspectRatio = r.GetString(9),
+        Resolution = r.GetString(10),
+        InputKeys = JsonSerializer.Deserialize(r.GetString(11), StoreJson.Default.IReadOnlyListString) ?? [],
+        Provider = r.GetString(12),
+        Status = Enum.Parse<VideoStatus>(r.GetString(13), ignoreCase: true),
+        Progress = r.GetInt32(14),
+        Attempts = r.GetInt32(15),
+        UpstreamId = Text(r, 16),
+        CreatedAt = Time(r, 17)!.Value,
+        StartedAt = Time(r, 18),
+        CompletedAt = Time(r, 19),
+        ExpiresAt = Time(r, 20),
+        ContentDeletedAt = Time(r, 21),
+        ErrorCode = Text(r, 22),
+        ErrorMessage = Text(r, 23),
+    };
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

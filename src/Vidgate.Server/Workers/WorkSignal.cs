@@ -1,0 +1,27 @@
+using System.Threading.Channels;
+
+namespace Vidgate.Server.Workers;
+
+/// <summary>A wake-up hint for idle workers on this node. Never holds work: losing one costs one idle-poll interval.</summary>
+internal sealed class WorkSignal
+{
+    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void Notify() => _channel.Writer.TryWrite(true);
+
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await _channel.Reader.WaitToReadAsync(timer.Token);
+            _channel.Reader.TryRead(out _);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Timed out: look at the store anyway.
+        }
+    }
+}
