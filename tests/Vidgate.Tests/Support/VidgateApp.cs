@@ -1,0 +1,95 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Vidgate.Tests.Support;
+
+/// <summary>
+/// The real server in-process: a temp data folder (real SQLite file, real blob folder), the real builtin renderer
+/// (real ffmpeg), a known admin key. Pass a <see cref="FakeTimeProvider"/> to drive time; share a data folder between
+/// two instances to test restarts.
+/// </summary>
+public sealed class VidgateApp : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "vg_test_admin_key";
+    private readonly bool _ownsDirectory;
+    private readonly Dictionary<string, string?> _settings;
+
+    public VidgateApp(string? dataDir = null, FakeTimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    {
+        _ownsDirectory = dataDir is null;
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory("vidgate-test-").FullName;
+        Clock = clock;
+        _settings = settings ?? [];
+    }
+
+    public string DataDir { get; }
+
+    public FakeTimeProvider? Clock { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Vidgate:DataDir", DataDir);
+        builder.UseSetting("Vidgate:AdminKey", AdminKey);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Vidgate", "Information");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (Clock is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        }
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public HttpClient Client(string? key)
+    {
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    public HttpClient Admin() => Client(AdminKey);
+
+    /// <summary>Creates a user key through the admin API and returns a client that uses it.</summary>
+    public async Task<HttpClient> NewUserAsync(string name = "user")
+    {
+        using var admin = Admin();
+        var response = await admin.PostAsJsonAsync("/admin/keys", new { name }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return Client(body.GetProperty("key").GetString());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        if (_ownsDirectory)
+        {
+            try
+            {
+                Directory.Delete(DataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A render may still be finishing its last write; the temp folder is cleaned by the OS.
+            }
+        }
+    }
+}
