@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
 namespace Vidgate.Server.Providers.Builtin;
 
 /// <summary>What to render: everything is already validated and normalised.</summary>
@@ -17,9 +20,111 @@ internal sealed record RenderOutput(string VideoPath, string ThumbnailPath, stri
 /// <summary>ffmpeg failed; the message is the tail of its stderr.</summary>
 internal sealed class RenderFailedException(string message) : Exception(message);
 
-// PLACEHOLDER: the real implementation lands from the renderer work (ScenePlanner, FfmpegRunner, ...).
-internal sealed class BuiltinRenderer
+/// <summary>
+/// The builtin preview renderer: prompt (and optional images) → H.264 MP4, WebP thumbnail, JPEG spritesheet.
+/// It is a preview renderer, not a generative model: the scene is procedural, the images are only moved.
+/// </summary>
+internal sealed partial class BuiltinRenderer(
+    FfmpegRunner ffmpeg, IOptions<BuiltinOptions> options, ILogger<BuiltinRenderer> logger, TimeProvider time)
 {
-    public Task<RenderOutput> RenderAsync(RenderJob job, Action<int> onProgress, CancellationToken ct)
-        => throw new RenderFailedException("renderer not built yet");
+    public const string VideoFile = "video.mp4";
+    public const string ThumbnailFile = "thumbnail.webp";
+    public const string SpritesheetFile = "spritesheet.jpg";
+
+    // Encoding is reported as 0..95; the previews take the last step to 99 (the caller sets 100 when stored).
+    private const int EncodeProgressMax = 95;
+
+    public async Task<RenderOutput> RenderAsync(RenderJob job, Action<int> onProgress, CancellationToken ct)
+    {
+        var timeout = options.Value.RenderTimeout;
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        var started = time.GetTimestamp();
+        var plan = ScenePlanner.Plan(job.Prompt);
+        var frames = job.Seconds * BuiltinOptions.Fps;
+        Log.Rendering(logger, job.TaskId, job.Width, job.Height, frames, job.ImagePaths.Count, plan.Motion);
+
+        try
+        {
+            var progress = new ProgressReporter(onProgress, frames);
+            var video = Path.Combine(job.WorkDirectory, VideoFile);
+            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, video), progress.OnFrame, linked.Token);
+            // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
+            if (encoded.Frames != frames)
+            {
+                throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
+            }
+
+            var thumbnail = Path.Combine(job.WorkDirectory, ThumbnailFile);
+            var spritesheet = Path.Combine(job.WorkDirectory, SpritesheetFile);
+            await ffmpeg.RunAsync(PreviewArguments(video, frames, thumbnail, spritesheet), null, linked.Token);
+            progress.Report(99);
+
+            Log.Rendered(logger, job.TaskId, time.GetElapsedTime(started).TotalSeconds);
+            return new RenderOutput(video, thumbnail, spritesheet);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new RenderFailedException($"render timed out after {timeout}");
+        }
+    }
+
+    private List<string> EncodeArguments(RenderJob job, ScenePlan plan, int frames, string output)
+    {
+        var args = new List<string> { "-y" };
+        string graph;
+        if (job.ImagePaths.Count == 0)
+        {
+            graph = SceneGraph.Text(plan, job.Width, job.Height, frames);
+        }
+        else
+        {
+            foreach (var image in job.ImagePaths)
+            {
+                args.AddRange(["-framerate", "24", "-i", image]);
+            }
+            graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
+        }
+        args.AddRange([
+            "-filter_complex", graph, "-map", "[v]", "-an", "-sn", "-frames:v", Number(frames),
+            "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
+            "-movflags", "+faststart", output,
+        ]);
+        return args;
+    }
+
+    private static List<string> PreviewArguments(string video, int frames, string thumbnail, string spritesheet) =>
+    [
+        "-y", "-i", video, "-filter_complex", SceneGraph.Previews(frames),
+        "-map", "[thumb]", "-frames:v", "1", "-c:v", "libwebp", "-quality", "80", thumbnail,
+        "-map", "[sheet]", "-frames:v", "1", "-q:v", "4", spritesheet,
+    ];
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Maps frame counts to 0..95, reporting only increases.</summary>
+    private sealed class ProgressReporter(Action<int> onProgress, int frames)
+    {
+        private int _last = -1;
+
+        public void OnFrame(long frame) => Report((int)Math.Min(EncodeProgressMax, frame * EncodeProgressMax / frames));
+
+        public void Report(int percent)
+        {
+            if (percent > _last)
+            {
+                _last = percent;
+                onProgress(percent);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Rendering {TaskId}: {Width}x{Height}, {Frames} frames, {Images} images, camera {Motion}")]
+        public static partial void Rendering(ILogger logger, string taskId, int width, int height, int frames, int images, CameraMotion motion);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Rendered {TaskId} in {Seconds:0.00} s")]
+        public static partial void Rendered(ILogger logger, string taskId, double seconds);
+    }
 }
