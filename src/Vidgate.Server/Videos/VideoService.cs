@@ -92,7 +92,7 @@ internal sealed partial class VideoService(
         if (!task.IsFinished)
         {
             var (_, error) = await CancelAsync(caller, id, ct);
-            if (error is not { Code: "video_already_finished" })
+            if (error is not null && error.Code != "video_already_finished")
             {
                 return error;
             }

@@ -61,7 +61,7 @@ internal sealed partial class Dispatcher(
 
             // More may be waiting: let another idle loop look too.
             signal.Notify();
-            using (logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = task.Id }))
+            using (logger.BeginScope("task {TaskId}", task.Id))
             {
                 await RunAsync(provider, task, stoppingToken);
             }

@@ -39,7 +39,7 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
         builder.UseSetting("Vidgate:DataDir", DataDir);
         builder.UseSetting("Vidgate:AdminKey", AdminKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Logging:LogLevel:Vidgate", "Information");
+        builder.UseSetting("Logging:LogLevel:Vidgate", "Warning");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
