@@ -15,7 +15,7 @@ internal static class SceneGraph
     private const int MaxCrossfadeFrames = 12;
 
     /// <summary>
-    /// Procedural scene: one still canvas (gradient sky, a soft light, cloud texture, a few glowing dust,
+    /// Procedural scene: one still canvas (gradient sky, a soft light, cloud texture, glowing dust,
     /// vignette) is composed once at quarter resolution, scaled up once and looped; the camera move is the
     /// only per-frame work. That keeps filtering nearly free and lets x264 find exact motion vectors,
     /// which is what holds the render near a plain testsrc2 encode.
