@@ -6,7 +6,8 @@ using Microsoft.Data.Sqlite;
 //   POST /naive  parse the seed body, then ONE autocommit INSERT on its own (pooled) connection with the server's
 //                durability (WAL, synchronous=FULL): one fsync per request, no batching.
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.Logging.ClearProviders();
+// Quiet, except the "Now listening on" line that run.sh reads the port from (it starts us on port 0).
+builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
 var fixedBody = builder.Configuration["FixedBodyFile"] is { Length: > 0 } file
     ? await File.ReadAllBytesAsync(file)
@@ -42,6 +43,9 @@ await using (var setup = await OpenAsync(connectionString))
 }
 
 var app = builder.Build();
+
+// run.sh waits for this, as it does for the server's.
+app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
 
 app.MapGet("/fixed", (HttpContext http) =>
 {
