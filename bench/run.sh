@@ -60,6 +60,7 @@ machine_header() {
         echo "# machine: nproc $(nproc), cpu $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), kernel $(uname -r)"
         free -g | sed 's/^/# /'
         echo "# dotnet $(dotnet --version), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+        echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the cores skews the figures)"
         echo "# settings: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION} after ${WARMUP} warm-up, $RENDER_RUNS render runs"
     } >>"$RESULTS"
     # fsync cost is half of the create benchmark; on tmpfs it would be free and the comparison meaningless.
@@ -203,62 +204,65 @@ bench_create() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 seconds_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 
+# render_once ID_VAR : create the seed task and wait for "completed"; prints the client-side milliseconds.
+# created_at/completed_at are whole seconds, so the client times it: create sent → "completed" seen, 50 ms polls.
+render_once() {
+    local t0 id status
+    t0="$(now_ms)"
+    id="$(api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
+    [ -n "$id" ] || die "create returned no id"
+    while :; do
+        status="$(api GET "$SERVER_URL/v1/videos/$id" "$USER_KEY" | json_string status)"
+        case "$status" in
+            completed) break ;;
+            failed | cancelled) die "render of $id ended $status (log: $LOGS/render.log)" ;;
+        esac
+        [ "$(($(now_ms) - t0))" -lt 300000 ] || die "render of $id not done after 5 minutes"
+        sleep 0.05
+    done
+    echo "$(($(now_ms) - t0))"
+}
+
 bench_render() {
     say "render: builtin 8 s 1280x720 render vs ffmpeg's x264 encode of testsrc2 ($RENDER_RUNS runs each, median)"
-    local ffmpeg_bin i t0 id status floor=() e2e=()
+    local ffmpeg_bin i t0 floor=() e2e=() replay=() encode_line=""
+    local -a args=()
     ffmpeg_bin="$(command -v ffmpeg)"
+    # The server runs ffmpeg through bench/ffmpeg-timing.sh, which logs each command line and its duration.
+    : >"$WORK/ffmpeg.log"
+    start_server render true VIDGATE_FFMPEG="$BENCH/ffmpeg-timing.sh" BENCH_REAL_FFMPEG="$ffmpeg_bin" BENCH_FFMPEG_LOG="$WORK/ffmpeg.log"
+    new_user_key
+
+    # Floor, end-to-end and replay take turns, so a change in machine load hits all three alike.
     for i in $(seq 1 "$RENDER_RUNS"); do
         t0="$(now_ms)"
         "$ffmpeg_bin" -hide_banner -nostdin -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -t 8 \
             -c:v libx264 -preset veryfast -pix_fmt yuv420p "$WORK/floor.mp4"
         floor+=("$(($(now_ms) - t0))")
-    done
 
-    # The server runs ffmpeg through bench/ffmpeg-timing.sh, which logs each command line and its duration.
-    : >"$WORK/ffmpeg.log"
-    start_server render true VIDGATE_FFMPEG="$BENCH/ffmpeg-timing.sh" BENCH_REAL_FFMPEG="$ffmpeg_bin" BENCH_FFMPEG_LOG="$WORK/ffmpeg.log"
-    new_user_key
-    for i in $(seq 1 "$RENDER_RUNS"); do
-        t0="$(now_ms)"
-        id="$(api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
-        [ -n "$id" ] || die "create returned no id"
-        # created_at/completed_at are whole seconds, so the client times it: create sent → "completed" seen, 50 ms polls.
-        while :; do
-            status="$(api GET "$SERVER_URL/v1/videos/$id" "$USER_KEY" | json_string status)"
-            case "$status" in
-                completed) break ;;
-                failed | cancelled) die "render of $id ended $status (log: $LOGS/render.log)" ;;
-            esac
-            [ "$(($(now_ms) - t0))" -lt 300000 ] || die "render of $id not done after 5 minutes"
-            sleep 0.05
-        done
-        e2e+=("$(($(now_ms) - t0))")
-    done
-    stop_app "$SERVER_PID"
+        e2e+=("$(render_once)")
 
-    # The renderer's own ffmpeg runs, as logged: "start end exit args…". The encode is the libx264 one.
-    local encode_line in_server_encode in_server_previews
-    encode_line="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | tail -n1)"
-    [ -n "$encode_line" ] || die "no libx264 run in the ffmpeg log; did the renderer change?"
-    in_server_encode="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
-    in_server_previews="$(grep -- ' libwebp ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
-    printf '%s\n' "${encode_line#* * * }" >"$LOGS/render-encode-command.txt"
-
-    # Replay that exact command on an idle machine, output redirected: the encode alone, like the floor.
-    local -a args
-    eval "args=(${encode_line#* * * })"
-    args[${#args[@]} - 1]="$WORK/replay.mp4"
-    local replay=()
-    for i in $(seq 1 "$RENDER_RUNS"); do
+        # The renderer's exact encode, from the log ("start end exit args…"), replayed with the server idle and its
+        # output moved: the encode alone, measured like the floor.
+        if [ -z "$encode_line" ]; then
+            encode_line="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | tail -n1)"
+            [ -n "$encode_line" ] || die "no libx264 run in the ffmpeg log; did the renderer change?"
+            printf '%s\n' "${encode_line#* * * }" >"$LOGS/render-encode-command.txt"
+            eval "args=(${encode_line#* * * })"
+            args[${#args[@]} - 1]="$WORK/replay.mp4"
+        fi
         t0="$(now_ms)"
         "$ffmpeg_bin" "${args[@]}" >/dev/null
         replay+=("$(($(now_ms) - t0))")
     done
+    stop_app "$SERVER_PID"
 
-    local floor_ms e2e_ms replay_ms
+    local floor_ms e2e_ms replay_ms in_server_encode in_server_previews
     floor_ms="$(printf '%s\n' "${floor[@]}" | median)"
     e2e_ms="$(printf '%s\n' "${e2e[@]}" | median)"
     replay_ms="$(printf '%s\n' "${replay[@]}" | median)"
+    in_server_encode="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
+    in_server_previews="$(grep -- ' libwebp ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
     emit "bench render: runs ms: floor ${floor[*]}; end-to-end ${e2e[*]}; encode replay ${replay[*]}"
     emit "bench render: inside the server (median): encode $(seconds_of "$in_server_encode") s, previews $(seconds_of "$in_server_previews") s"
     figure render "end-to-end s" "$(seconds_of "$e2e_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
