@@ -72,7 +72,9 @@ machine_header() {
 start_app() {
     local name="$1"; shift
     local log="$LOGS/$name.log" port="" i
-    "$@" >"$log" 2>&1 &
+    # Truncated here, not by the child's redirection: the port scan below must never read a previous run's log.
+    : >"$log"
+    "$@" >>"$log" 2>&1 &
     APP_PID=$!
     PIDS+=("$APP_PID")
     for i in $(seq 1 300); do
