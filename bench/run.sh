@@ -61,7 +61,7 @@ machine_header() {
         free -g | sed 's/^/# /'
         echo "# dotnet $(dotnet --version), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
         echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the cores skews the figures)"
-        echo "# settings: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION} after ${WARMUP} warm-up, $RENDER_RUNS render runs"
+        echo "# settings: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION} after ${WARMUP} warm-up, $RENDER_RUNS render runs, server args: ${BENCH_SERVER_ARGS:-none}"
     } >>"$RESULTS"
     # fsync cost is half of the create benchmark; on tmpfs it would be free and the comparison meaningless.
     [ "$(stat -f -c %T "$WORK")" != "tmpfs" ] || say "warning: $WORK is tmpfs; create figures will not reflect disk durability"
