@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
+#   bench/run.sh [poll|create|render|all]      (default all; normally run as ./vidgate bench …)
+# Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
+# Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=3,
+# BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped).
+# Needs: dotnet, wrk, ffmpeg, curl. Everything listens on 127.0.0.1 and every load has a fixed duration.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+WHAT="${1:-all}"
+case "$WHAT" in poll | create | render | all) ;; *) echo "usage: bench/run.sh [poll|create|render|all]" >&2; exit 2 ;; esac
+
+DURATION="${BENCH_DURATION:-10s}"
+WARMUP="${BENCH_WARMUP:-3s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+RENDER_RUNS="${BENCH_RENDER_RUNS:-3}"
+read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
+
+BUILD="$ROOT/.build/bench"
+LOGS="$BUILD/logs"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/vidgate-bench.XXXXXX")"
+RESULTS="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)-$WHAT.txt"
+ADMIN_KEY="vg_bench_admin_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+# The seed document's create body (shared/seed): 8 s, 16:9, 720P, text only.
+SEED_BODY="$WORK/seed.json"
+printf '%s' '{"model":"grok-imagine-video","prompt":"A city street in the early morning, sunlight filtering through leaves, camera slowly moving forward","seconds":"8","aspect_ratio":"16:9","resolution":"720P"}' >"$SEED_BODY"
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
+    for pid in ${PIDS[@]+"${PIDS[@]}"}; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+now_ms() { date +%s%3N; }
+# Lines that are results go to the terminal and to the results file.
+emit() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+
+build() {
+    say "building Release (server, baseline)…"
+    mkdir -p "$LOGS"
+    local project
+    for project in server:src/Vidgate.Server/Vidgate.Server.csproj baseline:bench/Vidgate.Bench.Baseline/Vidgate.Bench.Baseline.csproj; do
+        dotnet publish "$ROOT/${project#*:}" -c Release -o "$BUILD/${project%%:*}" -nologo -v quiet >"$LOGS/build-${project%%:*}.log" 2>&1 \
+            || { cat "$LOGS/build-${project%%:*}.log" >&2; die "build of ${project%%:*} failed"; }
+    done
+}
+
+machine_header() {
+    mkdir -p "$(dirname "$RESULTS")"
+    {
+        echo "# vidgate bench $WHAT, $(date -u '+%Y-%m-%d %H:%M:%SZ'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "# machine: nproc $(nproc), cpu $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), kernel $(uname -r)"
+        free -g | sed 's/^/# /'
+        echo "# dotnet $(dotnet --version), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+        echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the cores skews the figures)"
+        echo "# settings: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION} after ${WARMUP} warm-up, $RENDER_RUNS render runs, server args: ${BENCH_SERVER_ARGS:-none}"
+    } >>"$RESULTS"
+    # fsync cost is half of the create benchmark; on tmpfs it would be free and the comparison meaningless.
+    [ "$(stat -f -c %T "$WORK")" != "tmpfs" ] || say "warning: $WORK is tmpfs; create figures will not reflect disk durability"
+}
+
+# start_app NAME COMMAND… : runs COMMAND (which must listen on --urls http://127.0.0.1:0) and sets APP_PID and APP_URL.
+# Port 0 lets the kernel pick a free port; Kestrel logs the one it got, so there is no guess-and-race.
+start_app() {
+    local name="$1"; shift
+    local log="$LOGS/$name.log" port="" i
+    # Truncated here, not by the child's redirection: the port scan below must never read a previous run's log.
+    : >"$log"
+    "$@" >>"$log" 2>&1 &
+    APP_PID=$!
+    PIDS+=("$APP_PID")
+    for i in $(seq 1 300); do
+        port="$(sed -n 's|.*Now listening on: http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log" | head -n1)"
+        [ -n "$port" ] && break
+        kill -0 "$APP_PID" 2>/dev/null || { tail -n 30 "$log" >&2; die "$name exited while starting (log: $log)"; }
+        sleep 0.1
+    done
+    [ -n "$port" ] || die "$name did not start within 30 s (log: $log)"
+    APP_URL="http://127.0.0.1:$port"
+    for i in $(seq 1 100); do
+        curl -fsS -o /dev/null "$APP_URL/healthz" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "$name does not answer on $APP_URL (log: $log)"
+}
+
+stop_app() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# start_server NAME WORKERS(true|false) [ENV=VALUE…] : a fresh server with an empty data dir; sets SERVER_PID/URL.
+start_server() {
+    local name="$1" workers="$2"; shift 2
+    start_app "$name" env VIDGATE_DATA_DIR="$WORK/$name-data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" "$@" \
+        dotnet "$BUILD/server/Vidgate.Server.dll" --urls http://127.0.0.1:0 --Vidgate:Workers="$workers" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}
+    SERVER_PID="$APP_PID" SERVER_URL="$APP_URL"
+}
+
+start_baseline() {
+    start_app baseline dotnet "$BUILD/baseline/Vidgate.Bench.Baseline.dll" --urls http://127.0.0.1:0 --DataDir="$WORK/baseline-data" "$@"
+    BASELINE_PID="$APP_PID" BASELINE_URL="$APP_URL"
+}
+
+# api METHOD URL KEY [BODY_FILE] : the response body; fails on an HTTP error.
+api() {
+    local args=(-sS --fail-with-body -X "$1" -H "Authorization: Bearer $3")
+    [ -z "${4:-}" ] || args+=(-H "Content-Type: application/json" --data-binary "@$4")
+    curl "${args[@]}" "$2"
+}
+# A top-level string field of one of our own compact JSON replies (no jq dependency).
+json_string() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+new_user_key() {
+    printf '{"name":"bench"}' >"$WORK/key.json"
+    USER_KEY="$(api POST "$SERVER_URL/admin/keys" "$ADMIN_KEY" "$WORK/key.json" | json_string key)"
+    [ -n "$USER_KEY" ] || die "POST /admin/keys returned no key"
+}
+
+# wrk_run URL [BODY_FILE] : warm-up (discarded), then the measured run; prints wrk.lua's BENCH line.
+wrk_run() {
+    local url="$1" body="${2:-}"
+    BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$body" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s -s "$BENCH/wrk.lua" "$url" >/dev/null
+    BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$body" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$BENCH/wrk.lua" "$url" | grep '^BENCH ' \
+        || die "wrk gave no result for $url"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# figure BENCH LABEL VALUE BASELINE RULE GOAL [FORCE_MISS]
+#   RULE min-ratio: value/baseline >= goal; max-ratio: value/baseline <= goal; max: value <= goal (absolute).
+figure() {
+    local bench="$1" label="$2" value="$3" base="$4" rule="$5" goal="$6" force="${7:-}" verdict shown
+    local ratio; ratio="$(awk -v a="$value" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+    verdict="$(awk -v a="$value" -v b="$base" -v g="$goal" -v r="$rule" 'BEGIN {
+        ok = (r == "min-ratio") ? (b > 0 && a / b >= g) : (r == "max-ratio") ? (b > 0 && a / b <= g) : (a <= g)
+        print ok ? "ok" : "MISS" }')"
+    [ -z "$force" ] || verdict="MISS"
+    case "$rule" in min-ratio) shown=">=${goal}x" ;; max-ratio) shown="<=${goal}x" ;; *) shown="<=${goal}" ;; esac
+    emit "bench $bench: $label $value (baseline $base, ratio $ratio, goal $shown) $verdict"
+}
+
+# latency_lines BENCH SERVER_LINE BASELINE_LINE : p50/p99 and failure counts of both sides; sets FAILED if any failed.
+latency_lines() {
+    local s="$2" b="$3"
+    emit "bench $1: p50 ms $(field p50_ms "$s") (baseline $(field p50_ms "$b")), p99 ms $(field p99_ms "$s") (baseline $(field p99_ms "$b"))"
+    emit "bench $1: requests $(field requests "$s") in $(field seconds "$s") s, status>=400 $(field status_errors "$s"), socket errors $(field socket_errors "$s")" \
+        "(baseline $(field requests "$b") in $(field seconds "$b") s, status>=400 $(field status_errors "$b"), socket errors $(field socket_errors "$b"))"
+    FAILED=""
+    local n
+    for n in "$(field status_errors "$s")" "$(field socket_errors "$s")" "$(field status_errors "$b")" "$(field socket_errors "$b")"; do
+        [ "$n" = "0" ] || FAILED=1
+    done
+    [ -z "$FAILED" ] || emit "bench $1: requests failed, so these figures are not a result (see $LOGS)"
+}
+
+bench_poll() {
+    say "poll: GET /v1/videos/{id} vs a bare Kestrel endpoint returning the same bytes"
+    start_server poll false
+    new_user_key
+    local id
+    id="$(api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
+    [ -n "$id" ] || die "create returned no id"
+    # The baseline serves exactly the bytes the server answers with, so both move the same payload.
+    api GET "$SERVER_URL/v1/videos/$id" "$USER_KEY" >"$WORK/poll-body.json"
+    start_baseline --FixedBodyFile="$WORK/poll-body.json"
+    emit "bench poll: response body $(wc -c <"$WORK/poll-body.json") bytes on both sides"
+
+    local base server
+    base="$(wrk_run "$BASELINE_URL/fixed")"
+    server="$(wrk_run "$SERVER_URL/v1/videos/$id")"
+    stop_app "$BASELINE_PID"
+    stop_app "$SERVER_PID"
+
+    latency_lines poll "$server" "$base"
+    figure poll requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 0.5 "$FAILED"
+    figure poll "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 10 "$FAILED"
+}
+
+bench_create() {
+    say "create: durable POST /v1/videos (group commit) vs one INSERT per request (WAL, synchronous=FULL)"
+    start_server create false
+    new_user_key
+    start_baseline
+
+    local base server
+    base="$(wrk_run "$BASELINE_URL/naive" "$SEED_BODY")"
+    server="$(wrk_run "$SERVER_URL/v1/videos" "$SEED_BODY")"
+    stop_app "$BASELINE_PID"
+    stop_app "$SERVER_PID"
+
+    latency_lines create "$server" "$base"
+    figure create requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 1.5 "$FAILED"
+    figure create "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 50 "$FAILED"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+seconds_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
+
+# render_once ID_VAR : create the seed task and wait for "completed"; prints the client-side milliseconds.
+# created_at/completed_at are whole seconds, so the client times it: create sent → "completed" seen, 50 ms polls.
+render_once() {
+    local t0 id status
+    t0="$(now_ms)"
+    id="$(api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
+    [ -n "$id" ] || die "create returned no id"
+    while :; do
+        status="$(api GET "$SERVER_URL/v1/videos/$id" "$USER_KEY" | json_string status)"
+        case "$status" in
+            completed) break ;;
+            failed | cancelled) die "render of $id ended $status (log: $LOGS/render.log)" ;;
+        esac
+        [ "$(($(now_ms) - t0))" -lt 300000 ] || die "render of $id not done after 5 minutes"
+        sleep 0.05
+    done
+    echo "$(($(now_ms) - t0))"
+}
+
+bench_render() {
+    say "render: builtin 8 s 1280x720 render vs ffmpeg's x264 encode of testsrc2 ($RENDER_RUNS runs each, median)"
+    local ffmpeg_bin i t0 floor=() e2e=() replay=() encode_line=""
+    local -a args=()
+    ffmpeg_bin="$(command -v ffmpeg)"
+    # The server runs ffmpeg through bench/ffmpeg-timing.sh, which logs each command line and its duration.
+    : >"$WORK/ffmpeg.log"
+    start_server render true VIDGATE_FFMPEG="$BENCH/ffmpeg-timing.sh" BENCH_REAL_FFMPEG="$ffmpeg_bin" BENCH_FFMPEG_LOG="$WORK/ffmpeg.log"
+    new_user_key
+
+    # Floor, end-to-end and replay take turns, so a change in machine load hits all three alike.
+    for i in $(seq 1 "$RENDER_RUNS"); do
+        t0="$(now_ms)"
+        "$ffmpeg_bin" -hide_banner -nostdin -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -t 8 \
+            -c:v libx264 -preset veryfast -pix_fmt yuv420p "$WORK/floor.mp4"
+        floor+=("$(($(now_ms) - t0))")
+
+        e2e+=("$(render_once)")
+
+        # The renderer's exact encode, from the log ("start end exit args…"), replayed with the server idle and its
+        # output moved: the encode alone, measured like the floor.
+        if [ -z "$encode_line" ]; then
+            encode_line="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | tail -n1)"
+            [ -n "$encode_line" ] || die "no libx264 run in the ffmpeg log; did the renderer change?"
+            printf '%s\n' "${encode_line#* * * }" >"$LOGS/render-encode-command.txt"
+            eval "args=(${encode_line#* * * })"
+            args[${#args[@]} - 1]="$WORK/replay.mp4"
+        fi
+        t0="$(now_ms)"
+        "$ffmpeg_bin" "${args[@]}" >/dev/null
+        replay+=("$(($(now_ms) - t0))")
+    done
+    stop_app "$SERVER_PID"
+
+    local floor_ms e2e_ms replay_ms in_server_encode in_server_previews
+    floor_ms="$(printf '%s\n' "${floor[@]}" | median)"
+    e2e_ms="$(printf '%s\n' "${e2e[@]}" | median)"
+    replay_ms="$(printf '%s\n' "${replay[@]}" | median)"
+    in_server_encode="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
+    in_server_previews="$(grep -- ' libwebp ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
+    emit "bench render: runs ms: floor ${floor[*]}; end-to-end ${e2e[*]}; encode replay ${replay[*]}"
+    emit "bench render: inside the server (median): encode $(seconds_of "$in_server_encode") s, previews $(seconds_of "$in_server_previews") s"
+    figure render "end-to-end s" "$(seconds_of "$e2e_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
+    figure render "encode s" "$(seconds_of "$replay_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
+}
+
+command -v wrk >/dev/null && command -v ffmpeg >/dev/null && command -v curl >/dev/null || die "needs wrk, ffmpeg and curl (./vidgate bench installs them)"
+machine_header
+build
+case "$WHAT" in
+    poll) bench_poll ;;
+    create) bench_create ;;
+    render) bench_render ;;
+    all) bench_poll; bench_create; bench_render ;;
+esac
+say "results appended to ${RESULTS#"$ROOT"/}"
