@@ -38,8 +38,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase db) : IKeyStore
 
     public Task<Caller?> FindActiveAsync(byte[] secretHash, CancellationToken ct) => db.ReadAsync(connection =>
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, account_id, is_admin FROM api_keys WHERE secret_hash = $hash AND revoked_at IS NULL;";
+        var command = db.Prepared(connection, "SELECT id, account_id, is_admin FROM api_keys WHERE secret_hash = $hash AND revoked_at IS NULL;");
         command.Parameters.AddWithValue("$hash", secretHash);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new Caller(reader.GetString(0), reader.GetString(1), reader.GetInt64(2) != 0) : null;

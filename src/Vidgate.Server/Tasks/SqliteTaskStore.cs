@@ -38,10 +38,12 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         return command.ExecuteNonQuery();
     }, ct);
 
+    private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
+
+    // The poll path: a kept prepared statement on a reader connection.
     public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
+        var command = db.Prepared(connection, GetSql);
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$account", (object?)accountId ?? DBNull.Value);
         return ReadOne(command);
