@@ -39,7 +39,6 @@ internal static class HostingExtensions
         });
 
         Bind<VidgateOptions>(builder.Services, VidgateOptions.Section);
-        Bind<BuiltinOptions>(builder.Services, BuiltinOptions.Section);
         builder.Services.AddOptions<ModelCatalogOptions>()
             .Configure<IConfiguration>((options, config) => config.GetSection(ModelCatalogOptions.Section).Bind(options.Models));
 
@@ -71,8 +70,7 @@ internal static class HostingExtensions
 
     public static IServiceCollection AddProviders(this IServiceCollection services)
     {
-        services.AddSingleton<FfmpegRunner>();
-        services.AddSingleton<BuiltinRenderer>();
+        services.AddBuiltinRenderer();
         services.AddSingleton<IVideoProvider, BuiltinProvider>();
         return services;
     }

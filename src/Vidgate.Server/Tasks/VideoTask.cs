@@ -70,7 +70,7 @@ internal sealed record VideoTask
 
     public bool IsFinished => Status is VideoStatus.Completed or VideoStatus.Failed or VideoStatus.Cancelled;
 
-    public static string NewId() => "video_" + Guid.CreateVersion7().ToString("N");
+    public static string NewId() => Ids.New("video_");
 }
 
 /// <summary>Where a task's outputs live in blob storage.</summary>

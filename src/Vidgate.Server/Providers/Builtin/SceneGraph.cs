@@ -15,7 +15,7 @@ internal static class SceneGraph
     private const int MaxCrossfadeFrames = 12;
 
     /// <summary>
-    /// Procedural scene: one still canvas (gradient sky, a soft light, cloud texture, a few glowing specks,
+    /// Procedural scene: one still canvas (gradient sky, a soft light, cloud texture, glowing dust,
     /// vignette) is composed once at quarter resolution, scaled up once and looped; the camera move is the
     /// only per-frame work. That keeps filtering nearly free and lets x264 find exact motion vectors,
     /// which is what holds the render near a plain testsrc2 encode.
@@ -38,14 +38,17 @@ internal static class SceneGraph
         return string.Join(";",
             $"gradients=s={lw}x{lh}:r=24:d=1:{colours}:x0={gx0}:y0=0:x1={gx1}:y1={lh}:speed=0.00001,trim=end_frame=1,format=gbrp[bg]",
             $"gradients=s={lw}x{lh}:r=24:d=1:c0={plan.Light}:c1=0x000000:n=2:type=radial:x0={lx}:y0={ly}:x1={lx + (lw / 3)}:y1={ly}:speed=0.00001,trim=end_frame=1,format=gbrp[light]",
-            $"color=c=0x808080:s=64x36:r=24:d=1,noise=alls=90:all_seed={noiseSeed},gblur=sigma=1.2,scale={lw}x{lh}:flags=bicubic,format=gbrp[tex]",
-            $"color=c=0x808080:s={Even(lw / 2.0)}x{Even(lh / 2.0)}:r=24:d=1,noise=alls=100:all_seed={noiseSeed ^ 0x5bd1e995},"
-                + $"lutyuv=y='if(gt(val,250),255,0)':u=128:v=128,scale={lw}x{lh}:flags=bicubic,gblur=sigma=1.5,format=gbrp,"
-                + "lutrgb=r='min(255,val*5)':g='min(255,val*5)':b='min(255,val*5)'[specks]",
+            // Clouds: coarse grey noise (luma only, so it shades without tinting), smoothed into soft blobs.
+            $"color=c=0x808080:s=48x28:r=24:d=1,noise=c0s=90:all_seed={noiseSeed},gblur=sigma=1.2,scale={lw}x{lh}:flags=bicubic,gblur=sigma=2,format=gbrp[tex]",
             "[bg][light]blend=all_mode=screen:all_opacity=0.6[b1]",
-            "[b1][tex]blend=all_mode=overlay:all_opacity=0.5[b2]",
-            "[b2][specks]blend=all_mode=screen:all_opacity=0.4,vignette=PI/4,"
-                + $"scale={cw}x{ch}:flags=bicubic,format=yuv420p,loop=loop=-1:size=1,setpts=N/24/TB,"
+            "[b1][tex]blend=all_mode=overlay:all_opacity=0.6,vignette=PI/4,"
+                + $"scale={cw}x{ch}:flags=bicubic,format=gbrp[base]",
+            // Dust: about one pixel in a hundred of a tenth-size noise field, blown up into soft round glows
+            // at full canvas size (one frame, so the blur costs nothing per output frame).
+            $"color=c=0x808080:s={Even(cw / 12.0)}x{Even(ch / 12.0)}:r=24:d=1,noise=c0s=100:all_seed={noiseSeed ^ 0x5bd1e995},"
+                + $"lutyuv=y='if(gt(val,250),255,0)':u=128:v=128,scale={cw}x{ch}:flags=bicubic,gblur=sigma=4,format=gbrp,"
+                + "lutrgb=r='min(255,val*3)':g='min(255,val*3)':b='min(255,val*3)'[dust]",
+            "[base][dust]blend=all_mode=screen:all_opacity=0.3,format=yuv420p,loop=loop=-1:size=1,setpts=N/24/TB,"
                 + Camera(plan.Motion, width, height, frames) + ",setsar=1[v]");
     }
 

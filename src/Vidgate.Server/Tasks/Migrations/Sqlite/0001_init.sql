@@ -20,7 +20,7 @@ CREATE TABLE api_keys (
     revoked_at  INTEGER
 );
 
--- Times are Unix milliseconds (UTC). Ids are "video_" + UUIDv7 hex, so id order is creation order.
+-- Times are Unix milliseconds (UTC). Ids are "video_" + time-ordered hex (Tasks/Ids.cs), so id order is creation order.
 CREATE TABLE tasks (
     id                 TEXT PRIMARY KEY,
     account_id         TEXT NOT NULL,

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Vidgate.Tests.Support;
+
+namespace Vidgate.Tests.Workers;
+
+/// <summary>kill -9 mid-render: every accepted task survives, the interrupted render re-runs, nothing is lost.</summary>
+public sealed class CrashRecoveryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    // Short lease and sweep so the dead process's lease lapses within seconds instead of the default 30.
+    private static readonly string[] FastRecovery = ["--Vidgate:LeaseDuration=00:00:03", "--Vidgate:SweepInterval=00:00:01"];
+
+    [Fact]
+    public async Task After_kill_9_mid_render_every_accepted_task_is_still_there_and_completes()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("vidgate-crash-").FullName;
+        var port = ServerProcess.FreePort();
+        string key;
+        var accepted = new List<string>();
+        string interrupted;
+
+        await using (var server = await ServerProcess.StartAsync(dataDir, port, FastRecovery))
+        {
+            using var admin = server.Client(VidgateApp.AdminKey);
+            var keyResponse = await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/keys", new { name = "crash" }, Ct));
+            key = keyResponse.GetProperty("key").GetString()!;
+            using var client = server.Client(key);
+
+            var first = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a long push in", seconds = 10, resolution = "720P" });
+            interrupted = first.GetProperty("id").GetString()!;
+            accepted.Add(interrupted);
+            for (var i = 0; i < 4; i++)
+            {
+                accepted.Add((await client.CreateAsync(new { model = "grok-imagine-video", prompt = $"queued {i}", seconds = 1, resolution = "480P" })).GetProperty("id").GetString()!);
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await client.GetVideoAsync(interrupted)).GetProperty("progress").GetInt32() == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the render never started");
+                await Task.Delay(50, Ct);
+            }
+
+            await server.KillAsync();
+        }
+
+        // The killed server's ffmpeg is an orphan now; a real crash would leave it too. Stop it so it cannot interfere.
+        foreach (var pid in Processes.WithCommandLineContaining(interrupted))
+        {
+            try
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        await using (var restarted = await ServerProcess.StartAsync(dataDir, port, FastRecovery))
+        {
+            using var client = restarted.Client(key);
+            foreach (var id in accepted)
+            {
+                var done = await client.WaitForAsync(id, "completed", TimeSpan.FromMinutes(2));
+                Assert.Equal(100, done.GetProperty("progress").GetInt32());
+            }
+
+            var probe = await Ffprobe.ProbeAsync(await client.GetByteArrayAsync($"/v1/videos/{interrupted}/content", Ct), Ct);
+            Assert.Equal((1280, 720, 240), (probe.Width, probe.Height, probe.Frames));
+            Assert.Contains("Re-queued 1 task(s)", restarted.Output, StringComparison.Ordinal);
+        }
+
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Kestrel_refuses_an_oversized_chunked_body_with_a_413_in_the_error_shape()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("vidgate-limits-").FullName;
+        await using (var server = await ServerProcess.StartAsync(dataDir, null, "--Vidgate:MaxRequestBodyBytes=1048576", "--Vidgate:Workers=false"))
+        {
+            using var client = server.Client(VidgateApp.AdminKey);
+            var body = new string('x', 2 * 1024 * 1024);
+            using var content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""{"model":"grok-imagine-video","prompt":"{{body}}"}""")));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/videos") { Content = content };
+            request.Headers.TransferEncodingChunked = true;
+            var response = await client.SendAsync(request, Ct);
+            var error = await Api.ErrorAsync(response, HttpStatusCode.RequestEntityTooLarge);
+            Assert.Equal("request_too_large", error.GetProperty("code").GetString());
+
+            var health = await client.GetFromJsonAsync<JsonElement>("/readyz", Ct);
+            Assert.Equal("off", health.GetProperty("checks").GetProperty("workers").GetString());
+        }
+
+        Directory.Delete(dataDir, recursive: true);
+    }
+}
