@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using OpenAI;
@@ -15,19 +16,33 @@ namespace Vidgate.Tests.Interop;
 /// </summary>
 public sealed class OpenAiDotnetSdkTests : IAsyncLifetime
 {
-    private VidgateProcess _server = null!;
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("vidgate-dotnet-sdk-").FullName;
+    private ServerProcess _server = null!;
     private VideoClient _videos = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _server = await VidgateProcess.StartAsync();
-        var key = await _server.NewUserKeyAsync("dotnet-sdk");
-        var client = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(_server.BaseUrl, "v1") });
+        _server = await ServerProcess.StartAsync(_dataDir);
+        using var admin = _server.Client(VidgateApp.AdminKey);
+        var created = await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/keys", new { name = "dotnet-sdk" }, Ct));
+        var key = created.GetProperty("key").GetString()!;
+        var client = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(_server.BaseAddress, "/v1") });
         _videos = client.GetVideoClient();
     }
 
-    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The OS cleans temp folders; a late write must not fail the test.
+        }
+    }
 
     [Fact]
     public async Task Create_multipart_get_until_done_list_download_and_delete()

@@ -265,7 +265,7 @@ public sealed class BuiltinRendererTests : IDisposable
         return stdout.ToArray();
     }
 
-    private static async Task<int> WaitForChildFfmpeg()
+    private async Task<int> WaitForChildFfmpeg()
     {
         for (var i = 0; i < 500; i++)
         {
@@ -278,8 +278,9 @@ public sealed class BuiltinRendererTests : IDisposable
         throw new TimeoutException("no ffmpeg child process appeared");
     }
 
-    // Children of this test process named ffmpeg, from /proc/<pid>/stat: "pid (comm) state ppid ...".
-    private static List<int> ChildFfmpegPids()
+    // Children of this test process named ffmpeg, from /proc/<pid>/stat: "pid (comm) state ppid ...", working in this
+    // class's folder: renders of other test classes run in the same process at the same time and must not count.
+    private List<int> ChildFfmpegPids()
     {
         var pids = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -295,7 +296,8 @@ public sealed class BuiltinRendererTests : IDisposable
                 var fields = stat[(close + 2)..].Split(' ');
                 if (stat.Contains("(ffmpeg)", StringComparison.Ordinal)
                     && int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == Environment.ProcessId
-                    && fields[0] != "Z")
+                    && fields[0] != "Z"
+                    && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(_root, StringComparison.Ordinal))
                 {
                     pids.Add(pid);
                 }
