@@ -1,5 +1,6 @@
 using Vidgate.Server.Admin;
 using Vidgate.Server.Hosting;
+using Vidgate.Server.Models;
 using Vidgate.Server.Videos;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,5 +16,6 @@ app.UseVidgateErrors();
 app.MapHealth();
 app.MapVideos();
 app.MapVideoContent();
+app.MapModels();
 app.MapAdminKeys();
 app.Run();

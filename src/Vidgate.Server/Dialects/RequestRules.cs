@@ -37,7 +37,7 @@ internal static class RequestRules
         switch (value)
         {
             case null or { ValueKind: JsonValueKind.Null }:
-                return (model.DefaultSeconds, null);
+                return (model.FixedSeconds ?? model.DefaultSeconds, null);
             case { ValueKind: JsonValueKind.Number } number:
                 if (!number.TryGetDouble(out var d) || d != Math.Floor(d) || d is > int.MaxValue or < int.MinValue)
                 {
@@ -61,8 +61,34 @@ internal static class RequestRules
         return Seconds(seconds, model, modelName, param);
     }
 
+    /// <summary>Whole seconds from a form field or query text ("8"); absent gives the model's default.</summary>
+    public static (int Seconds, ApiError? Error) Seconds(string? text, ModelSpec model, string modelName, string param = "seconds")
+    {
+        if (text is null)
+        {
+            return (model.FixedSeconds ?? model.DefaultSeconds, null);
+        }
+
+        var s = text.Trim();
+        return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds)
+            ? Seconds(seconds, model, modelName, param)
+            : (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\"; got \"{Clip(s)}\".", "invalid_seconds"));
+    }
+
     public static (int Seconds, ApiError? Error) Seconds(long seconds, ModelSpec model, string modelName, string param = "seconds")
     {
+        // Tier models (-pro, -max) have one length; whatever well-formed value the caller sent is overridden.
+        if (model.FixedSeconds is { } fixedSeconds)
+        {
+            return (fixedSeconds, null);
+        }
+
+        if (model.AllowedSeconds.Length > 0 && !model.AllowedSeconds.Contains((int)Math.Clamp(seconds, int.MinValue, int.MaxValue)))
+        {
+            return (0, ApiError.Invalid(
+                param, $"'{param}' is {seconds}; {modelName} makes {string.Join(", ", model.AllowedSeconds.Select(a => $"\"{a}\""))} seconds.", "invalid_seconds"));
+        }
+
         if (seconds < 1)
         {
             return (0, ApiError.Invalid(param, $"'{param}' must be at least 1.", "invalid_seconds"));
@@ -119,6 +145,73 @@ internal static class RequestRules
 
         var allowed = string.Join(" or ", model.Resolutions.Select(r => $"{r}P"));
         return (0, ApiError.Invalid(param, $"'{param}' must be {allowed}; got \"{Clip(text)}\".", "invalid_resolution"));
+    }
+
+    /// <summary>
+    /// An OpenAI <c>WxH</c> size. Models with a size list accept only those; others accept any even size whose short
+    /// side is one of their resolutions and whose ratio is within 1:4..4:1. Returns the size, its ratio label and tier.
+    /// </summary>
+    public static (int Width, int Height, string Aspect, string Resolution, ApiError? Error) Size(string? value, ModelSpec model, string modelName, string param = "size")
+    {
+        var text = (value ?? model.DefaultSize)?.Trim();
+        if (text is null)
+        {
+            var (width, height) = OutputSize(model.DefaultResolution, 16.0 / 9);
+            return (width, height, "16:9", $"{model.DefaultResolution}P", null);
+        }
+
+        var parts = text.Split('x', 'X');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
+            || w <= 0 || h <= 0)
+        {
+            return (0, 0, "", "", ApiError.Invalid(param, $"'{param}' must be WIDTHxHEIGHT, e.g. \"1280x720\"; got \"{Clip(text)}\".", "invalid_size"));
+        }
+
+        var shortSide = Math.Min(w, h);
+        var allowed = model.Sizes.Length > 0
+            ? model.Sizes.Contains($"{w}x{h}", StringComparer.Ordinal)
+            : model.Resolutions.Contains(shortSide) && w % 2 == 0 && h % 2 == 0 && (double)Math.Max(w, h) / shortSide <= 4;
+        if (!allowed)
+        {
+            var supported = model.Sizes.Length > 0
+                ? string.Join(", ", model.Sizes)
+                : $"even sizes whose short side is {string.Join(" or ", model.Resolutions)} (ratio up to 4:1)";
+            return (0, 0, "", "", ApiError.Invalid(param, $"'{param}' {Clip(text)} is not supported by {modelName}; use {supported}.", "invalid_size"));
+        }
+
+        var divisor = (int)System.Numerics.BigInteger.GreatestCommonDivisor(w, h);
+        return (w, h, $"{w / divisor}:{h / divisor}", $"{shortSide}P", null);
+    }
+
+    /// <summary>
+    /// An image given as a URL field (OpenAI <c>input_reference[image_url]</c>, xAI <c>image.url</c>): data URLs only;
+    /// remote URLs get a clear refusal until fetching them safely exists.
+    /// </summary>
+    public static (InputImage? Image, ApiError? Error) ImageUrl(string? url, long maxBytes, string param)
+    {
+        var text = url?.Trim() ?? "";
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ApiError.Invalid(
+                param, $"'{param}' is a URL; fetching image URLs is not enabled on this server yet. Send the image as a data URL (data:image/png;base64,...) or as a file.", "image_url_not_supported"));
+        }
+
+        return DataUriImage(text, maxBytes, param);
+    }
+
+    /// <summary>An uploaded file part, checked by its bytes (the declared type is ignored).</summary>
+    public static (InputImage? Image, ApiError? Error) FileImage(byte[] data, long maxBytes, string param)
+    {
+        if (data.LongLength > maxBytes)
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+        }
+
+        return ImageSniffer.Sniff(data) is { } sniffed
+            ? (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null)
+            : (null, ApiError.Invalid(param, $"'{param}' is not a PNG, JPEG or WebP image.", "invalid_image"));
     }
 
     /// <summary>Short side = the resolution; long side = the nearest even integer to short × ratio.</summary>

@@ -9,7 +9,11 @@ internal sealed record VideoRequest(
     int Height,
     string AspectRatio,
     string Resolution,
-    IReadOnlyList<InputImage> Images);
+    IReadOnlyList<InputImage> Images)
+{
+    /// <summary>Set by remix: the completed task this request starts from.</summary>
+    public string? RemixedFromId { get; init; }
+}
 
 /// <summary>A decoded, sniffed reference image.</summary>
 internal sealed record InputImage(byte[] Bytes, ImageKind Kind, int Width, int Height)

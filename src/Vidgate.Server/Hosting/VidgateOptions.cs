@@ -17,6 +17,10 @@ internal sealed class VidgateOptions
     /// <summary>Absolute base URL used in <c>video_url</c> links; empty means "the URL the request came in on".</summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>Model of an OpenAI-dialect create that names none (OpenAI's own default is <c>sora-2</c>).</summary>
+    [Required]
+    public string DefaultModel { get; set; } = "sora-2";
+
     /// <summary>Largest request body accepted (413 beyond).</summary>
     [Range(1024, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;

@@ -9,7 +9,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
     private const string Columns = """
         id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
         provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
-        content_deleted_at, error_code, error_message
+        content_deleted_at, error_code, error_message, remixed_from_id
         """;
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => db.WriteAsync(connection =>
@@ -17,9 +17,9 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
-                               resolution, inputs, provider, status, progress, run_after, created_at)
+                               resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
             VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
-                    $resolution, $inputs, $provider, 'queued', 0, $created, $created);
+                    $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed);
             """;
         command.Parameters.AddWithValue("$id", task.Id);
         command.Parameters.AddWithValue("$account", task.AccountId);
@@ -35,6 +35,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         command.Parameters.AddWithValue("$inputs", JsonSerializer.Serialize(task.InputKeys, StoreJson.Default.IReadOnlyListString));
         command.Parameters.AddWithValue("$provider", task.Provider);
         command.Parameters.AddWithValue("$created", Ms(task.CreatedAt));
+        command.Parameters.AddWithValue("$remixed", (object?)task.RemixedFromId ?? DBNull.Value);
         return command.ExecuteNonQuery();
     }, ct);
 
@@ -245,6 +246,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         ContentDeletedAt = Time(r, 21),
         ErrorCode = Text(r, 22),
         ErrorMessage = Text(r, 23),
+        RemixedFromId = Text(r, 24),
     };
 }
 

@@ -13,7 +13,17 @@ internal enum VideoStatus
 /// <summary>The wire dialect a task was created in; reads render the task in the same dialect.</summary>
 internal enum Dialect
 {
+    /// <summary>grok-imagine-video JSON of the starting document.</summary>
     Seed,
+
+    /// <summary>OpenAI Videos API (Sora 2): multipart or JSON with <c>size</c>.</summary>
+    OpenAi,
+
+    /// <summary>Reseller multipart for <c>grok-video-*</c> models; answers in the seed's shape.</summary>
+    LegacyGrok,
+
+    /// <summary>xAI native: <c>POST /v1/videos/generations</c>, polled as <c>{status: pending|done…}</c>.</summary>
+    Xai,
 }
 
 /// <summary>
@@ -49,6 +59,9 @@ internal sealed record VideoTask
 
     /// <summary>Set when retention removed the content; reads then say <c>video_expired</c>.</summary>
     public DateTimeOffset? ContentDeletedAt { get; init; }
+
+    /// <summary>The completed task this one remixes (OpenAI <c>remixed_from_video_id</c>), else null.</summary>
+    public string? RemixedFromId { get; init; }
 
     public string? UpstreamId { get; init; }
     public int Attempts { get; init; }

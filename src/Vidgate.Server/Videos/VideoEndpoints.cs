@@ -1,6 +1,5 @@
-using System.Text.Json;
+using System.Globalization;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Dialects;
@@ -10,14 +9,23 @@ using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Videos;
 
-/// <summary><c>/v1/videos</c>: create, retrieve, cancel, delete. Bodies are parsed and rendered by the task's dialect.</summary>
+/// <summary>
+/// <c>/v1/videos</c>: create (seed, OpenAI, legacy grok-video, xAI native), retrieve, list, remix, cancel, delete.
+/// Bodies are parsed and rendered by the dialects; this file only wires routes to the service.
+/// </summary>
 internal static class VideoEndpoints
 {
+    private const int DefaultListLimit = 20;
+    private const int MaxListLimit = 100;
+
     public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/videos").RequireCaller();
         group.MapPost("", Create);
+        group.MapPost("/generations", CreateXai);
+        group.MapGet("", List);
         group.MapGet("/{id}", Get);
+        group.MapPost("/{id}/remix", Remix);
         group.MapPost("/{id}/cancel", Cancel);
         group.MapDelete("/{id}", Delete);
         return group;
@@ -26,52 +34,103 @@ internal static class VideoEndpoints
     private static async Task<IResult> Create(
         HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
     {
+        var (dialect, parsed, error) = await CreateRequests.ParseAsync(http.Request, catalog, options.Value, ct);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        var task = await videos.CreateAsync(http.Caller(), dialect, parsed!, ct);
+        return TaskWire.Created(task, links.For(task, http.Request));
+    }
+
+    /// <summary>xAI native create: JSON only, as xAI itself (it rejects multipart).</summary>
+    private static async Task<IResult> CreateXai(
+        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
+    {
         var request = http.Request;
-        if (request.ContentLength > options.Value.MaxRequestBodyBytes)
+        if (WireBody.TooLarge(request, options.Value) is { } tooLarge)
         {
-            return TooLarge(options.Value);
+            return tooLarge.ToResult();
         }
 
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!WireBody.IsJson(request))
         {
-            return new ApiError(415, "unsupported_media_type",
-                $"Send the body as application/json; got '{RequestRules.Clip(request.ContentType ?? "none")}'.").ToResult();
+            return WireBody.UnsupportedMediaType(request, multipart: false).ToResult();
         }
 
-        JsonDocument document;
-        try
+        var (document, jsonError) = await WireBody.ReadJsonAsync(request, ct);
+        if (jsonError is not null)
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, ct);
-        }
-        catch (JsonException ex)
-        {
-            return ApiError.Invalid("body", $"The body is not valid JSON: {ex.Message}", "invalid_json").ToResult();
+            return jsonError.ToResult();
         }
 
         using (document)
         {
-            var (parsed, error) = SeedDialect.Parse(document.RootElement, catalog, options.Value.MaxImageBytes);
+            var (parsed, error) = XaiDialect.Parse(document!.RootElement, catalog, options.Value.MaxImageBytes);
             if (error is not null)
             {
                 return error.ToResult();
             }
 
-            var task = await videos.CreateAsync(http.Caller(), Dialect.Seed, parsed!, ct);
-            return Render(task, links, request);
+            var task = await videos.CreateAsync(http.Caller(), Dialect.Xai, parsed!, ct);
+            return TaskWire.Created(task, links.For(task, request));
         }
     }
 
     private static async Task<IResult> Get(string id, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)
     {
         var task = await videos.GetAsync(http.Caller(), id, ct);
-        return task is null ? VideoService.NotFound(id).ToResult() : Render(task, links, http.Request);
+        return task is null ? VideoService.NotFound(id).ToResult() : TaskWire.Retrieve(task, links.For(task, http.Request), http.Response);
+    }
+
+    /// <summary>
+    /// OpenAI's cursor page over the caller's own tasks, newest first by default. Every item is in OpenAI's Video shape,
+    /// whatever dialect created it: the list envelope is OpenAI's, and its clients type each item as a Video.
+    /// </summary>
+    private static async Task<IResult> List(
+        string? after, string? limit, string? order, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)
+    {
+        var size = DefaultListLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxListLimit))
+        {
+            return ApiError.Invalid("limit", $"'limit' must be a whole number from 1 to {MaxListLimit}.", "invalid_limit").ToResult();
+        }
+
+        if (order is not (null or "asc" or "desc"))
+        {
+            return ApiError.Invalid("order", "'order' must be asc or desc.", "invalid_order").ToResult();
+        }
+
+        var (page, hasMore) = await videos.ListAsync(http.Caller(), string.IsNullOrEmpty(after) ? null : after, size, order != "asc", ct);
+        return TypedResults.Json(OpenAiDialect.RenderList(page, hasMore, task => links.For(task, http.Request)), ContractsJson.Wire.OpenAiVideoList);
+    }
+
+    private static async Task<IResult> Remix(
+        string id, HttpContext http, VideoService videos, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
+    {
+        var (form, bodyError) = await WireBody.ReadFieldsAsync(http.Request, options.Value, ct);
+        var (prompt, promptError) = bodyError is null ? OpenAiDialect.ParseRemix(form!) : (null, bodyError);
+        if (promptError is not null)
+        {
+            return promptError.ToResult();
+        }
+
+        var (task, error) = await videos.RemixAsync(http.Caller(), id, prompt!, ct);
+        if (error is not null)
+        {
+            // Not finished yet is not transient in the SDKs' sense: their default retry of 409 would only repeat it.
+            http.Response.Headers["x-should-retry"] = "false";
+            return error.ToResult();
+        }
+
+        return TaskWire.Created(task!, links.For(task!, http.Request));
     }
 
     private static async Task<IResult> Cancel(string id, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)
     {
         var (task, error) = await videos.CancelAsync(http.Caller(), id, ct);
-        return error is null ? Render(task!, links, http.Request) : error.ToResult();
+        return error is null ? TaskWire.Render(task!, links.For(task!, http.Request)) : error.ToResult();
     }
 
     private static async Task<IResult> Delete(string id, HttpContext http, VideoService videos, CancellationToken ct)
@@ -81,13 +140,4 @@ internal static class VideoEndpoints
             ? TypedResults.Json(new VideoDeleted(id, "video.deleted", true), ContractsJson.Wire.VideoDeleted)
             : error.ToResult();
     }
-
-    private static IResult Render(VideoTask task, ContentLinks links, HttpRequest request) => task.Dialect switch
-    {
-        Dialect.Seed => TypedResults.Json(SeedDialect.Render(task, links.For(task, request)), ContractsJson.Wire.SeedVideo),
-        _ => throw new System.Diagnostics.UnreachableException(),
-    };
-
-    private static IResult TooLarge(VidgateOptions options) =>
-        new ApiError(413, "request_too_large", $"The request body is larger than the {options.MaxRequestBodyBytes / (1024 * 1024)} MB limit.").ToResult();
 }

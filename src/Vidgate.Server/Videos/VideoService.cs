@@ -47,7 +47,8 @@ internal sealed partial class VideoService(
             AspectRatio = request.AspectRatio,
             Resolution = request.Resolution,
             InputKeys = inputKeys,
-            Provider = catalog.Find(request.Model)!.Provider,
+            Provider = catalog.ProviderFor(request.Model),
+            RemixedFromId = request.RemixedFromId,
             CreatedAt = clock.GetUtcNow(),
         };
 
@@ -59,6 +60,51 @@ internal sealed partial class VideoService(
     }
 
     public Task<VideoTask?> GetAsync(Caller caller, string id, CancellationToken ct) => store.GetAsync(id, caller.AccountId, ct);
+
+    /// <summary>One page of the caller's tasks; one extra row is read to know whether another page follows.</summary>
+    public async Task<(IReadOnlyList<VideoTask> Page, bool HasMore)> ListAsync(Caller caller, string? after, int limit, bool descending, CancellationToken ct)
+    {
+        var rows = await store.ListAsync(caller.AccountId, after, limit + 1, descending, ct);
+        return rows.Count > limit ? ([.. rows.Take(limit)], true) : (rows, false);
+    }
+
+    /// <summary>
+    /// A new task from a completed one with a new prompt: same model, size and length. The source's thumbnail is the new
+    /// task's reference image, so the remix visibly starts from the source.
+    /// </summary>
+    public async Task<(VideoTask? Task, ApiError? Error)> RemixAsync(Caller caller, string sourceId, string prompt, CancellationToken ct)
+    {
+        var source = await store.GetAsync(sourceId, caller.AccountId, ct);
+        if (source is null)
+        {
+            return (null, NotFound(sourceId));
+        }
+
+        if (source.Status != VideoStatus.Completed)
+        {
+            return (null, ApiError.Conflict(
+                "video_not_completed", $"Video '{sourceId}' is {source.Status.ToString().ToLowerInvariant()}; only a completed video can be remixed."));
+        }
+
+        var images = new List<InputImage>(1);
+        if (source.ContentDeletedAt is null && await blobs.OpenReadAsync(TaskBlobs.Thumbnail(sourceId), ct) is { } thumbnail)
+        {
+            await using var stream = thumbnail.Stream;
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, ct);
+            var bytes = buffer.ToArray();
+            if (ImageSniffer.Sniff(bytes) is { } sniffed)
+            {
+                images.Add(new InputImage(bytes, sniffed.Kind, sniffed.Width, sniffed.Height));
+            }
+        }
+
+        var request = new VideoRequest(source.Model, prompt, source.Seconds, source.Width, source.Height, source.AspectRatio, source.Resolution, images)
+        {
+            RemixedFromId = source.Id,
+        };
+        return (await CreateAsync(caller, Dialect.OpenAi, request, ct), null);
+    }
 
     /// <summary>queued/processing → cancelled, and any render of it on this node is stopped at once.</summary>
     public async Task<(VideoTask? Task, ApiError? Error)> CancelAsync(Caller caller, string id, CancellationToken ct)

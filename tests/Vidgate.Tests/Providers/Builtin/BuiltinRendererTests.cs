@@ -278,8 +278,8 @@ public sealed class BuiltinRendererTests : IDisposable
         throw new TimeoutException("no ffmpeg child process appeared");
     }
 
-    // Children of this test process named ffmpeg working in this test's folder (other tests run ffmpeg in parallel),
-    // from /proc/<pid>/stat: "pid (comm) state ppid ...".
+    // Children of this test process named ffmpeg, from /proc/<pid>/stat: "pid (comm) state ppid ...", working in this
+    // class's folder: renders of other test classes run in the same process at the same time and must not count.
     private List<int> ChildFfmpegPids()
     {
         var pids = new List<int>();

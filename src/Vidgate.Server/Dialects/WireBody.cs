@@ -1,0 +1,198 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Vidgate.Server.Hosting;
+
+namespace Vidgate.Server.Dialects;
+
+/// <summary>A file part of a multipart body; <see cref="Bytes"/> is null when the part is over the image limit.</summary>
+internal sealed record FilePart(string Name, long Length, byte[]? Bytes);
+
+/// <summary>
+/// Text fields and file parts of a create body, whichever way they arrived: multipart as sent, JSON flattened the way
+/// the OpenAI SDKs flatten it for multipart (<c>input_reference[image_url]</c>), so one parser serves both.
+/// </summary>
+internal sealed record FormBody(IReadOnlyDictionary<string, StringValues> Fields, IReadOnlyList<FilePart> Files)
+{
+    public string? Text(string name) => Fields.TryGetValue(name, out var values) && values.Count > 0 ? values[^1] : null;
+
+    /// <summary>Field names (text and files) outside <paramref name="known"/>: reported, never silently dropped.</summary>
+    public string? FirstUnknown(IReadOnlySet<string> known) =>
+        Fields.Keys.Concat(Files.Select(f => f.Name)).FirstOrDefault(name => !known.Contains(name));
+
+    /// <summary>A text field sent more than once (only file parts may repeat).</summary>
+    public string? FirstRepeated(string? except = null) => Fields.FirstOrDefault(f => f.Value.Count > 1 && f.Key != except).Key;
+
+    /// <summary>Flattens a JSON object: strings and numbers become text, one level of objects becomes <c>key[sub]</c>.</summary>
+    public static (FormBody? Body, ApiError? Error) FromJson(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, ApiError.Invalid("body", $"The body must be a JSON object; got {RequestRules.Describe(root.ValueKind)}.", "invalid_json"));
+        }
+
+        var fields = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var inner in property.Value.EnumerateObject())
+                {
+                    var name = $"{property.Name}[{inner.Name}]";
+                    if (Scalar(inner.Value, name, out var text) is { } innerError)
+                    {
+                        return (null, innerError);
+                    }
+
+                    if (text is not null)
+                    {
+                        fields[name] = text;
+                    }
+                }
+
+                continue;
+            }
+
+            if (Scalar(property.Value, property.Name, out var value) is { } error)
+            {
+                return (null, error);
+            }
+
+            if (value is not null)
+            {
+                fields[property.Name] = value;
+            }
+        }
+
+        return (new FormBody(fields, []), null);
+    }
+
+    private static ApiError? Scalar(JsonElement value, string name, out string? text)
+    {
+        text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        return text is not null || value.ValueKind == JsonValueKind.Null
+            ? null
+            : ApiError.Invalid(name, $"'{name}' must be a string; got {RequestRules.Describe(value.ValueKind)}.", "invalid_type");
+    }
+}
+
+/// <summary>
+/// Reads a request body as JSON or <c>multipart/form-data</c>, turning every malformed body (bad JSON, missing boundary,
+/// truncated multipart, over-long fields) into a 4xx <see cref="ApiError"/> instead of an exception.
+/// </summary>
+internal static class WireBody
+{
+    private const int MaxFields = 64;
+
+    public static bool IsMultipart(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsJson(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The size check every body route shares: a declared length over the limit is refused before reading.</summary>
+    public static ApiError? TooLarge(HttpRequest request, VidgateOptions options) =>
+        request.ContentLength > options.MaxRequestBodyBytes
+            ? new ApiError(413, "request_too_large", $"The request body is larger than the {options.MaxRequestBodyBytes / (1024 * 1024)} MB limit.")
+            : null;
+
+    public static ApiError UnsupportedMediaType(HttpRequest request, bool multipart) => new(
+        415, "unsupported_media_type",
+        (multipart ? "Send the body as application/json or multipart/form-data" : "Send the body as application/json")
+        + $"; got '{RequestRules.Clip(request.ContentType ?? "none")}'.");
+
+    public static async Task<(JsonDocument? Document, ApiError? Error)> ReadJsonAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return (await JsonDocument.ParseAsync(request.Body, default, ct), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, ApiError.Invalid("body", $"The body is not valid JSON: {ex.Message}", "invalid_json"));
+        }
+    }
+
+    public static async Task<(FormBody? Form, ApiError? Error)> ReadMultipartAsync(HttpRequest request, VidgateOptions options, CancellationToken ct)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || HeaderUtilities.RemoveQuotes(type.Boundary).Length == 0)
+        {
+            return (null, ApiError.Invalid("body", "The multipart body has no boundary in its Content-Type header.", "invalid_multipart"));
+        }
+
+        var limit = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
+        request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+        {
+            MultipartBodyLengthLimit = options.MaxRequestBodyBytes,
+            ValueLengthLimit = limit,
+            ValueCountLimit = MaxFields,
+            BufferBody = false,
+        }));
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, ApiError.Invalid("body", $"The multipart body could not be read: {ex.Message}", "invalid_multipart"));
+        }
+        catch (IOException ex) when (!ct.IsCancellationRequested)
+        {
+            // A body that ends before its closing boundary.
+            return (null, ApiError.Invalid("body", $"The multipart body is incomplete: {ex.Message}", "invalid_multipart"));
+        }
+
+        var files = new List<FilePart>(form.Files.Count);
+        foreach (var file in form.Files)
+        {
+            byte[]? bytes = null;
+            if (file.Length <= options.MaxImageBytes)
+            {
+                bytes = new byte[file.Length];
+                await using var stream = file.OpenReadStream();
+                await stream.ReadExactlyAsync(bytes, ct);
+            }
+
+            files.Add(new FilePart(file.Name, file.Length, bytes));
+        }
+
+        var fields = form.Keys.ToDictionary(key => key, key => form[key], StringComparer.Ordinal);
+        return (new FormBody(fields, files), null);
+    }
+
+    /// <summary>Text fields from JSON or multipart, for routes whose few fields both encodings carry (remix).</summary>
+    public static async Task<(FormBody? Form, ApiError? Error)> ReadFieldsAsync(HttpRequest request, VidgateOptions options, CancellationToken ct)
+    {
+        if (TooLarge(request, options) is { } tooLarge)
+        {
+            return (null, tooLarge);
+        }
+
+        if (IsMultipart(request))
+        {
+            return await ReadMultipartAsync(request, options, ct);
+        }
+
+        if (!IsJson(request))
+        {
+            return (null, UnsupportedMediaType(request, multipart: true));
+        }
+
+        var (document, error) = await ReadJsonAsync(request, ct);
+        using (document)
+        {
+            return error is not null ? (null, error) : FormBody.FromJson(document!.RootElement);
+        }
+    }
+}
