@@ -103,7 +103,9 @@ public sealed class LifecycleTests
         var dataDir = Directory.CreateTempSubdirectory("vidgate-restart-").FullName;
         string id;
         string key;
-        using (var first = new VidgateApp(dataDir))
+        // A short lease: should the hand-back on shutdown not happen, recovery must still come within seconds.
+        Dictionary<string, string?> fastRecovery = new() { ["Vidgate:LeaseDuration"] = "00:00:03", ["Vidgate:SweepInterval"] = "00:00:01" };
+        using (var first = new VidgateApp(dataDir, settings: fastRecovery))
         {
             using var admin = first.Admin();
             var keyResponse = await Api.OkJsonAsync(await admin.PostJsonAsync("/admin/keys", """{"name":"restart"}"""));
@@ -115,7 +117,7 @@ public sealed class LifecycleTests
         }
 
         Assert.Empty(Processes.WithCommandLineContaining(id));
-        using (var second = new VidgateApp(dataDir))
+        using (var second = new VidgateApp(dataDir, settings: fastRecovery))
         {
             using var client = second.Client(key);
             var done = await client.WaitForAsync(id, "completed");
