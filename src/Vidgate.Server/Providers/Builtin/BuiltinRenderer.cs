@@ -47,21 +47,23 @@ internal sealed partial class BuiltinRenderer(
         try
         {
             var progress = new ProgressReporter(onProgress, frames);
-            var video = Path.Combine(job.WorkDirectory, VideoFile);
-            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, video), progress.OnFrame, linked.Token);
+            var output = new RenderOutput(
+                Path.Combine(job.WorkDirectory, VideoFile),
+                Path.Combine(job.WorkDirectory, ThumbnailFile),
+                Path.Combine(job.WorkDirectory, SpritesheetFile));
+
+            // One ffmpeg run writes the video and both previews: decoding the video again would cost a third more.
+            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), progress.OnFrame, linked.Token);
             // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
-            if (encoded.Frames != frames)
+            if (encoded.Frames != frames || !File.Exists(output.ThumbnailPath) || !File.Exists(output.SpritesheetPath))
             {
                 throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
             }
 
-            var thumbnail = Path.Combine(job.WorkDirectory, ThumbnailFile);
-            var spritesheet = Path.Combine(job.WorkDirectory, SpritesheetFile);
-            await ffmpeg.RunAsync(PreviewArguments(video, frames, thumbnail, spritesheet), null, linked.Token);
             progress.Report(99);
 
             Log.Rendered(logger, job.TaskId, time.GetElapsedTime(started).TotalSeconds);
-            return new RenderOutput(video, thumbnail, spritesheet);
+            return output;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -69,7 +71,7 @@ internal sealed partial class BuiltinRenderer(
         }
     }
 
-    private List<string> EncodeArguments(RenderJob job, ScenePlan plan, int frames, string output)
+    private List<string> EncodeArguments(RenderJob job, ScenePlan plan, int frames, RenderOutput output)
     {
         var args = new List<string> { "-y" };
         string graph;
@@ -85,20 +87,17 @@ internal sealed partial class BuiltinRenderer(
             }
             graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
         }
+        graph += ";[v]split=2[video][pv];" + SceneGraph.Previews(frames, "[pv]");
         args.AddRange([
-            "-filter_complex", graph, "-map", "[v]", "-an", "-sn", "-frames:v", Number(frames),
+            "-filter_complex", graph,
+            "-map", "[video]", "-an", "-sn", "-frames:v", Number(frames),
             "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
-            "-movflags", "+faststart", output,
+            "-movflags", "+faststart", output.VideoPath,
+            "-map", "[thumb]", "-frames:v", "1", "-c:v", "libwebp", "-quality", "80", output.ThumbnailPath,
+            "-map", "[sheet]", "-frames:v", "1", "-q:v", "4", output.SpritesheetPath,
         ]);
         return args;
     }
-
-    private static List<string> PreviewArguments(string video, int frames, string thumbnail, string spritesheet) =>
-    [
-        "-y", "-i", video, "-filter_complex", SceneGraph.Previews(frames),
-        "-map", "[thumb]", "-frames:v", "1", "-c:v", "libwebp", "-quality", "80", thumbnail,
-        "-map", "[sheet]", "-frames:v", "1", "-q:v", "4", spritesheet,
-    ];
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 

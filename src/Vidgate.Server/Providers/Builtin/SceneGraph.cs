@@ -82,8 +82,8 @@ internal static class SceneGraph
     }
 
     /// <summary>Thumbnail (middle frame, at most 1280 wide) and a 5×5 spritesheet of evenly spaced frames.</summary>
-    public static string Previews(int frames) => string.Join(";",
-        "[0:v]split=2[a][b]",
+    public static string Previews(int frames, string input = "[0:v]") => string.Join(";",
+        $"{input}split=2[a][b]",
         $"[a]select='eq(n,{frames / 2})',scale='min(1280,iw)':-2[thumb]",
         $"[b]select='lt(mod(n*25,{frames}),25)',scale=160:-2,tile=5x5[sheet]");
 
