@@ -251,7 +251,12 @@ bench_render() {
             [ -n "$encode_line" ] || die "no libx264 run in the ffmpeg log; did the renderer change?"
             printf '%s\n' "${encode_line#* * * }" >"$LOGS/render-encode-command.txt"
             eval "args=(${encode_line#* * * })"
-            args[${#args[@]} - 1]="$WORK/replay.mp4"
+            # One run writes the video, thumbnail and spritesheet into the task's work folder (deleted since):
+            # every output moves to a replay folder, keeping its file name.
+            mkdir -p "$WORK/replay"
+            for j in "${!args[@]}"; do
+                case "${args[$j]}" in */work/video_*/*) args[$j]="$WORK/replay/${args[$j]##*/}" ;; esac
+            done
         fi
         t0="$(now_ms)"
         "$ffmpeg_bin" "${args[@]}" >/dev/null
@@ -259,14 +264,13 @@ bench_render() {
     done
     stop_app "$SERVER_PID"
 
-    local floor_ms e2e_ms replay_ms in_server_encode in_server_previews
+    local floor_ms e2e_ms replay_ms in_server_encode
     floor_ms="$(printf '%s\n' "${floor[@]}" | median)"
     e2e_ms="$(printf '%s\n' "${e2e[@]}" | median)"
     replay_ms="$(printf '%s\n' "${replay[@]}" | median)"
     in_server_encode="$(grep -- ' libx264 ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
-    in_server_previews="$(grep -- ' libwebp ' "$WORK/ffmpeg.log" | awk '{ print $2 - $1 }' | median)"
     emit "bench render: runs ms: floor ${floor[*]}; end-to-end ${e2e[*]}; encode replay ${replay[*]}"
-    emit "bench render: inside the server (median): encode $(seconds_of "$in_server_encode") s, previews $(seconds_of "$in_server_previews") s"
+    emit "bench render: inside the server (median): the one ffmpeg run (video, thumbnail, spritesheet) $(seconds_of "$in_server_encode") s"
     figure render "end-to-end s" "$(seconds_of "$e2e_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
     figure render "encode s" "$(seconds_of "$replay_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
 }

@@ -3,7 +3,9 @@ using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Videos;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is where the server was built to, not the caller's working directory: appsettings.json (log
+// filters included) must apply however the server is started (`./vidgate serve` runs it from the repository root).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddVidgateConfiguration();
 builder.Services
     .AddStore()
