@@ -31,6 +31,11 @@ internal sealed partial class BuiltinRenderer(
     public const string ThumbnailFile = "thumbnail.webp";
     public const string SpritesheetFile = "spritesheet.jpg";
 
+    // The preview frames of the encode run (see SceneGraph.Previews): thumbnail 1 is frame 0, 2 the middle frame.
+    private const string ThumbnailFrames = "thumbnail-%d.webp";
+    private const string MiddleFrame = "thumbnail-2.webp";
+    private const string SheetFrames = "sheet-%02d.jpg";
+
     // Encoding is reported as 0..95; the previews take the last step to 99 (the caller sets 100 when stored).
     private const int EncodeProgressMax = 95;
 
@@ -52,12 +57,23 @@ internal sealed partial class BuiltinRenderer(
                 Path.Combine(job.WorkDirectory, ThumbnailFile),
                 Path.Combine(job.WorkDirectory, SpritesheetFile));
 
-            // One ffmpeg run writes the video and both previews: decoding the video again would cost a third more.
+            // One ffmpeg run writes the video and the preview frames: decoding the video again would cost a third more.
             var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), progress.OnFrame, linked.Token);
+            var middleFrame = Path.Combine(job.WorkDirectory, MiddleFrame);
             // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
-            if (encoded.Frames != frames || !File.Exists(output.ThumbnailPath) || !File.Exists(output.SpritesheetPath))
+            if (encoded.Frames != frames || !File.Exists(middleFrame))
             {
                 throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
+            }
+
+            File.Move(middleFrame, output.ThumbnailPath, overwrite: true);
+            var tiled = await ffmpeg.RunAsync(
+                ["-y", "-framerate", "1", "-i", Path.Combine(job.WorkDirectory, SheetFrames), "-vf", SceneGraph.SheetTile,
+                 "-frames:v", "1", "-q:v", "4", output.SpritesheetPath],
+                null, linked.Token);
+            if (!File.Exists(output.SpritesheetPath))
+            {
+                throw new RenderFailedException($"ffmpeg wrote no spritesheet: {tiled.StderrTail}");
             }
 
             progress.Report(99);
@@ -87,14 +103,19 @@ internal sealed partial class BuiltinRenderer(
             }
             graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
         }
-        graph += ";[v]split=2[video][pv];" + SceneGraph.Previews(frames, "[pv]");
+        // The text scene loops its backdrop for ever: the trim ends every output of the graph at the clip's last frame
+        // (an output cut only by its own -frames:v would leave the preview outputs waiting for frames that never come).
+        graph += $";[v]trim=end_frame={Number(frames)},split=2[video][pv];" + SceneGraph.Previews(frames, "[pv]");
         args.AddRange([
             "-filter_complex", graph,
             "-map", "[video]", "-an", "-sn", "-frames:v", Number(frames),
             "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
             "-movflags", "+faststart", output.VideoPath,
-            "-map", "[thumb]", "-frames:v", "1", "-c:v", "libwebp", "-quality", "80", output.ThumbnailPath,
-            "-map", "[sheet]", "-frames:v", "1", "-q:v", "4", output.SpritesheetPath,
+            // Image sequences, frame timestamps kept (no duplicated frames to fill the gaps between selected ones).
+            "-map", "[thumb]", "-frames:v", "2", "-fps_mode", "passthrough", "-c:v", "libwebp", "-quality", "80", "-f", "image2",
+            Path.Combine(job.WorkDirectory, ThumbnailFrames),
+            "-map", "[sheet]", "-frames:v", "25", "-fps_mode", "passthrough", "-q:v", "4", "-f", "image2",
+            Path.Combine(job.WorkDirectory, SheetFrames),
         ]);
         return args;
     }

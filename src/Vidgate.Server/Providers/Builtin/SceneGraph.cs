@@ -81,11 +81,20 @@ internal static class SceneGraph
         return string.Join(";", parts);
     }
 
-    /// <summary>Thumbnail (middle frame, at most 1280 wide) and a 5×5 spritesheet of evenly spaced frames.</summary>
-    public static string Previews(int frames, string input = "[0:v]") => string.Join(";",
+    /// <summary>
+    /// The preview frames, taken from the frames being encoded: <c>[thumb]</c> is frame 0 and the middle frame (the
+    /// second is the thumbnail, at most 1280 wide), <c>[sheet]</c> the 25 evenly spaced 160-wide frames of the
+    /// spritesheet (tiled afterwards, see <see cref="SheetTile"/>). Both start at frame 0 on purpose: ffmpeg holds back
+    /// every output until all outputs of the run have their first frame, so a preview that only starts mid-clip (or a
+    /// tile that only exists at the end) would keep the whole video in memory and its progress at 0 until then.
+    /// </summary>
+    public static string Previews(int frames, string input) => string.Join(";",
         $"{input}split=2[a][b]",
-        $"[a]select='eq(n,{frames / 2})',scale='min(1280,iw)':-2[thumb]",
-        $"[b]select='lt(mod(n*25,{frames}),25)',scale=160:-2,tile=5x5[sheet]");
+        $"[a]select='eq(n,0)+eq(n,{frames / 2})',scale='min(1280,iw)':-2[thumb]",
+        $"[b]select='lt(mod(n*25,{frames}),25)',scale=160:-2[sheet]");
+
+    /// <summary>Joins the spritesheet frames written by <see cref="Previews"/> into one 5×5 image.</summary>
+    public const string SheetTile = "tile=5x5";
 
     /// <summary>The camera move from a canvas (see <see cref="Canvas"/>) to the output frame.</summary>
     public static string Camera(CameraMotion motion, int width, int height, int frames)
