@@ -66,14 +66,36 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
 
     public HttpClient Admin() => Client(AdminKey);
 
-    /// <summary>Creates a user key through the admin API and returns a client that uses it.</summary>
-    public async Task<HttpClient> NewUserAsync(string name = "user")
+    /// <summary>
+    /// Creates a user key through the admin API (a new account on the default tier) and tops its account up by
+    /// <paramref name="topUp"/> micro-units (default 1000.00), so tests about videos are never about money.
+    /// </summary>
+    public async Task<HttpClient> NewUserAsync(string name = "user", long topUp = 1000_000_000)
+    {
+        var (key, accountId) = await NewKeyAsync(name);
+        if (topUp > 0)
+        {
+            await TopUpAsync(accountId, topUp);
+        }
+
+        return Client(key);
+    }
+
+    /// <summary>A new user key and its account id, as <c>POST /admin/keys</c> made them.</summary>
+    public async Task<(string Key, string AccountId)> NewKeyAsync(string name = "user", object? body = null)
     {
         using var admin = Admin();
-        var response = await admin.PostAsJsonAsync("/admin/keys", new { name }, TestContext.Current.CancellationToken);
+        var response = await admin.PostAsJsonAsync("/admin/keys", body ?? new { name }, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        return Client(body.GetProperty("key").GetString());
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return (created.GetProperty("key").GetString()!, created.GetProperty("account_id").GetString()!);
+    }
+
+    public async Task TopUpAsync(string accountId, long micros, string reason = "test top-up")
+    {
+        using var admin = Admin();
+        var response = await admin.PostAsJsonAsync($"/admin/accounts/{accountId}/top-up", new { amount_micros = micros, reason }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     protected override void Dispose(bool disposing)

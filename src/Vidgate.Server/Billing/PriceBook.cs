@@ -1,0 +1,88 @@
+using Vidgate.Server.Models;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Billing;
+
+/// <summary>A list price: micro-units per second of output at one resolution, plus per reference image.</summary>
+internal sealed record Price(long PerSecond, long PerImage);
+
+internal sealed record PriceRow(string Model, int Resolution, long PerSecond, long PerImage, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// The <c>prices</c> table in memory, so pricing a create costs no query. Reloaded at once after an admin edit on this
+/// node and at most <see cref="RefreshAfter"/> later on the others.
+/// </summary>
+internal sealed class PriceBook(SqliteDatabase db, ModelCatalog catalog, TimeProvider clock)
+{
+    private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(10);
+    private volatile Snapshot? _snapshot;
+
+    /// <summary>
+    /// The price of <paramref name="model"/> at a short side of <paramref name="resolution"/> pixels: that resolution's
+    /// price, else the next priced one above (never cheaper than asked), else the highest. A model with no price of its
+    /// own uses the model it is an alias of. Null: the operator priced neither.
+    /// </summary>
+    public Price? Find(string model, int resolution)
+    {
+        var rows = Current().Rows;
+        if (!rows.TryGetValue(model, out var byResolution) && !(catalog.Find(model)?.AliasOf is { } alias && rows.TryGetValue(alias, out byResolution)))
+        {
+            return null;
+        }
+
+        foreach (var (res, price) in byResolution)
+        {
+            if (res >= resolution)
+            {
+                return price;
+            }
+        }
+
+        return byResolution.Values[^1];
+    }
+
+    /// <summary>Every price of a model (its own or its alias target's), by short side.</summary>
+    public IReadOnlyList<KeyValuePair<int, Price>> For(string model)
+    {
+        var rows = Current().Rows;
+        return rows.TryGetValue(model, out var own) || (catalog.Find(model)?.AliasOf is { } alias && rows.TryGetValue(alias, out own))
+            ? [.. own]
+            : [];
+    }
+
+    public IReadOnlyList<PriceRow> All() => Current().All;
+
+    public void Invalidate() => _snapshot = null;
+
+    private Snapshot Current()
+    {
+        var snapshot = _snapshot;
+        var now = clock.GetUtcNow();
+        if (snapshot is not null && now - snapshot.LoadedAt < RefreshAfter)
+        {
+            return snapshot;
+        }
+
+        // Reads are synchronous inside (an indexed SQLite read); the result is ready when this returns.
+        snapshot = db.ReadAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT model, resolution, per_second, per_image, updated_at FROM prices ORDER BY model, resolution;";
+            using var reader = command.ExecuteReader();
+            var all = new List<PriceRow>();
+            while (reader.Read())
+            {
+                all.Add(new PriceRow(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+            }
+
+            var rows = all.GroupBy(r => r.Model, StringComparer.Ordinal).ToDictionary(
+                g => g.Key, g => new SortedList<int, Price>(g.ToDictionary(r => r.Resolution, r => new Price(r.PerSecond, r.PerImage))), StringComparer.Ordinal);
+            return new Snapshot(rows, all, now);
+        }).GetAwaiter().GetResult();
+        _snapshot = snapshot;
+        return snapshot;
+    }
+
+    private sealed record Snapshot(Dictionary<string, SortedList<int, Price>> Rows, IReadOnlyList<PriceRow> All, DateTimeOffset LoadedAt);
+}
