@@ -205,8 +205,10 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT account_id, key_id, model, date(created_at / 1000, 'unixepoch') AS day, COUNT(*),
-                   SUM(outcome = 'completed'), SUM(outcome = 'failed'), SUM(outcome = 'cancelled'),
-                   SUM(state <> 'held' AND outcome NOT IN ('completed', 'failed', 'cancelled')), SUM(state = 'held'),
+                   COUNT(*) FILTER (WHERE outcome = 'completed'), COUNT(*) FILTER (WHERE outcome = 'failed'),
+                   COUNT(*) FILTER (WHERE outcome = 'cancelled'),
+                   COUNT(*) FILTER (WHERE state <> 'held' AND outcome NOT IN ('completed', 'failed', 'cancelled')),
+                   COUNT(*) FILTER (WHERE state = 'held'),
                    COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_seconds END), 0),
                    COALESCE(SUM(charged), 0), COALESCE(SUM(CASE WHEN state <> 'held' THEN amount - charged END), 0),
                    COALESCE(SUM(CASE WHEN state = 'held' THEN amount END), 0)

@@ -1,4 +1,3 @@
-using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;
@@ -12,20 +11,19 @@ internal sealed record PriceRow(string Model, int Resolution, long PerSecond, lo
 /// The <c>prices</c> table in memory, so pricing a create costs no query. Reloaded at once after an admin edit on this
 /// node and at most <see cref="RefreshAfter"/> later on the others.
 /// </summary>
-internal sealed class PriceBook(SqliteDatabase db, ModelCatalog catalog, TimeProvider clock)
+internal sealed class PriceBook(SqliteDatabase db, TimeProvider clock)
 {
     private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(10);
     private volatile Snapshot? _snapshot;
 
     /// <summary>
     /// The price of <paramref name="model"/> at a short side of <paramref name="resolution"/> pixels: that resolution's
-    /// price, else the next priced one above (never cheaper than asked), else the highest. A model with no price of its
-    /// own uses the model it is an alias of. Null: the operator priced neither.
+    /// price, else the next priced one above (never cheaper than asked), else the highest. Null: the model has no
+    /// price, and cannot be used (an alias is priced on its own: sora-2 and grok-imagine-video are different products).
     /// </summary>
     public Price? Find(string model, int resolution)
     {
-        var rows = Current().Rows;
-        if (!rows.TryGetValue(model, out var byResolution) && !(catalog.Find(model)?.AliasOf is { } alias && rows.TryGetValue(alias, out byResolution)))
+        if (!Current().Rows.TryGetValue(model, out var byResolution))
         {
             return null;
         }
@@ -39,15 +37,6 @@ internal sealed class PriceBook(SqliteDatabase db, ModelCatalog catalog, TimePro
         }
 
         return byResolution.Values[^1];
-    }
-
-    /// <summary>Every price of a model (its own or its alias target's), by short side.</summary>
-    public IReadOnlyList<KeyValuePair<int, Price>> For(string model)
-    {
-        var rows = Current().Rows;
-        return rows.TryGetValue(model, out var own) || (catalog.Find(model)?.AliasOf is { } alias && rows.TryGetValue(alias, out own))
-            ? [.. own]
-            : [];
     }
 
     public IReadOnlyList<PriceRow> All() => Current().All;

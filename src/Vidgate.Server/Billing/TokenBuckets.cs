@@ -32,7 +32,7 @@ internal sealed class TokenBuckets(TimeProvider clock)
             }
             else
             {
-                wait = Math.Max(1, (int)Math.Ceiling((1 - bucket.Tokens) * 60.0 / perMinute));
+                wait = WaitSeconds(bucket.Tokens, perMinute);
             }
         }
 
@@ -55,9 +55,12 @@ internal sealed class TokenBuckets(TimeProvider clock)
         lock (bucket)
         {
             bucket.Refill(perMinute, clock.GetTimestamp(), clock.TimestampFrequency);
-            return bucket.Tokens >= 1 ? null : Math.Max(1, (int)Math.Ceiling((1 - bucket.Tokens) * 60.0 / perMinute));
+            return bucket.Tokens >= 1 ? null : WaitSeconds(bucket.Tokens, perMinute);
         }
     }
+
+    // Whole seconds until the next token; the small slack keeps 1.0000000000000009 from becoming 2.
+    private static int WaitSeconds(double tokens, int perMinute) => Math.Max(1, (int)Math.Ceiling(((1 - tokens) * 60.0 / perMinute) - 1e-9));
 
     // Buckets untouched for two minutes are full again, so forgetting them changes nothing.
     private void Prune(long now)
