@@ -51,8 +51,8 @@ internal static class AdminAccountEndpoints
         => TypedResults.Json(new ListOf<AccountInfo>("list", [.. (await store.ListAccountsAsync(ct)).Select(a => Info(a, null))]), ContractsJson.Wire.ListOfAccountInfo);
 
     private static async Task<IResult> Get(string id, BillingStore store, CancellationToken ct)
-        => await store.GetAccountAsync(id, ct) is { } account
-            ? Json(account, await store.LedgerBalanceAsync(id, ct))
+        => await store.GetAccountWithLedgerAsync(id, ct) is var (account, ledgerBalance)
+            ? Json(account, ledgerBalance)
             : NotFound(id).ToResult();
 
     private static async Task<IResult> Update(string id, HttpRequest request, BillingStore store, ApiKeys keys, CancellationToken ct)

@@ -81,13 +81,20 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
         return (IReadOnlyList<Account>)accounts;
     }, ct);
 
-    /// <summary>The balance recomputed from the ledger alone: equals <see cref="Account.Balance"/> unless something is wrong.</summary>
-    public Task<long> LedgerBalanceAsync(string accountId, CancellationToken ct) => db.ReadAsync(connection =>
+    /// <summary>
+    /// The account and its balance recomputed from the ledger alone, read in one statement (one snapshot): the two are
+    /// equal unless something is wrong.
+    /// </summary>
+    public Task<(Account Account, long LedgerBalance)?> GetAccountWithLedgerAsync(string id, CancellationToken ct) => db.ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = $a;";
-        command.Parameters.AddWithValue("$a", accountId);
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        command.CommandText = $"""
+            SELECT {AccountColumns}, (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = accounts.id)
+              FROM accounts WHERE id = $id;
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (MapAccount(reader), reader.GetInt64(8)) : ((Account, long)?)null;
     }, ct);
 
     /// <summary>

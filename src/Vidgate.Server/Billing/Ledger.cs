@@ -31,30 +31,19 @@ internal static class Ledger
     public static HoldRefusal? Hold(SqliteConnection connection, HoldRequest request, DateTimeOffset now)
     {
         var amount = request.Amount;
-        using (var reader = Statements.For(connection, "SELECT balance, in_flight, unmetered FROM accounts WHERE id = $a;")
-                   .With("$a", request.AccountId).ExecuteReader())
+
+        // The happy path is one conditional statement; only a refusal reads the row again to say why.
+        // An unmetered account is never refused for balance: its balance may go below zero and shows what it used.
+        var taken = Statements.For(connection, """
+            UPDATE accounts SET balance = balance - $x, held = held + $x, in_flight = in_flight + 1
+             WHERE id = $a AND (unmetered = 1 OR balance >= $x) AND ($max IS NULL OR in_flight < $max);
+            """).With("$x", amount).With("$a", request.AccountId).With("$max", request.Plan.MaxInFlight).ExecuteNonQuery();
+        if (taken == 0)
         {
-            if (!reader.Read())
-            {
-                return new HoldRefusal.NoAccount();
-            }
-
-            var (balance, inFlight, unmetered) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0);
-            if (request.Plan.MaxInFlight is { } limit && inFlight >= limit)
-            {
-                return new HoldRefusal.TooManyInFlight(limit);
-            }
-
-            // An unmetered account is never refused: its balance may go below zero and shows what it used.
-            if (!unmetered && balance < amount)
-            {
-                return new HoldRefusal.Insufficient(amount, balance);
-            }
+            return Refusal(connection, request, amount);
         }
 
         var ms = now.ToUnixTimeMilliseconds();
-        Statements.For(connection, "UPDATE accounts SET balance = balance - $x, held = held + $x, in_flight = in_flight + 1 WHERE id = $a;")
-            .With("$x", amount).With("$a", request.AccountId).ExecuteNonQuery();
         Statements.For(connection, """
             INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
                                price_multiplier, amount, state, created_at)
@@ -66,6 +55,20 @@ internal static class Ledger
             .With("$x", amount).With("$now", ms).ExecuteNonQuery();
         Entry(connection, request.AccountId, "hold", -amount, request.TaskId, null, ms);
         return null;
+    }
+
+    private static HoldRefusal Refusal(SqliteConnection connection, HoldRequest request, long amount)
+    {
+        using var reader = Statements.For(connection, "SELECT balance, in_flight FROM accounts WHERE id = $a;")
+            .With("$a", request.AccountId).ExecuteReader();
+        if (!reader.Read())
+        {
+            return new HoldRefusal.NoAccount();
+        }
+
+        return request.Plan.MaxInFlight is { } limit && reader.GetInt64(1) >= limit
+            ? new HoldRefusal.TooManyInFlight(limit)
+            : new HoldRefusal.Insufficient(amount, reader.GetInt64(0));
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public sealed class ConservationTests
         using var app = new VidgateApp(settings: new() { ["Billing:NewAccountCredit"] = "0" }, services: ScriptedProvider.Replace(provider));
         var (key, account) = await app.NewKeyAsync("busy");
         await Books.SetTierAsync(app, account, "unlimited");
-        const long topUp = 6_000_000;
+        const long topUp = 3_000_000;
         await app.TopUpAsync(account, topUp);
         using var client = app.Client(key);
 
