@@ -82,14 +82,16 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
     }, ct);
 
     /// <summary>
-    /// The account and its balance recomputed from the ledger alone, read in one statement (one snapshot): the two are
-    /// equal unless something is wrong.
+    /// The account and its balance recomputed from the ledger and the open holds, read in one statement (one
+    /// snapshot): the two are equal unless something is wrong.
     /// </summary>
     public Task<(Account Account, long LedgerBalance)?> GetAccountWithLedgerAsync(string id, CancellationToken ct) => db.ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {AccountColumns}, (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = accounts.id)
+            SELECT {AccountColumns},
+                   (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = accounts.id)
+                 - (SELECT COALESCE(SUM(amount), 0) FROM holds WHERE account_id = accounts.id AND state = 'held')
               FROM accounts WHERE id = $id;
             """;
         command.Parameters.AddWithValue("$id", id);

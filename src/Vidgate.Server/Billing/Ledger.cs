@@ -23,7 +23,8 @@ internal abstract record HoldRefusal
 /// All money movement, on the caller's open connection and inside the caller's write, so it commits or rolls back
 /// with the task transition that caused it. Settle and release are conditional on the hold still being open, so
 /// whichever node or retry closes it first wins and the other is a no-op: a task is charged or refunded once only.
-/// Invariant per account: credits + adjustments − charges − open holds = balance = SUM(ledger.amount).
+/// Invariant per account: credits + adjustments − charges (the ledger) − open holds = balance. A create writes no
+/// ledger row, only the hold: the hot path stays three statements (account, hold, task).
 /// </summary>
 internal static class Ledger
 {
@@ -53,7 +54,6 @@ internal static class Ledger
             .With("$r", request.Resolution).With("$s", request.Seconds).With("$i", request.Images)
             .With("$ps", request.Price.PerSecond).With("$pi", request.Price.PerImage).With("$mul", request.Plan.PriceMultiplier)
             .With("$x", amount).With("$now", ms).ExecuteNonQuery();
-        Entry(connection, request.AccountId, "hold", -amount, request.TaskId, null, ms);
         return null;
     }
 
@@ -150,7 +150,6 @@ internal static class Ledger
 
         Statements.For(connection, "UPDATE accounts SET held = held - $x, balance = balance + $x - $c, in_flight = in_flight - 1 WHERE id = $a;")
             .With("$x", amount).With("$c", charge).With("$a", accountId).ExecuteNonQuery();
-        Entry(connection, accountId, "release", amount, taskId, outcome, ms);
         if (charge > 0)
         {
             Entry(connection, accountId, "charge", -charge, taskId, null, ms);

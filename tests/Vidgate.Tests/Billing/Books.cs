@@ -19,7 +19,7 @@ internal static class Books
             account.GetProperty("balance_micros").GetInt64(), account.GetProperty("held_micros").GetInt64(),
             account.GetProperty("in_flight").GetInt32(), account.GetProperty("ledger_balance_micros").GetInt64());
 
-        // Balances can be recomputed from the ledger: the running balance and the ledger sum never disagree.
+        // Balances can be recomputed: the running balance and the ledger minus open holds never disagree.
         Assert.Equal(state.LedgerBalance, state.Balance);
         return state;
     }

@@ -32,7 +32,7 @@ public sealed class IdempotencyTests : IDisposable
         var second = await Api.OkJsonAsync(await PostAsync(client, "/v1/videos", Api.SeedBody, "retry-1"));
 
         Assert.Equal(first.GetProperty("id").GetString(), second.GetProperty("id").GetString());
-        Assert.Equal(-560_000, (await Books.LedgerAsync(_app, account))["hold"]);
+        await AssertOneVideoPaidAsync(client, account);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class IdempotencyTests : IDisposable
         Assert.Single(ids);
         var list = await Api.OkJsonAsync(await client.GetAsync("/v1/videos?limit=100", Ct));
         Assert.Single(list.GetProperty("data").EnumerateArray());
-        Assert.Equal(-560_000, (await Books.LedgerAsync(_app, account))["hold"]);
+        await AssertOneVideoPaidAsync(client, account);
     }
 
     [Fact]
@@ -168,6 +168,21 @@ public sealed class IdempotencyTests : IDisposable
         var (client, _) = await UserAsync();
         var error = await Api.ErrorAsync(await PostAsync(client, "/v1/videos", Api.SeedBody, new string('k', 256)), HttpStatusCode.BadRequest);
         Assert.Equal("Idempotency-Key", error.GetProperty("param").GetString());
+    }
+
+    /// <summary>One task in the usage, and once it is done, the price of one seed video charged.</summary>
+    private async Task AssertOneVideoPaidAsync(HttpClient client, string account)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Books.ReadAsync(_app, account)).InFlight > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the video never finished");
+            await Task.Delay(20, Ct);
+        }
+
+        var usage = await Api.OkJsonAsync(await client.GetAsync("/v1/usage", Ct));
+        Assert.Equal(1, usage.GetProperty("data").EnumerateArray().Sum(r => r.GetProperty("tasks").GetInt32()));
+        Assert.Equal(-560_000, (await Books.LedgerAsync(_app, account))["charge"]);
     }
 
     private async Task<(HttpClient Client, string Account)> UserAsync()

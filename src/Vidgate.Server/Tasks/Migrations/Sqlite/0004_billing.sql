@@ -55,6 +55,7 @@ INSERT INTO prices (model, resolution, per_second, updated_at) VALUES
     ('sora-2-pro', 1024, 500000, unixepoch() * 1000);
 
 -- One hold per task (not per attempt): written with the task, closed once by settle (completed) or release.
+-- Open holds (state 'held') are money set aside: balance = SUM(ledger.amount) − SUM(open holds).
 -- It is also the usage record: what was asked, what was delivered, what was charged.
 CREATE TABLE holds (
     task_id          TEXT PRIMARY KEY,
@@ -77,12 +78,11 @@ CREATE TABLE holds (
 ) WITHOUT ROWID;
 
 CREATE INDEX holds_account ON holds (account_id, created_at);
-CREATE INDEX holds_day     ON holds (created_at);
 
--- Every change of a balance, append-only: SUM(amount) per account is its balance.
--- kind: credit (top-up), adjust (signed correction), hold (−), release (+, the hold given back), charge (−).
+-- Every movement of money, append-only (a trigger refuses UPDATE and DELETE, so seq never goes back):
+-- kind credit (top-up, initial credit), adjust (signed correction), charge (−, a completed video).
 CREATE TABLE ledger (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq        INTEGER PRIMARY KEY,
     account_id TEXT NOT NULL,
     kind       TEXT NOT NULL,
     amount     INTEGER NOT NULL,
