@@ -13,8 +13,7 @@ internal static class CallerAuth
         {
             var http = context.HttpContext;
             var limits = http.RequestServices.GetRequiredService<RequestLimits>();
-            var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            if (limits.AuthBlocked(ip) is { } blocked)
+            if (limits.AuthBlocked(http) is { } blocked)
             {
                 return blocked.ToResult();
             }
@@ -22,13 +21,13 @@ internal static class CallerAuth
             var caller = await AuthenticateAsync(http);
             if (caller is null)
             {
-                limits.AuthFailed(ip);
+                limits.AuthFailed(http);
                 return ApiError.Unauthorized("Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.").ToResult();
             }
 
             if (caller.ExpiresAt is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
             {
-                limits.AuthFailed(ip);
+                limits.AuthFailed(http);
                 return new ApiError(401, "api_key_expired", $"This API key expired at {expires:u}.").ToResult();
             }
 

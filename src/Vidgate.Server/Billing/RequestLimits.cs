@@ -13,6 +13,9 @@ internal sealed class RequestLimits(TimeProvider clock, IOptions<BillingOptions>
     private readonly TokenBuckets _creates = new(clock);
     private readonly TokenBuckets _failedAuth = new(clock);
 
+    // Until the first failed authentication the per-IP check costs nothing on the poll path (not even the IP string).
+    private volatile bool _anyAuthFailed;
+
     /// <summary>Takes one create from the key's bucket; a 429 when it is empty.</summary>
     public ApiError? TakeCreate(Caller caller)
     {
@@ -25,11 +28,17 @@ internal sealed class RequestLimits(TimeProvider clock, IOptions<BillingOptions>
             "rate_limit_exceeded", $"This key may create {perMinute} videos per minute. Retry after {wait} s.", wait);
     }
 
-    /// <summary>A 429 if this IP has used up its failed authentications; checked before the key is looked up.</summary>
-    public ApiError? AuthBlocked(string ip)
-        => _failedAuth.Peek(ip, options.Value.FailedAuthPerMinute) is { } wait
+    /// <summary>A 429 if this client's IP has used up its failed authentications; checked before the key is looked up.</summary>
+    public ApiError? AuthBlocked(HttpContext http)
+        => _anyAuthFailed && _failedAuth.Peek(ClientIp(http), options.Value.FailedAuthPerMinute) is { } wait
             ? ApiError.TooManyRequests("rate_limit_exceeded", $"Too many failed authentications from this address. Retry after {wait} s.", wait)
             : null;
 
-    public void AuthFailed(string ip) => _failedAuth.TryTake(ip, options.Value.FailedAuthPerMinute);
+    public void AuthFailed(HttpContext http)
+    {
+        _anyAuthFailed = true;
+        _failedAuth.TryTake(ClientIp(http), options.Value.FailedAuthPerMinute);
+    }
+
+    private static string ClientIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }
