@@ -144,6 +144,49 @@ public sealed class AccountAdminTests : IDisposable
     }
 
     [Fact]
+    public async Task A_keys_own_limits_can_be_changed_and_are_listed()
+    {
+        using var admin = _app.Admin();
+        var created = await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/keys", new { name = "limited" }, Ct));
+        var id = created.GetProperty("id").GetString()!;
+
+        var changed = await Api.OkJsonAsync(await admin.PatchAsJsonAsync($"/admin/keys/{id}", new { requests_per_minute = 7, expires_at = 4102444800 }, Ct));
+        var listed = (await Api.OkJsonAsync(await admin.GetAsync("/admin/keys", Ct))).GetProperty("data").EnumerateArray()
+            .Single(k => k.GetProperty("id").GetString() == id);
+
+        Assert.Equal((7, 4102444800L), (changed.GetProperty("requests_per_minute").GetInt32(), changed.GetProperty("expires_at").GetInt64()));
+        Assert.Equal(7, listed.GetProperty("requests_per_minute").GetInt32());
+        await Api.ErrorAsync(await admin.PatchAsJsonAsync($"/admin/keys/{id}", new { requests_per_minute = 0 }, Ct), HttpStatusCode.BadRequest);
+        await Api.ErrorAsync(await admin.PatchAsJsonAsync("/admin/keys/key_nope", new { requests_per_minute = 1 }, Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_ledger_pages_in_order_and_never_changes()
+    {
+        var (_, account) = await _app.NewKeyAsync("pages");
+        for (var i = 1; i <= 3; i++)
+        {
+            await _app.TopUpAsync(account, i, $"top-up {i}");
+        }
+
+        using var admin = _app.Admin();
+        var first = await Api.OkJsonAsync(await admin.GetAsync($"/admin/accounts/{account}/ledger?limit=2", Ct));
+        var last = first.GetProperty("data").EnumerateArray().Last().GetProperty("seq").GetInt64();
+        var second = await Api.OkJsonAsync(await admin.GetAsync($"/admin/accounts/{account}/ledger?limit=2&after={last}", Ct));
+
+        Assert.True(first.GetProperty("has_more").GetBoolean());
+        Assert.Equal(["initial credit", "top-up 1"], first.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("reason").GetString()));
+        Assert.Equal(["top-up 2", "top-up 3"], second.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("reason").GetString()));
+        await Api.ErrorAsync(await admin.GetAsync($"/admin/accounts/{account}/ledger?limit=0", Ct), HttpStatusCode.BadRequest);
+
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_app.DataDir, "vidgate.db")}");
+        db.Open();
+        using var tamper = db.CreateCommand();
+        tamper.CommandText = "UPDATE ledger SET amount = 0;";
+        Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => tamper.ExecuteNonQuery());
+    }
+
+    [Fact]
     public async Task Tier_input_is_validated()
     {
         using var admin = _app.Admin();
