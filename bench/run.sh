@@ -119,10 +119,20 @@ api() {
 # A top-level string field of one of our own compact JSON replies (no jq dependency).
 json_string() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 
+# A metered user key (holds and ledger rows are written as for any paying user) whose account is on the `unlimited`
+# tier with a large balance, so the benchmark measures the create path, not the rate limit or an empty wallet.
 new_user_key() {
     printf '{"name":"bench"}' >"$WORK/key.json"
-    USER_KEY="$(api POST "$SERVER_URL/admin/keys" "$ADMIN_KEY" "$WORK/key.json" | json_string key)"
-    [ -n "$USER_KEY" ] || die "POST /admin/keys returned no key"
+    local created account
+    created="$(api POST "$SERVER_URL/admin/keys" "$ADMIN_KEY" "$WORK/key.json")"
+    USER_KEY="$(json_string key <<<"$created")"
+    account="$(json_string account_id <<<"$created")"
+    [ -n "$USER_KEY" ] && [ -n "$account" ] || die "POST /admin/keys returned no key"
+    printf '{"tier":"unlimited"}' >"$WORK/tier.json"
+    printf '{"amount_micros":1000000000000000,"reason":"bench"}' >"$WORK/topup.json"
+    curl -sS --fail-with-body -X PATCH -H "Authorization: Bearer $ADMIN_KEY" -H "Content-Type: application/json" \
+        --data-binary "@$WORK/tier.json" "$SERVER_URL/admin/accounts/$account" >/dev/null
+    api POST "$SERVER_URL/admin/accounts/$account/top-up" "$ADMIN_KEY" "$WORK/topup.json" >/dev/null
 }
 
 # wrk_run URL [BODY_FILE] : warm-up (discarded), then the measured run; prints wrk.lua's BENCH line.

@@ -19,6 +19,20 @@ namespace Vidgate.Contracts;
 [JsonSerializable(typeof(ApiKeyCreated))]
 [JsonSerializable(typeof(ListOf<ApiKeyInfo>))]
 [JsonSerializable(typeof(Health))]
+[JsonSerializable(typeof(AccountInfo))]
+[JsonSerializable(typeof(ListOf<AccountInfo>))]
+[JsonSerializable(typeof(CreateAccountRequest))]
+[JsonSerializable(typeof(UpdateAccountRequest))]
+[JsonSerializable(typeof(BalanceChangeRequest))]
+[JsonSerializable(typeof(LedgerPage))]
+[JsonSerializable(typeof(TierInfo))]
+[JsonSerializable(typeof(ListOf<TierInfo>))]
+[JsonSerializable(typeof(TierRequest))]
+[JsonSerializable(typeof(PriceInfo))]
+[JsonSerializable(typeof(ListOf<PriceInfo>))]
+[JsonSerializable(typeof(PriceRequest))]
+[JsonSerializable(typeof(UsageReport))]
+[JsonSerializable(typeof(UpdateKeyRequest))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {
     /// <summary>What goes on the wire: like <see cref="Default"/>, but without escaping quotes and angle brackets in messages.</summary>

@@ -24,7 +24,7 @@ public sealed record OpenAiVideo(
 public sealed record OpenAiVideoList(string Object, IReadOnlyList<OpenAiVideo> Data, string? FirstId, string? LastId, bool HasMore);
 
 /// <summary><c>GET /v1/models</c> item: OpenAI's model object plus what the model accepts.</summary>
-public sealed record ModelInfo(string Id, string Object, long Created, string OwnedBy, ModelLimits Limits);
+public sealed record ModelInfo(string Id, string Object, long Created, string OwnedBy, ModelLimits Limits, IReadOnlyList<ModelPrice>? Pricing = null);
 
 public sealed record ModelLimits(
     int MinSeconds,

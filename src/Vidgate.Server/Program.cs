@@ -1,4 +1,5 @@
 using Vidgate.Server.Admin;
+using Vidgate.Server.Billing;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Videos;
@@ -10,6 +11,7 @@ builder.AddVidgateConfiguration();
 builder.Services
     .AddStore()
     .AddVideos()
+    .AddBilling()
     .AddProviders()
     .AddWorkers(builder.Configuration);
 
@@ -20,4 +22,5 @@ app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdminKeys();
+app.MapBilling();
 app.Run();

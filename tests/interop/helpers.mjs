@@ -10,16 +10,25 @@ import assert from 'node:assert/strict';
 export const baseUrl = process.env.VIDGATE_URL ?? 'http://127.0.0.1:8080';
 export const adminKey = process.env.VIDGATE_ADMIN_KEY ?? '';
 
-/** A fresh user key from the admin API, so every test file sees only its own videos. */
-export async function newUserKey(name = 'interop') {
-  const res = await fetch(`${baseUrl}/admin/keys`, {
+async function admin(path, body) {
+  const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify(body),
   });
   const text = await res.text();
-  assert.equal(res.status, 200, `creating a key failed: ${text}`);
-  return JSON.parse(text).key;
+  assert.equal(res.status, 200, `POST ${path} failed: ${text}`);
+  return JSON.parse(text);
+}
+
+/**
+ * A fresh user key from the admin API, so every test file sees only its own videos. Its new account is topped up
+ * (100.00, in micro-units) so these tests are about the clients, not about money.
+ */
+export async function newUserKey(name = 'interop') {
+  const created = await admin('/admin/keys', { name });
+  await admin(`/admin/accounts/${created.account_id}/top-up`, { amount_micros: 100_000_000, reason: 'interop tests' });
+  return created.key;
 }
 
 function withTempDir(fn) {

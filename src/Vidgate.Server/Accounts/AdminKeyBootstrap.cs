@@ -17,7 +17,7 @@ internal sealed partial class AdminKeyBootstrap(IKeyStore store, ApiKeys keys, I
         }
 
         var configured = options.Value.AdminKey;
-        var (record, secret) = await keys.CreateAsync("admin", isAdmin: true, string.IsNullOrWhiteSpace(configured) ? null : configured.Trim(), cancellationToken);
+        var (record, secret) = await keys.CreateAsync(new NewKey("admin", IsAdmin: true), string.IsNullOrWhiteSpace(configured) ? null : configured.Trim(), cancellationToken);
         if (string.IsNullOrWhiteSpace(configured))
         {
             Console.Out.WriteLine($"""
@@ -32,7 +32,7 @@ internal sealed partial class AdminKeyBootstrap(IKeyStore store, ApiKeys keys, I
             Console.Out.Flush();
         }
 
-        Log.AdminCreated(logger, record.Id, string.IsNullOrWhiteSpace(configured) ? "generated" : "VIDGATE_ADMIN_KEY");
+        Log.AdminCreated(logger, record!.Id, string.IsNullOrWhiteSpace(configured) ? "generated" : "VIDGATE_ADMIN_KEY");
     }
 
     private static partial class Log

@@ -7,7 +7,8 @@ namespace Vidgate.Server.Accounts;
 /// <summary>
 /// Issues and checks API keys. A key is <c>vg_</c> + 32 random bytes (base64url); only its SHA-256 is stored
 /// (a fast hash is right here: the secret has 256 bits of entropy, so there is nothing to brute-force).
-/// Lookups are cached for a few seconds; revoking on this node drops the cache at once.
+/// Lookups (with the caller's plan) are cached for a few seconds; admin changes on this node drop the cache at once,
+/// other nodes see them within <see cref="CacheFor"/>.
 /// </summary>
 internal sealed class ApiKeys(IKeyStore store, TimeProvider clock)
 {
@@ -21,12 +22,16 @@ internal sealed class ApiKeys(IKeyStore store, TimeProvider clock)
     /// <summary>What is shown instead of the secret: enough to recognise a key, useless to an attacker.</summary>
     public static string PrefixOf(string secret) => secret.Length <= 10 ? secret[..Math.Min(3, secret.Length)] : secret[..10];
 
-    public async Task<(ApiKeyRecord Record, string Secret)> CreateAsync(string name, bool isAdmin, string? secret, CancellationToken ct)
+    /// <summary>Issues a key; a null record means the named account does not exist.</summary>
+    public async Task<(ApiKeyRecord? Record, string Secret)> CreateAsync(NewKey key, string? secret, CancellationToken ct)
     {
         secret ??= NewSecret();
-        var record = await store.CreateAsync(name, Hash(secret), PrefixOf(secret), isAdmin, clock.GetUtcNow(), ct);
+        var record = await store.CreateAsync(key, Hash(secret), PrefixOf(secret), clock.GetUtcNow(), ct);
         return (record, secret);
     }
+
+    /// <summary>After an admin changed keys, accounts or tiers: the next request of every key reads its plan afresh.</summary>
+    public void Forget() => _cache.Clear();
 
     public async Task<Caller?> AuthenticateAsync(string secret, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Vidgate.Server.Billing;
 using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Accounts;
@@ -11,10 +12,23 @@ internal static class CallerAuth
         => builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
+            var limits = http.RequestServices.GetRequiredService<RequestLimits>();
+            if (limits.AuthBlocked(http) is { } blocked)
+            {
+                return blocked.ToResult();
+            }
+
             var caller = await AuthenticateAsync(http);
             if (caller is null)
             {
+                limits.AuthFailed(http);
                 return ApiError.Unauthorized("Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.").ToResult();
+            }
+
+            if (caller.ExpiresAt is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
+            {
+                limits.AuthFailed(http);
+                return new ApiError(401, "api_key_expired", $"This API key expired at {expires:u}.").ToResult();
             }
 
             if (admin && !caller.IsAdmin)

@@ -3,16 +3,22 @@ namespace Vidgate.Server.Accounts;
 /// <summary>Accounts and their API keys. Secrets are never stored, only their SHA-256.</summary>
 internal interface IKeyStore
 {
-    /// <summary>Creates an account and a key for it in one transaction.</summary>
-    Task<ApiKeyRecord> CreateAsync(string name, byte[] secretHash, string prefix, bool isAdmin, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// Creates a key, and (without <see cref="NewKey.AccountId"/>) its account, in one transaction: an admin's account is
+    /// unmetered, any other gets the configured tier and credit. Null if the named account does not exist.
+    /// </summary>
+    Task<ApiKeyRecord?> CreateAsync(NewKey key, byte[] secretHash, string prefix, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>The caller behind an unrevoked key, or null.</summary>
+    /// <summary>The caller behind an unrevoked key, with its plan, or null.</summary>
     Task<Caller?> FindActiveAsync(byte[] secretHash, CancellationToken ct);
 
     Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct);
 
     /// <summary>Revokes a key; null if there is no such key.</summary>
     Task<ApiKeyRecord?> RevokeAsync(string id, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Sets a key's own rate limit and expiry (null clears); null if there is no such key.</summary>
+    Task<ApiKeyRecord?> UpdateLimitsAsync(string id, int? requestsPerMinute, DateTimeOffset? expiresAt, CancellationToken ct);
 
     Task<bool> AnyAsync(CancellationToken ct);
 

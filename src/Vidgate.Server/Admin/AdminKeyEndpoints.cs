@@ -5,7 +5,10 @@ using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 
-/// <summary><c>/admin/keys</c>: create (secret shown once), list (never secrets), revoke (401 at once).</summary>
+/// <summary>
+/// <c>/admin/keys</c>: create (secret shown once; a new account unless <c>account_id</c> names one), list (never
+/// secrets), set a key's own limits and expiry, revoke (401 at once).
+/// </summary>
 internal static class AdminKeyEndpoints
 {
     public static RouteGroupBuilder MapAdminKeys(this IEndpointRouteBuilder routes)
@@ -13,6 +16,7 @@ internal static class AdminKeyEndpoints
         var group = routes.MapGroup("/admin/keys").RequireCaller(admin: true);
         group.MapPost("", Create);
         group.MapGet("", List);
+        group.MapPatch("/{id}", Update);
         group.MapDelete("/{id}", Revoke);
         return group;
     }
@@ -42,7 +46,18 @@ internal static class AdminKeyEndpoints
             return ApiError.Invalid("name", "The name is longer than 200 characters.").ToResult();
         }
 
-        var (record, secret) = await keys.CreateAsync(name, isAdmin: false, secret: null, ct);
+        if (LimitError(body!.RequestsPerMinute, body.ExpiresAt) is { } limitError)
+        {
+            return limitError.ToResult();
+        }
+
+        var spec = new NewKey(name, IsAdmin: false, string.IsNullOrEmpty(body.AccountId) ? null : body.AccountId, body.RequestsPerMinute, Time(body.ExpiresAt));
+        var (record, secret) = await keys.CreateAsync(spec, secret: null, ct);
+        if (record is null)
+        {
+            return ApiError.Invalid("account_id", $"No account with id '{body.AccountId}'.", "account_not_found").ToResult();
+        }
+
         return TypedResults.Json(
             new ApiKeyCreated(record.Id, "api_key", record.Name, record.AccountId, record.IsAdmin, record.Prefix, record.CreatedAt.ToUnixTimeSeconds(), secret),
             ContractsJson.Wire.ApiKeyCreated);
@@ -54,6 +69,28 @@ internal static class AdminKeyEndpoints
         return TypedResults.Json(new ListOf<ApiKeyInfo>("list", [.. keys.Select(Info)]), ContractsJson.Wire.ListOfApiKeyInfo);
     }
 
+    private static async Task<IResult> Update(string id, HttpRequest request, IKeyStore store, ApiKeys keys, CancellationToken ct)
+    {
+        var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.UpdateKeyRequest, ct);
+        if ((error ?? LimitError(body!.RequestsPerMinute, body.ExpiresAt)) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
+        var record = await store.UpdateLimitsAsync(id, body!.RequestsPerMinute, Time(body.ExpiresAt), ct);
+        keys.Forget();
+        return record is null
+            ? ApiError.NotFound($"No API key with id '{id}'.", "key_not_found").ToResult()
+            : TypedResults.Json(Info(record), ContractsJson.Wire.ApiKeyInfo);
+    }
+
+    private static ApiError? LimitError(int? requestsPerMinute, long? expiresAt)
+        => requestsPerMinute is <= 0 ? ApiError.Invalid("requests_per_minute", "requests_per_minute must be a positive whole number, or absent for the tier's.")
+            : expiresAt is < 0 or > 253402300799 ? ApiError.Invalid("expires_at", "expires_at is a Unix time in seconds.")
+            : null;
+
+    private static DateTimeOffset? Time(long? unixSeconds) => unixSeconds is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+
     private static async Task<IResult> Revoke(string id, ApiKeys keys, CancellationToken ct)
     {
         var record = await keys.RevokeAsync(id, ct);
@@ -63,5 +100,6 @@ internal static class AdminKeyEndpoints
     }
 
     private static ApiKeyInfo Info(ApiKeyRecord r) => new(
-        r.Id, "api_key", r.Name, r.AccountId, r.IsAdmin, r.Prefix, r.CreatedAt.ToUnixTimeSeconds(), r.RevokedAt?.ToUnixTimeSeconds());
+        r.Id, "api_key", r.Name, r.AccountId, r.IsAdmin, r.Prefix, r.CreatedAt.ToUnixTimeSeconds(), r.RevokedAt?.ToUnixTimeSeconds(),
+        r.RequestsPerMinute, r.ExpiresAt?.ToUnixTimeSeconds());
 }

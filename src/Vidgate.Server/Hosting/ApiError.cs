@@ -5,6 +5,9 @@ namespace Vidgate.Server.Hosting;
 /// <summary>An expected failure, as a value. Mapped to the wire in exactly one place: <see cref="ToResult"/>.</summary>
 internal sealed record ApiError(int Status, string Code, string Message, string? Param = null)
 {
+    /// <summary>Seconds for the <c>Retry-After</c> header (429s): whole seconds, at least 1.</summary>
+    public int? RetryAfter { get; init; }
+
     public string Type => Status switch
     {
         400 or 413 or 415 or 422 => "invalid_request_error",
@@ -17,8 +20,11 @@ internal sealed record ApiError(int Status, string Code, string Message, string?
         _ => "server_error",
     };
 
-    public IResult ToResult() =>
-        TypedResults.Json(new ErrorBody(new ErrorDetail(Message, Type, Param, Code)), ContractsJson.Wire.ErrorBody, statusCode: Status);
+    public IResult ToResult()
+    {
+        var json = TypedResults.Json(new ErrorBody(new ErrorDetail(Message, Type, Param, Code)), ContractsJson.Wire.ErrorBody, statusCode: Status);
+        return RetryAfter is { } seconds ? new RetryAfterResult(json, Math.Max(1, seconds)) : json;
+    }
 
     public static ApiError Invalid(string param, string message, string code = "invalid_value") => new(400, code, message, param);
 
@@ -27,4 +33,15 @@ internal sealed record ApiError(int Status, string Code, string Message, string?
     public static ApiError Unauthorized(string message) => new(401, "invalid_api_key", message);
 
     public static ApiError Conflict(string code, string message) => new(409, code, message);
+
+    public static ApiError TooManyRequests(string code, string message, int retryAfter) => new(429, code, message) { RetryAfter = retryAfter };
+
+    private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -11,8 +11,11 @@ internal sealed record Artifact(string VideoPath, string ThumbnailPath, string S
 /// <summary>The outcome of a submit.</summary>
 internal abstract record SubmitOutcome
 {
-    /// <summary>The work is done (local providers render inside the submit).</summary>
-    public sealed record Finished(Artifact Artifact) : SubmitOutcome;
+    /// <summary>
+    /// The work is done (local providers render inside the submit). <see cref="ActualSeconds"/>: the output's length when
+    /// the provider made less than asked (the caller then pays for what it got); null means as asked.
+    /// </summary>
+    public sealed record Finished(Artifact Artifact, int? ActualSeconds = null) : SubmitOutcome;
 
     /// <summary>The provider refused or failed; <see cref="Code"/> is shown to the caller as <c>error.code</c>.</summary>
     public sealed record Failed(string Code, string Message) : SubmitOutcome;

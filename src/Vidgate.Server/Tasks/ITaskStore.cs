@@ -1,14 +1,28 @@
+using Vidgate.Server.Billing;
+
 namespace Vidgate.Server.Tasks;
 
 /// <summary>
 /// The durable task store, which is also the queue. Every transition after the insert is a compare-and-swap:
 /// conditional on the lease owner or on the previous status, so a task is finished, failed or cancelled once only,
 /// whichever node gets there first. Implementations: SQLite (embedded default); PostgreSQL follows the same contract.
+/// <para>
+/// Money rule (docs/billing.md): every transition that ENDS a task must, in the same write and only when its
+/// compare-and-swap changed a row, either settle the task's hold (<c>Ledger.Settle</c>, completed) or release it
+/// (<c>Ledger.Release</c>, failed, cancelled, deadline, expired). Transitions that keep the task alive (claim,
+/// heartbeat, hand-back, lease re-queue) leave the hold alone: one hold per task, not per attempt.
+/// </para>
 /// </summary>
 internal interface ITaskStore
 {
-    /// <summary>Commits the task durably (fsynced) before returning.</summary>
-    Task InsertAsync(VideoTask task, CancellationToken ct);
+    /// <summary>Commits the task durably (fsynced) before returning. No hold: for store-level tests and tools.</summary>
+    async Task InsertAsync(VideoTask task, CancellationToken ct) => await InsertAsync(task, null, null, ct);
+
+    /// <summary>
+    /// Commits the task, its billing hold and its idempotency key in one transaction, or nothing: an idempotency key
+    /// already used answers with its task (or a mismatch), and a refused hold writes nothing.
+    /// </summary>
+    Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct);
 
     /// <summary>The task if it exists and (when <paramref name="accountId"/> is given) belongs to that account.</summary>
     Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct);
@@ -22,16 +36,22 @@ internal interface ITaskStore
     /// <summary>Extends the lease and raises progress (never lowers it). False: the lease is lost or the task was cancelled.</summary>
     Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct);
 
-    /// <summary>processing → completed, if still leased by <paramref name="owner"/>.</summary>
-    Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct);
+    Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
+        => CompleteAsync(id, owner, now, expiresAt, null, ct);
 
-    /// <summary>processing → failed, if still leased by <paramref name="owner"/>.</summary>
+    /// <summary>
+    /// processing → completed, if still leased by <paramref name="owner"/>; settles the hold on
+    /// <paramref name="actualSeconds"/> (the provider's output length when shorter than asked; null: as asked).
+    /// </summary>
+    Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct);
+
+    /// <summary>processing → failed, if still leased by <paramref name="owner"/>; releases the hold.</summary>
     Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>processing → queued (lease given back, e.g. on shutdown), if still leased by <paramref name="owner"/>.</summary>
     Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct);
 
-    /// <summary>queued|processing → cancelled for the owner. Null if not found; the unchanged task if already finished.</summary>
+    /// <summary>queued|processing → cancelled for the owner; releases the hold. Null if not found; the unchanged task if already finished.</summary>
     Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Removes a finished task's record. False if it is missing, foreign or unfinished.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Vidgate.Server.Billing;
 
 namespace Vidgate.Server.Tasks;
 
@@ -12,15 +13,31 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         content_deleted_at, error_code, error_message, remixed_from_id
         """;
 
-    public Task InsertAsync(VideoTask task, CancellationToken ct) => db.WriteAsync(connection =>
+    private const string InsertSql = """
+        INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+        VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
+                $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed);
+        """;
+
+    public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, null, ct);
+
+    public Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct) => db.WriteAsync(connection =>
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
-                               resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
-            VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
-                    $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed);
-            """;
+        // Checked again here, in the one writer, so concurrent duplicates of a key make exactly one task.
+        if (idempotency is not null && Idempotency.Find(connection, task.AccountId, idempotency.Key) is { } earlier)
+        {
+            return earlier.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash)
+                ? new InsertOutcome.Existing(earlier.TaskId)
+                : (InsertOutcome)new InsertOutcome.KeyReused();
+        }
+
+        if (hold is not null && Ledger.Hold(connection, hold, task.CreatedAt) is { } refusal)
+        {
+            return new InsertOutcome.Refused(refusal);
+        }
+
+        var command = Statements.For(connection, InsertSql);
         command.Parameters.AddWithValue("$id", task.Id);
         command.Parameters.AddWithValue("$account", task.AccountId);
         command.Parameters.AddWithValue("$key", task.KeyId);
@@ -36,7 +53,13 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         command.Parameters.AddWithValue("$provider", task.Provider);
         command.Parameters.AddWithValue("$created", Ms(task.CreatedAt));
         command.Parameters.AddWithValue("$remixed", (object?)task.RemixedFromId ?? DBNull.Value);
-        return command.ExecuteNonQuery();
+        command.ExecuteNonQuery();
+        if (idempotency is not null)
+        {
+            Idempotency.Record(connection, task.AccountId, idempotency, task.Id, task.CreatedAt);
+        }
+
+        return new InsertOutcome.Created();
     }, ct);
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
@@ -93,14 +116,17 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
             """, ct, ("$id", id), ("$owner", owner), ("$lease", Ms(leaseUntil)), ("$progress", Math.Clamp(progress, 0, 99)));
 
     public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
-        => Changed("""
+        => CompleteAsync(id, owner, now, expiresAt, null, ct);
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct)
+        => Changed(connection => Ledger.Settle(connection, id, actualSeconds, now), """
             UPDATE tasks SET status = 'completed', progress = 100, completed_at = $now, expires_at = $expires,
                              lease_owner = NULL, lease_until = NULL
              WHERE id = $id AND lease_owner = $owner AND status = 'processing';
             """, ct, ("$id", id), ("$owner", owner), ("$now", Ms(now)), ("$expires", expiresAt is { } e ? Ms(e) : null));
 
     public Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct)
-        => Changed("""
+        => Changed(connection => Ledger.Release(connection, id, "failed", now), """
             UPDATE tasks SET status = 'failed', completed_at = $now, error_code = $code, error_message = $message,
                              lease_owner = NULL, lease_until = NULL
              WHERE id = $id AND lease_owner = $owner AND status = 'processing';
@@ -127,6 +153,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
             update.Parameters.AddWithValue("$now", Ms(now));
             if (ReadOne(update) is { } cancelled)
             {
+                Ledger.Release(connection, id, "cancelled", now);
                 return ((VideoTask?)cancelled, true);
             }
 
@@ -183,17 +210,28 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }, ct);
 
-    private Task<bool> Changed(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters) => db.WriteAsync(connection =>
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
+    private Task<bool> Changed(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+        => Changed(null, sql, ct, parameters);
 
-        return command.ExecuteNonQuery() > 0;
-    }, ct);
+    /// <summary>One conditional statement; when it changed a row, <paramref name="then"/> runs in the same write (billing).</summary>
+    private Task<bool> Changed(Func<SqliteConnection, bool>? then, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+        => db.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            if (command.ExecuteNonQuery() == 0)
+            {
+                return false;
+            }
+
+            then?.Invoke(connection);
+            return true;
+        }, ct);
 
     private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 

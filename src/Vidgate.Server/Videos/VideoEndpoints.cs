@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
@@ -34,14 +35,15 @@ internal static class VideoEndpoints
     private static async Task<IResult> Create(
         HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
     {
-        var (dialect, parsed, error) = await CreateRequests.ParseAsync(http.Request, catalog, options.Value, ct);
-        if (error is not null)
+        var (idempotencyKey, keyError) = IdempotencyKeyOf(http.Request);
+        var (dialect, parsed, error) = keyError is null ? await CreateRequests.ParseAsync(http.Request, catalog, options.Value, ct) : default;
+        if ((keyError ?? error) is { } invalid)
         {
-            return error.ToResult();
+            return invalid.ToResult();
         }
 
-        var task = await videos.CreateAsync(http.Caller(), dialect, parsed!, ct);
-        return TaskWire.Created(task, links.For(task, http.Request));
+        var (task, refused) = await videos.CreateAsync(http.Caller(), dialect, parsed!, idempotencyKey, ct);
+        return refused is not null ? refused.ToResult() : TaskWire.Created(task!, links.For(task!, http.Request));
     }
 
     /// <summary>xAI native create: JSON only, as xAI itself (it rejects multipart).</summary>
@@ -49,7 +51,8 @@ internal static class VideoEndpoints
         HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
     {
         var request = http.Request;
-        if (WireBody.TooLarge(request, options.Value) is { } tooLarge)
+        var (idempotencyKey, keyError) = IdempotencyKeyOf(request);
+        if ((keyError ?? WireBody.TooLarge(request, options.Value)) is { } tooLarge)
         {
             return tooLarge.ToResult();
         }
@@ -73,8 +76,8 @@ internal static class VideoEndpoints
                 return error.ToResult();
             }
 
-            var task = await videos.CreateAsync(http.Caller(), Dialect.Xai, parsed!, ct);
-            return TaskWire.Created(task, links.For(task, request));
+            var (task, refused) = await videos.CreateAsync(http.Caller(), Dialect.Xai, parsed!, idempotencyKey, ct);
+            return refused is not null ? refused.ToResult() : TaskWire.Created(task!, links.For(task!, request));
         }
     }
 
@@ -109,6 +112,12 @@ internal static class VideoEndpoints
     private static async Task<IResult> Remix(
         string id, HttpContext http, VideoService videos, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
     {
+        var (idempotencyKey, keyError) = IdempotencyKeyOf(http.Request);
+        if (keyError is not null)
+        {
+            return keyError.ToResult();
+        }
+
         var (form, bodyError) = await WireBody.ReadFieldsAsync(http.Request, options.Value, ct);
         var (prompt, promptError) = bodyError is null ? OpenAiDialect.ParseRemix(form!) : (null, bodyError);
         if (promptError is not null)
@@ -116,15 +125,35 @@ internal static class VideoEndpoints
             return promptError.ToResult();
         }
 
-        var (task, error) = await videos.RemixAsync(http.Caller(), id, prompt!, ct);
+        var (task, error) = await videos.RemixAsync(http.Caller(), id, prompt!, idempotencyKey, ct);
         if (error is not null)
         {
             // Not finished yet is not transient in the SDKs' sense: their default retry of 409 would only repeat it.
-            http.Response.Headers["x-should-retry"] = "false";
+            // A 429 is: the SDKs wait for its Retry-After.
+            if (error.Status is 404 or 409)
+            {
+                http.Response.Headers["x-should-retry"] = "false";
+            }
+
             return error.ToResult();
         }
 
         return TaskWire.Created(task!, links.For(task!, http.Request));
+    }
+
+    /// <summary>The optional <c>Idempotency-Key</c> header: 1–255 visible ASCII characters.</summary>
+    private static (string? Key, ApiError? Error) IdempotencyKeyOf(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(Idempotency.Header, out var values))
+        {
+            return (null, null);
+        }
+
+        var key = values.Count == 1 ? values[0] : null;
+        return key is { Length: > 0 and <= Idempotency.MaxKeyLength } && key.All(c => c is > ' ' and <= '~')
+            ? (key, null)
+            : (null, ApiError.Invalid(
+                Idempotency.Header, $"Idempotency-Key must be one value of 1 to {Idempotency.MaxKeyLength} visible ASCII characters.", "invalid_idempotency_key"));
     }
 
     private static async Task<IResult> Cancel(string id, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)

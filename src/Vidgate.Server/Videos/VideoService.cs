@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
@@ -12,6 +13,9 @@ namespace Vidgate.Server.Videos;
 /// <summary>Request-side logic shared by every dialect: create, read, cancel, delete; all owner-scoped.</summary>
 internal sealed partial class VideoService(
     ITaskStore store,
+    BillingStore billingStore,
+    BillingPolicy policy,
+    RequestLimits limits,
     IBlobStore blobs,
     ModelCatalog catalog,
     WorkSignal signal,
@@ -19,9 +23,28 @@ internal sealed partial class VideoService(
     TimeProvider clock,
     ILogger<VideoService> logger)
 {
-    public async Task<VideoTask> CreateAsync(Caller caller, Dialect dialect, VideoRequest request, CancellationToken ct)
+    /// <summary>
+    /// Admits and commits a create: plan and price checks and the rate limit (in memory), then the task, its billing hold
+    /// and its idempotency key in one transaction. A retry with the same <paramref name="idempotencyKey"/> and the same
+    /// request gets the original task, even when the balance is now too low for a new one.
+    /// </summary>
+    public async Task<(VideoTask? Task, ApiError? Error)> CreateAsync(
+        Caller caller, Dialect dialect, VideoRequest request, string? idempotencyKey, CancellationToken ct)
     {
         var id = VideoTask.NewId();
+        var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, Idempotency.Hash(dialect, request));
+        if (claim is not null && await billingStore.FindIdempotencyAsync(caller.AccountId, claim.Key, ct) is { } earlier)
+        {
+            return await EarlierAsync(caller, earlier.TaskId, earlier.RequestHash.AsSpan().SequenceEqual(claim.RequestHash), ct);
+        }
+
+        // Cheap checks first (memory only): plan, price, rate. No database write happens for a refused create.
+        var (hold, refused) = policy.Admit(caller, id, request);
+        refused ??= limits.TakeCreate(caller);
+        if (refused is not null)
+        {
+            return (null, refused);
+        }
 
         // Inputs are stored (and flushed) first, so a committed task never points at missing images.
         var inputKeys = new List<string>(request.Images.Count);
@@ -53,10 +76,41 @@ internal sealed partial class VideoService(
         };
 
         // Not the request's token: once the insert is in the writer's batch it commits, and the reply must say so.
-        await store.InsertAsync(task, CancellationToken.None);
-        Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);
-        signal.Notify();
-        return task;
+        var outcome = await store.InsertAsync(task, hold, claim, CancellationToken.None);
+        if (outcome is InsertOutcome.Created)
+        {
+            Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);
+            signal.Notify();
+            return (task, null);
+        }
+
+        if (inputKeys.Count > 0)
+        {
+            await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(id), CancellationToken.None);
+        }
+
+        return outcome switch
+        {
+            InsertOutcome.Existing(var earlierId) => await EarlierAsync(caller, earlierId, sameRequest: true, ct),
+            InsertOutcome.KeyReused => (null, KeyReused()),
+            InsertOutcome.Refused(var reason) => (null, BillingPolicy.Refused(reason)),
+            _ => throw new System.Diagnostics.UnreachableException(),
+        };
+    }
+
+    private static ApiError KeyReused() => ApiError.Conflict(
+        "idempotency_key_reused", "This Idempotency-Key was already used with a different request. Use a new key for a new video.");
+
+    private async Task<(VideoTask? Task, ApiError? Error)> EarlierAsync(Caller caller, string taskId, bool sameRequest, CancellationToken ct)
+    {
+        if (!sameRequest)
+        {
+            return (null, KeyReused());
+        }
+
+        return await store.GetAsync(taskId, caller.AccountId, ct) is { } task
+            ? (task, null)
+            : (null, ApiError.Conflict("idempotency_key_reused", $"This Idempotency-Key made video '{taskId}', which has since been deleted."));
     }
 
     public Task<VideoTask?> GetAsync(Caller caller, string id, CancellationToken ct) => store.GetAsync(id, caller.AccountId, ct);
@@ -72,7 +126,8 @@ internal sealed partial class VideoService(
     /// A new task from a completed one with a new prompt: same model, size and length. The source's thumbnail is the new
     /// task's reference image, so the remix visibly starts from the source.
     /// </summary>
-    public async Task<(VideoTask? Task, ApiError? Error)> RemixAsync(Caller caller, string sourceId, string prompt, CancellationToken ct)
+    public async Task<(VideoTask? Task, ApiError? Error)> RemixAsync(
+        Caller caller, string sourceId, string prompt, string? idempotencyKey, CancellationToken ct)
     {
         var source = await store.GetAsync(sourceId, caller.AccountId, ct);
         if (source is null)
@@ -103,7 +158,7 @@ internal sealed partial class VideoService(
         {
             RemixedFromId = source.Id,
         };
-        return (await CreateAsync(caller, Dialect.OpenAi, request, ct), null);
+        return await CreateAsync(caller, Dialect.OpenAi, request, idempotencyKey, ct);
     }
 
     /// <summary>queued/processing → cancelled, and any render of it on this node is stopped at once.</summary>

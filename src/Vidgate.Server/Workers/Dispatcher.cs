@@ -130,7 +130,7 @@ internal sealed partial class Dispatcher(
                 await blobs.PutFileAsync(TaskBlobs.Thumbnail(task.Id), finished.Artifact.ThumbnailPath, CancellationToken.None);
                 await blobs.PutFileAsync(TaskBlobs.Spritesheet(task.Id), finished.Artifact.SpritesheetPath, CancellationToken.None);
                 var expires = options.Value.Retention > TimeSpan.Zero ? now + options.Value.Retention : (DateTimeOffset?)null;
-                if (await store.CompleteAsync(task.Id, _owner, now, expires, CancellationToken.None))
+                if (await store.CompleteAsync(task.Id, _owner, now, expires, finished.ActualSeconds, CancellationToken.None))
                 {
                     await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(task.Id), CancellationToken.None);
                     Log.Completed(logger, task.Id);

@@ -20,13 +20,17 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
     public const string AdminKey = "vg_test_admin_key";
     private readonly bool _ownsDirectory;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public VidgateApp(string? dataDir = null, FakeTimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    /// <param name="services">Test-only replacements (e.g. a scripted provider), applied after the app's own.</param>
+    public VidgateApp(
+        string? dataDir = null, FakeTimeProvider? clock = null, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         _ownsDirectory = dataDir is null;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("vidgate-test-").FullName;
         Clock = clock;
         _settings = settings ?? [];
+        _services = services;
     }
 
     public string DataDir { get; }
@@ -49,6 +53,11 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
         {
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -66,14 +75,36 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
 
     public HttpClient Admin() => Client(AdminKey);
 
-    /// <summary>Creates a user key through the admin API and returns a client that uses it.</summary>
-    public async Task<HttpClient> NewUserAsync(string name = "user")
+    /// <summary>
+    /// Creates a user key through the admin API (a new account on the default tier) and tops its account up by
+    /// <paramref name="topUp"/> micro-units (default 1000.00), so tests about videos are never about money.
+    /// </summary>
+    public async Task<HttpClient> NewUserAsync(string name = "user", long topUp = 1000_000_000)
+    {
+        var (key, accountId) = await NewKeyAsync(name);
+        if (topUp > 0)
+        {
+            await TopUpAsync(accountId, topUp);
+        }
+
+        return Client(key);
+    }
+
+    /// <summary>A new user key and its account id, as <c>POST /admin/keys</c> made them.</summary>
+    public async Task<(string Key, string AccountId)> NewKeyAsync(string name = "user", object? body = null)
     {
         using var admin = Admin();
-        var response = await admin.PostAsJsonAsync("/admin/keys", new { name }, TestContext.Current.CancellationToken);
+        var response = await admin.PostAsJsonAsync("/admin/keys", body ?? new { name }, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        return Client(body.GetProperty("key").GetString());
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return (created.GetProperty("key").GetString()!, created.GetProperty("account_id").GetString()!);
+    }
+
+    public async Task TopUpAsync(string accountId, long micros, string reason = "test top-up")
+    {
+        using var admin = Admin();
+        var response = await admin.PostAsJsonAsync($"/admin/accounts/{accountId}/top-up", new { amount_micros = micros, reason }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     protected override void Dispose(bool disposing)

@@ -1,0 +1,64 @@
+using Vidgate.Contracts;
+using Vidgate.Server.Accounts;
+using Vidgate.Server.Billing;
+using Vidgate.Server.Hosting;
+using Vidgate.Server.Models;
+
+namespace Vidgate.Server.Admin;
+
+/// <summary>
+/// <c>/admin/prices</c>: list, set (PUT one model × resolution) and remove. Prices are micro-units per second of output
+/// at a short side in pixels (720 = 720P), plus per reference image. A change applies to creates from then on; tasks
+/// already created keep the price they were held at.
+/// </summary>
+internal static class AdminPriceEndpoints
+{
+    public static RouteGroupBuilder MapAdminPrices(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/admin/prices").RequireCaller(admin: true);
+        group.MapGet("", List);
+        group.MapPut("", Put);
+        group.MapDelete("/{model}/{resolution:int}", Delete);
+        return group;
+    }
+
+    private static IResult List(PriceBook prices)
+    {
+        prices.Invalidate();
+        var rows = prices.All().Select(p => new PriceInfo(p.Model, "price", p.Resolution, p.PerSecond, p.PerImage, p.UpdatedAt.ToUnixTimeSeconds()));
+        return TypedResults.Json(new ListOf<PriceInfo>("list", [.. rows]), ContractsJson.Wire.ListOfPriceInfo);
+    }
+
+    private static async Task<IResult> Put(HttpRequest request, BillingStore store, PriceBook prices, ModelCatalog catalog, CancellationToken ct)
+    {
+        var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.PriceRequest, ct);
+        error ??= body?.Model is not { } model || catalog.Find(model) is null
+            ? ApiError.Invalid("model", $"Unknown model '{body?.Model}'. GET /v1/models lists them.", "model_not_found")
+            : body.Resolution is not (> 0 and <= 4320)
+                ? ApiError.Invalid("resolution", "resolution is the short side in pixels, e.g. 480 or 720.")
+                : body.PerSecondMicros is not (>= 0)
+                    ? ApiError.Invalid("per_second_micros", "per_second_micros is a whole number ≥ 0 (micro-units per second of output).")
+                    : body.PerImageMicros is < 0
+                        ? ApiError.Invalid("per_image_micros", "per_image_micros is a whole number ≥ 0.")
+                        : null;
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        await store.UpsertPriceAsync(body!.Model!, body.Resolution!.Value, body.PerSecondMicros!.Value, body.PerImageMicros ?? 0, ct);
+        prices.Invalidate();
+        return List(prices);
+    }
+
+    private static async Task<IResult> Delete(string model, int resolution, BillingStore store, PriceBook prices, CancellationToken ct)
+    {
+        if (!await store.DeletePriceAsync(model, resolution, ct))
+        {
+            return ApiError.NotFound($"No price for '{model}' at {resolution}P.", "price_not_found").ToResult();
+        }
+
+        prices.Invalidate();
+        return List(prices);
+    }
+}

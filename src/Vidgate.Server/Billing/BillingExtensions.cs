@@ -1,0 +1,26 @@
+using Vidgate.Server.Admin;
+
+namespace Vidgate.Server.Billing;
+
+internal static class BillingExtensions
+{
+    public static IServiceCollection AddBilling(this IServiceCollection services)
+    {
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<BillingStore>();
+        services.AddSingleton<PriceBook>();
+        services.AddSingleton<BillingPolicy>();
+        services.AddSingleton<RequestLimits>();
+        services.AddHostedService<IdempotencySweeper>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapBilling(this IEndpointRouteBuilder routes)
+    {
+        routes.MapAdminAccounts();
+        routes.MapAdminTiers();
+        routes.MapAdminPrices();
+        routes.MapUsage();
+        return routes;
+    }
+}
