@@ -3,6 +3,8 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Builtin;
+using Vidgate.Server.Providers.ComfyUi;
+using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 using Vidgate.Server.Videos;
@@ -72,6 +74,8 @@ internal static class HostingExtensions
     {
         services.AddBuiltinRenderer();
         services.AddSingleton<IVideoProvider, BuiltinProvider>();
+        services.AddOpenAiUpstreams();
+        services.AddComfyUiUpstreams();
         return services;
     }
 
