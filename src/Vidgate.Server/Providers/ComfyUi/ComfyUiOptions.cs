@@ -30,10 +30,13 @@ internal sealed record ComfyUiOptions(ComfyUiWorkflow Workflow, string? OutputNo
             return null;
         }
 
-        if (root.EnumerateObject().FirstOrDefault(p => !Known.Contains(p.Name)) is { Name: { } unknown } && unknown.Length > 0)
+        foreach (var property in root.EnumerateObject())
         {
-            error = $"unknown option '{unknown}' for type comfyui (known: {string.Join(", ", Known)})";
-            return null;
+            if (!Known.Contains(property.Name))
+            {
+                error = $"unknown option '{property.Name}' for type comfyui (known: {string.Join(", ", Known)})";
+                return null;
+            }
         }
 
         var hasInline = root.TryGetProperty("workflow", out var inline);
