@@ -18,4 +18,5 @@ app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdminKeys();
+app.MapAdminProviders();
 app.Run();

@@ -3,6 +3,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 using Vidgate.Server.Workers;
@@ -16,6 +17,9 @@ internal sealed partial class VideoService(
     ModelCatalog catalog,
     WorkSignal signal,
     RunningTasks running,
+    UpstreamRegistry upstreams,
+    UpstreamSignals upstreamSignals,
+    UpstreamCanceller upstreamCanceller,
     TimeProvider clock,
     ILogger<VideoService> logger)
 {
@@ -47,7 +51,8 @@ internal sealed partial class VideoService(
             AspectRatio = request.AspectRatio,
             Resolution = request.Resolution,
             InputKeys = inputKeys,
-            Provider = catalog.ProviderFor(request.Model),
+            // A model with provider routes goes to the remote workers; without any it renders on builtin (offline default).
+            Provider = upstreams.HasRoutes(request.Model) ? UpstreamRegistry.TaskProvider : catalog.ProviderFor(request.Model),
             RemixedFromId = request.RemixedFromId,
             CreatedAt = clock.GetUtcNow(),
         };
@@ -55,7 +60,7 @@ internal sealed partial class VideoService(
         // Not the request's token: once the insert is in the writer's batch it commits, and the reply must say so.
         await store.InsertAsync(task, CancellationToken.None);
         Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);
-        signal.Notify();
+        (task.Provider == UpstreamRegistry.TaskProvider ? upstreamSignals.Submit : signal).Notify();
         return task;
     }
 
@@ -121,6 +126,7 @@ internal sealed partial class VideoService(
         }
 
         running.Cancel(id);
+        upstreamCanceller.Cancelled(id);
         await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(id), ct);
         Log.Cancelled(logger, id);
         return (task, null);

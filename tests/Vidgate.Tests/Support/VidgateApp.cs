@@ -20,9 +20,11 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
     public const string AdminKey = "vg_test_admin_key";
     private readonly bool _ownsDirectory;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public VidgateApp(string? dataDir = null, FakeTimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    public VidgateApp(string? dataDir = null, FakeTimeProvider? clock = null, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _ownsDirectory = dataDir is null;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("vidgate-test-").FullName;
         Clock = clock;
@@ -48,6 +50,11 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
         if (Clock is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 

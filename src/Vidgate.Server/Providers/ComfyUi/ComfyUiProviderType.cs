@@ -3,8 +3,6 @@ namespace Vidgate.Server.Providers.ComfyUi;
 /// <summary>Builds <see cref="ComfyUiProvider"/> instances (type <c>comfyui</c>); the workflow is checked when the instance is saved.</summary>
 internal sealed class ComfyUiProviderType(IHttpClientFactory clients, TimeProvider clock, ILoggerFactory loggers) : IUpstreamProviderType
 {
-    public const string HttpClientName = "upstream-comfyui";
-
     public string Type => "comfyui";
 
     public string? Validate(UpstreamSettings settings)
@@ -21,6 +19,6 @@ internal sealed class ComfyUiProviderType(IHttpClientFactory clients, TimeProvid
     public IUpstreamProvider Create(UpstreamSettings settings)
     {
         var options = ComfyUiOptions.Parse(settings.Options, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new ComfyUiProvider(settings, options, clients.CreateClient(HttpClientName), clock, loggers.CreateLogger<ComfyUiProvider>());
+        return new ComfyUiProvider(settings, options, clients.CreateClient(UpstreamExtensions.HttpClientName), clock, loggers.CreateLogger<ComfyUiProvider>());
     }
 }

@@ -23,11 +23,15 @@ internal enum CreateFormat
 /// How long a job that this process has never seen may answer 404 before it is failed. A job that answered before and then
 /// 404s is gone (an upstream with an in-memory store restarted) and fails at once.
 /// </param>
-internal sealed record OpenAiOptions(CreateFormat CreateFormat, TimeSpan NotFoundGrace)
+/// <param name="HonoursIdempotencyKey">
+/// The operator vouches that the upstream dedups on <c>Idempotency-Key</c> (another Vidgate does; OpenAI and new-api do not):
+/// a submit cut short by a crash is then sent again instead of failed. Off by default: a second paid job is worse.
+/// </param>
+internal sealed record OpenAiOptions(CreateFormat CreateFormat, TimeSpan NotFoundGrace, bool HonoursIdempotencyKey)
 {
-    public static readonly OpenAiOptions Default = new(CreateFormat.Json, TimeSpan.FromMinutes(2));
+    public static readonly OpenAiOptions Default = new(CreateFormat.Json, TimeSpan.FromMinutes(2), false);
 
-    private static readonly string[] Known = ["create_format", "not_found_grace_seconds"];
+    private static readonly string[] Known = ["create_format", "not_found_grace_seconds", "honours_idempotency_key"];
 
     /// <summary>Parses the options; <paramref name="error"/> says what is wrong, in words an operator can act on.</summary>
     public static OpenAiOptions? Parse(JsonElement? options, out string? error)
@@ -75,6 +79,15 @@ internal sealed record OpenAiOptions(CreateFormat CreateFormat, TimeSpan NotFoun
                     }
 
                     result = result with { NotFoundGrace = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "honours_idempotency_key":
+                    if (property.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        error = "options.honours_idempotency_key must be true or false";
+                        return null;
+                    }
+
+                    result = result with { HonoursIdempotencyKey = property.Value.GetBoolean() };
                     break;
                 default:
                     error = $"unknown option '{property.Name}' for type openai (known: {string.Join(", ", Known)})";

@@ -4,9 +4,6 @@ namespace Vidgate.Server.Providers.OpenAi;
 internal sealed class OpenAiProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers)
     : IUpstreamProviderType
 {
-    /// <summary>The named client: no overall timeout (each call applies the instance's own; result downloads stream for long).</summary>
-    public const string HttpClientName = "upstream-openai";
-
     public string Type => "openai";
 
     public string? Validate(UpstreamSettings settings)
@@ -28,6 +25,6 @@ internal sealed class OpenAiProviderType(IHttpClientFactory clients, IGuardedFet
     public IUpstreamProvider Create(UpstreamSettings settings)
     {
         var options = OpenAiOptions.Parse(settings.Options, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new OpenAiProvider(settings, options, clients.CreateClient(HttpClientName), fetcher, clock, loggers.CreateLogger<OpenAiProvider>());
+        return new OpenAiProvider(settings, options, clients.CreateClient(UpstreamExtensions.HttpClientName), fetcher, clock, loggers.CreateLogger<OpenAiProvider>());
     }
 }

@@ -149,7 +149,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
 
         Assert.Equal($"{_fake.BaseUrl.AbsoluteUri.TrimEnd('/')}/view?filename=vidgate_wan_00001_.mp4&subfolder=video&type=output", done.ResultUrl);
         using var response = await provider.OpenResultAsync(first, done, Ct);
-        Assert.Equal(TestVideo.Mp4, await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
     }
 
     [Fact]
@@ -251,7 +251,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_view_that_is_not_a_video_is_a_bad_gateway()
+    public async Task A_view_that_is_not_a_video_is_handed_over_for_the_finisher_to_refuse()
     {
         var provider = _kit.Create(_fake, Wan);
         var handle = await SubmitAsync(provider);
@@ -261,6 +261,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
 
         using var response = await provider.OpenResultAsync(handle, done, Ct);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
     }
 }

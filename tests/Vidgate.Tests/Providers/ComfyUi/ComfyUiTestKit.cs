@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vidgate.Fakes;
 using Vidgate.Server.Providers;
@@ -13,14 +14,16 @@ internal sealed class ComfyUiTestKit : IDisposable
     public ComfyUiTestKit(TimeProvider? clock = null)
     {
         var services = new ServiceCollection().AddLogging();
-        if (clock is not null)
-        {
-            services.AddSingleton(clock);
-        }
+        services.AddSingleton(clock ?? TimeProvider.System);
 
-        services.AddComfyUiUpstreams();
+        // The production registration (same named client: no redirects, pooled), with the guard swapped for a recorder.
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddUpstreamProviders();
+        services.AddSingleton<IGuardedFetcher>(Fetcher);
         _services = services.BuildServiceProvider();
     }
+
+    public RecordingFetcher Fetcher { get; } = new();
 
     public IUpstreamProviderType Type => _services.GetServices<IUpstreamProviderType>().Single(t => t.Type == "comfyui");
 
@@ -49,5 +52,9 @@ internal sealed class ComfyUiTestKit : IDisposable
         return Type.Create(settings);
     }
 
-    public void Dispose() => _services.Dispose();
+    public void Dispose()
+    {
+        _services.Dispose();
+        Fetcher.Dispose();
+    }
 }

@@ -206,7 +206,7 @@ public sealed class OpenAiPollTests : IAsyncLifetime
         using var response = await _provider.OpenResultAsync(handle, done, Ct);
 
         Assert.True(response.IsSuccessStatusCode);
-        Assert.Equal(TestVideo.Mp4, await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
         Assert.Equal($"Bearer {_fake.ApiKey}", _fake.Requests.Last(r => r.Path.EndsWith("/content", StringComparison.Ordinal)).Authorization);
         Assert.Empty(_kit.Fetcher.Calls);
     }
@@ -221,7 +221,7 @@ public sealed class OpenAiPollTests : IAsyncLifetime
 
         using var response = await _provider.OpenResultAsync(handle, done, Ct);
 
-        Assert.Equal(TestVideo.Mp4, await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
         var call = Assert.Single(_kit.Fetcher.Calls);
         Assert.Null(call.Headers);
         Assert.Null(Assert.Single(_fake.FileHostAuthorizations));
@@ -238,12 +238,12 @@ public sealed class OpenAiPollTests : IAsyncLifetime
         using var response = await _provider.OpenResultAsync(handle, done, Ct);
 
         Assert.True(response.IsSuccessStatusCode);
-        Assert.Equal(TestVideo.Mp4, await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
         Assert.Single(_kit.Fetcher.Calls);
     }
 
     [Fact]
-    public async Task A_result_that_is_not_a_video_is_a_bad_gateway()
+    public async Task A_result_url_that_is_not_a_video_falls_back_to_content_and_hands_that_over()
     {
         _fake.Faults.Delivery = FakeDelivery.NotVideo;
         var handle = await SubmitAsync();
@@ -251,8 +251,24 @@ public sealed class OpenAiPollTests : IAsyncLifetime
 
         using var response = await _provider.OpenResultAsync(handle, done, Ct);
 
-        Assert.Equal(System.Net.HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("text/html", response.ReasonPhrase, StringComparison.Ordinal);
+        // Both are HTML here; the finisher's probe refuses it (upstream_result_invalid) rather than retrying.
+        Assert.Single(_kit.Fetcher.Calls);
+        Assert.Contains(_fake.Requests, r => r.Path.EndsWith("/content", StringComparison.Ordinal));
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_content_redirect_to_a_cdn_is_followed_through_the_guard_without_the_key()
+    {
+        _fake.Faults.RedirectContent = true;
+        var handle = await SubmitAsync();
+        var done = Assert.IsType<UpstreamPoll.Done>(await _provider.PollAsync(handle, Ct));
+
+        using var response = await _provider.OpenResultAsync(handle, done, Ct);
+
+        Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.StartsWith(_fake.FileHostUrl.AbsoluteUri, Assert.Single(_kit.Fetcher.Calls).Url.AbsoluteUri, StringComparison.Ordinal);
+        Assert.Null(Assert.Single(_fake.FileHostAuthorizations));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vidgate.Fakes;
 using Vidgate.Server.Providers;
@@ -13,13 +14,12 @@ internal sealed class OpenAiTestKit : IDisposable
     public OpenAiTestKit(TimeProvider? clock = null)
     {
         var services = new ServiceCollection().AddLogging();
-        if (clock is not null)
-        {
-            services.AddSingleton(clock);
-        }
+        services.AddSingleton(clock ?? TimeProvider.System);
 
+        // The production registration (same named client: no redirects, pooled), with the guard swapped for a recorder.
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddUpstreamProviders();
         services.AddSingleton<IGuardedFetcher>(Fetcher);
-        services.AddOpenAiUpstreams();
         _services = services.BuildServiceProvider();
     }
 

@@ -56,7 +56,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
     private readonly List<FakePrompt> _prompts = [];
     private readonly Lock _gate = new();
     private readonly TimeProvider _clock;
-    private LoopbackHost _host = null!;
+    private FakeHost _host = null!;
     private int _number;
 
     private FakeComfyUi(TimeProvider clock) => _clock = clock;
@@ -77,11 +77,18 @@ public sealed class FakeComfyUi : IAsyncDisposable
 
     public int Interrupts { get; private set; }
 
-    public static async Task<FakeComfyUi> StartAsync(TimeProvider? clock = null)
+    public static async Task<FakeComfyUi> StartAsync(TimeProvider? clock = null, int port = 0)
     {
         var fake = new FakeComfyUi(clock ?? TimeProvider.System);
-        fake._host = await LoopbackHost.StartAsync(fake.Map);
+        fake._host = await FakeHost.StartAsync(fake.Map, port);
         return fake;
+    }
+
+    /// <summary>Sets how long each prompt runs (for the command line runner).</summary>
+    public FakeComfyUi WithDuration(TimeSpan duration)
+    {
+        Faults.JobDuration = duration;
+        return this;
     }
 
     /// <summary>ComfyUI restarted: queue and history (kept in memory) are gone.</summary>
@@ -342,8 +349,8 @@ public sealed class FakeComfyUi : IAsyncDisposable
 
         return Path.GetExtension(filename) switch
         {
-            ".mp4" => Results.Bytes(TestVideo.Mp4, "video/mp4"),
-            ".webm" => Results.Bytes(TestVideo.Mp4, "video/webm"),
+            ".mp4" => Results.Bytes(FakeMedia.SmallMp4, "video/mp4"),
+            ".webm" => Results.Bytes(FakeMedia.SmallMp4, "video/webm"),
             _ => Results.Bytes([0x89, 0x50, 0x4E, 0x47], "image/png"),
         };
     }

@@ -89,6 +89,9 @@ public sealed class FakeOpenAiFaults
 
     public FakeProgressFormat ProgressFormat { get; set; }
 
+    /// <summary><c>/content</c> answers 302 to the file host (a signed CDN link) instead of the bytes.</summary>
+    public bool RedirectContent { get; set; }
+
     /// <summary>False = <c>POST …/cancel</c> is a 404 (OpenAI has none) and only <c>DELETE</c> works.</summary>
     public bool SupportsCancel { get; set; } = true;
 }
@@ -106,8 +109,8 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     private readonly ConcurrentDictionary<string, FakeJob> _jobs = new();
     private readonly ConcurrentDictionary<string, string> _idempotency = new();
     private readonly TimeProvider _clock;
-    private LoopbackHost _api = null!;
-    private LoopbackHost _files = null!;
+    private FakeHost _api = null!;
+    private FakeHost _files = null!;
 
     private FakeOpenAiUpstream(string apiKey, TimeProvider clock)
     {
@@ -131,12 +134,20 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
 
     public int JobCount => _jobs.Count;
 
-    public static async Task<FakeOpenAiUpstream> StartAsync(string apiKey = "sk-fake-upstream-key", TimeProvider? clock = null)
+    public static async Task<FakeOpenAiUpstream> StartAsync(string apiKey = "sk-fake-upstream-key", TimeProvider? clock = null, int port = 0)
     {
         var fake = new FakeOpenAiUpstream(apiKey, clock ?? TimeProvider.System);
-        fake._api = await LoopbackHost.StartAsync(fake.MapApi);
-        fake._files = await LoopbackHost.StartAsync(fake.MapFiles);
+        fake._api = await FakeHost.StartAsync(fake.MapApi, port);
+        fake._files = await FakeHost.StartAsync(fake.MapFiles);
         return fake;
+    }
+
+    /// <summary>Sets the random job duration range (for the command line runner).</summary>
+    public FakeOpenAiUpstream WithDurations(TimeSpan min, TimeSpan max)
+    {
+        Faults.MinJobDuration = min;
+        Faults.MaxJobDuration = max;
+        return this;
     }
 
     /// <summary>Finishes every job now (their durations elapse).</summary>
@@ -166,7 +177,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
         app.MapGet("/files/{name}", (HttpContext http) =>
         {
             FileHostAuthorizations.Enqueue(http.Request.Headers.Authorization.FirstOrDefault());
-            return Results.Bytes(TestVideo.Mp4, "video/mp4");
+            return Results.Bytes(FakeMedia.SmallMp4, "video/mp4");
         });
         app.MapGet("/page/{name}", (HttpContext http) =>
         {
@@ -281,9 +292,14 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
             return Error(404, "Video is not ready yet, use GET /v1/videos/{video_id} to check status.", "invalid_request_error", null, null);
         }
 
+        if (Faults.RedirectContent)
+        {
+            return Results.Redirect($"{FileHostUrl.AbsoluteUri.TrimEnd('/')}/files/{job.Id}.mp4");
+        }
+
         return job.Delivery == FakeDelivery.NotVideo
             ? Results.Content("<html><body>Service temporarily unavailable</body></html>", "text/html")
-            : Results.Bytes(TestVideo.Mp4, "video/mp4");
+            : Results.Bytes(FakeMedia.SmallMp4, "video/mp4");
     }
 
     private IResult Cancel(HttpContext http, string id)
