@@ -5,6 +5,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Videos;
@@ -32,9 +33,9 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> Create(
-        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
+        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, ImageUrlResolver imageUrls, IOptions<VidgateOptions> options, CancellationToken ct)
     {
-        var (dialect, parsed, error) = await CreateRequests.ParseAsync(http.Request, catalog, options.Value, ct);
+        var (dialect, parsed, error) = await CreateRequests.ParseAsync(http.Request, catalog, options.Value, imageUrls, ct);
         if (error is not null)
         {
             return error.ToResult();
