@@ -15,6 +15,7 @@ internal sealed class OpenAiProvider(
 {
     // Poll-404 policy (see OpenAiOptions.NotFoundGrace): ids that answered at least once, and when an unseen id first 404ed.
     private const int MaxRedirects = 3;
+    private const int MaxRemembered = 100_000;
     private readonly ConcurrentDictionary<string, bool> _answered = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _firstNotFound = new();
 
@@ -112,6 +113,13 @@ internal sealed class OpenAiProvider(
             if (word is null)
             {
                 return new UpstreamPoll.Transient("upstream answered without a status");
+            }
+
+            // Jobs that end without a final poll here (deadline, another node) leave an entry; the cap keeps that bounded,
+            // and forgetting only means the 404 grace applies.
+            if (_answered.Count >= MaxRemembered)
+            {
+                _answered.Clear();
             }
 
             _answered[id] = true;
