@@ -108,6 +108,8 @@ public sealed class FakeComfyUi : IAsyncDisposable
             await Task.Delay(Faults.Latency, http.RequestAborted);
             await next(http);
         });
+        app.UseWebSockets();
+        app.Map("/ws", (Delegate)SocketAsync);
         app.MapPost("/upload/image", (Delegate)UploadAsync);
         app.MapPost("/prompt", (Delegate)PromptAsync);
         app.MapGet("/history/{id}", History);
@@ -116,6 +118,52 @@ public sealed class FakeComfyUi : IAsyncDisposable
         app.MapPost("/interrupt", (Delegate)InterruptAsync);
         app.MapGet("/view", View);
     }
+
+    /// <summary>
+    /// <c>/ws?clientId=</c>: a <c>status</c> event on connect, then <c>progress {value, max: 20, prompt_id, node}</c> for the
+    /// running prompt of that client (as ComfyUI sends them only to the prompt's client), plus a binary preview frame.
+    /// </summary>
+    private async Task<IResult> SocketAsync(HttpContext http)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            return Results.BadRequest();
+        }
+
+        var clientId = http.Request.Query["clientId"].ToString();
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        var ct = http.RequestAborted;
+        await SendAsync(socket, new JsonObject { ["type"] = "status", ["data"] = new JsonObject { ["status"] = new JsonObject { ["exec_info"] = new JsonObject { ["queue_remaining"] = 0 } }, ["sid"] = clientId } }, ct);
+        var last = (Id: "", Value: -1);
+        try
+        {
+            while (socket.State == System.Net.WebSockets.WebSocketState.Open && !ct.IsCancellationRequested)
+            {
+                var running = Snapshot().FirstOrDefault(p => p.State == "running");
+                if (running.Prompt is { } prompt && prompt.Body["client_id"]?.ToString() == clientId && prompt.Duration > TimeSpan.Zero)
+                {
+                    var value = (int)(Math.Clamp((_clock.GetUtcNow() - running.Start) / prompt.Duration, 0, 1) * 20);
+                    if ((prompt.Id, value) != last)
+                    {
+                        last = (prompt.Id, value);
+                        await socket.SendAsync(new byte[] { 0, 0, 0, 1, 0xFF, 0xD8 }, System.Net.WebSockets.WebSocketMessageType.Binary, true, ct);
+                        await SendAsync(socket, new JsonObject { ["type"] = "progress", ["data"] = new JsonObject { ["value"] = value, ["max"] = 20, ["prompt_id"] = prompt.Id, ["node"] = "3" } }, ct);
+                    }
+                }
+
+                await Task.Delay(25, ct);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException)
+        {
+            // The client went away or the fake is stopping.
+        }
+
+        return Results.Empty;
+    }
+
+    private static Task SendAsync(System.Net.WebSockets.WebSocket socket, JsonObject message, CancellationToken ct) =>
+        socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(message.ToJsonString()), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
 
     private async Task<IResult> UploadAsync(HttpContext http)
     {
@@ -356,18 +404,18 @@ public sealed class FakeComfyUi : IAsyncDisposable
     }
 
     /// <summary>Where every prompt is now: one GPU, in submit order; an interrupt ends the running one early.</summary>
-    private List<(FakePrompt Prompt, string State, bool Interrupted)> Snapshot()
+    private List<(FakePrompt Prompt, string State, bool Interrupted, DateTimeOffset Start)> Snapshot()
     {
         var now = _clock.GetUtcNow();
         var free = DateTimeOffset.MinValue;
-        var result = new List<(FakePrompt, string, bool)>();
+        var result = new List<(FakePrompt, string, bool, DateTimeOffset)>();
         lock (_gate)
         {
             foreach (var prompt in _prompts)
             {
                 var start = prompt.SubmittedAt > free ? prompt.SubmittedAt : free;
                 var end = prompt.InterruptedAt ?? start + prompt.Duration;
-                result.Add((prompt, now < start ? "pending" : now < end ? "running" : "done", prompt.InterruptedAt is not null));
+                result.Add((prompt, now < start ? "pending" : now < end ? "running" : "done", prompt.InterruptedAt is not null, start));
                 free = end;
             }
         }

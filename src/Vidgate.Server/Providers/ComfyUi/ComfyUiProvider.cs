@@ -11,14 +11,15 @@ namespace Vidgate.Server.Providers.ComfyUi;
 
 /// <summary>
 /// A ComfyUI server running a video workflow: images go up through <c>/upload/image</c>, the filled workflow through
-/// <c>/prompt</c>; <c>/history</c> and <c>/queue</c> say how it goes, <c>/view</c> serves the video. Progress is polled
-/// (queued 0, then running), not streamed from <c>/ws</c>.
+/// <c>/prompt</c>; <c>/history</c> and <c>/queue</c> say how it goes, <c>/view</c> serves the video. Sampler progress
+/// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
 /// </summary>
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
     : IUpstreamProvider
 {
     // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
     private readonly string _clientId = $"vidgate-{settings.Id}";
+    private readonly ComfyUiProgress _progress = new(settings.BaseUrl, $"vidgate-{settings.Id}", settings.ApiKeys.Count > 0 ? settings.ApiKeys[0] : null, clock, logger);
 
     public UpstreamSettings Settings => settings;
 
@@ -87,10 +88,16 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
 
     public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
     {
+        _progress.Touch();
         try
         {
             if (await HistoryAsync(handle, ct) is { } finished)
             {
+                if (finished is not UpstreamPoll.Running and not UpstreamPoll.Transient)
+                {
+                    _progress.Forget(handle.UpstreamId);
+                }
+
                 return finished;
             }
 
@@ -105,7 +112,7 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
                 case ComfyUiHistory.Place.Pending:
                     return new UpstreamPoll.Running(0);
                 case ComfyUiHistory.Place.Running:
-                    return new UpstreamPoll.Running(null);
+                    return new UpstreamPoll.Running(_progress.Percent(handle.UpstreamId));
             }
 
             // Not queued and no history: it may have finished between the two reads, so look once more before giving up.

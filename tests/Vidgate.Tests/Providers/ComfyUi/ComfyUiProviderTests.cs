@@ -141,15 +141,37 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
         var first = await SubmitAsync(provider);
         var second = await SubmitAsync(provider);
 
-        Assert.Equal(new UpstreamPoll.Running(null), await provider.PollAsync(first, Ct));
+        // Running at step 0: progress unknown until the websocket's first event, then 0.
+        Assert.IsType<UpstreamPoll.Running>(await provider.PollAsync(first, Ct), exactMatch: true);
+        Assert.True(await provider.PollAsync(first, Ct) is UpstreamPoll.Running { Progress: null or 0 });
         Assert.Equal(new UpstreamPoll.Running(0), await provider.PollAsync(second, Ct));
         _clock.Advance(TimeSpan.FromSeconds(10));
         var done = Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(first, Ct));
-        Assert.Equal(new UpstreamPoll.Running(null), await provider.PollAsync(second, Ct));
+        Assert.True(await provider.PollAsync(second, Ct) is UpstreamPoll.Running { Progress: null or 0 });
 
         Assert.Equal($"{_fake.BaseUrl.AbsoluteUri.TrimEnd('/')}/view?filename=vidgate_wan_00001_.mp4&subfolder=video&type=output", done.ResultUrl);
         using var response = await provider.OpenResultAsync(first, done, Ct);
         Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Sampler_progress_of_the_running_prompt_comes_from_the_websocket()
+    {
+        var provider = _kit.Create(_fake, Wan);
+        var handle = await SubmitAsync(provider);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        // The first poll connects the socket; the fake then reports step 10 of 20.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        UpstreamPoll poll;
+        while ((poll = await provider.PollAsync(handle, Ct)) != new UpstreamPoll.Running(50))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no websocket progress, last poll: {poll}");
+            await Task.Delay(50, Ct);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(handle, Ct));
     }
 
     [Fact]
