@@ -41,7 +41,11 @@ public sealed class FakeComfyUi : IAsyncDisposable
     /// <summary>Output nodes and the extension of what they write.</summary>
     public static readonly IReadOnlyDictionary<string, string> OutputNodes = new Dictionary<string, string>
     {
-        ["SaveVideo"] = ".mp4", ["SaveWEBM"] = ".webm", ["VHS_VideoCombine"] = ".mp4", ["SaveAnimatedWEBP"] = ".webp", ["SaveImage"] = ".png",
+        ["SaveVideo"] = ".mp4",
+        ["SaveWEBM"] = ".webm",
+        ["VHS_VideoCombine"] = ".mp4",
+        ["SaveAnimatedWEBP"] = ".webp",
+        ["SaveImage"] = ".png",
     };
 
     private static readonly HashSet<string> KnownNodes =
@@ -307,7 +311,11 @@ public sealed class FakeComfyUi : IAsyncDisposable
         {
             messages.Add(new JsonArray("execution_error", new JsonObject
             {
-                ["prompt_id"] = prompt.Id, ["node_id"] = "3", ["node_type"] = "KSampler", ["exception_message"] = error + "\n", ["exception_type"] = "torch.OutOfMemoryError",
+                ["prompt_id"] = prompt.Id,
+                ["node_id"] = "3",
+                ["node_type"] = "KSampler",
+                ["exception_message"] = error + "\n",
+                ["exception_type"] = "torch.OutOfMemoryError",
                 ["traceback"] = new JsonArray("Traceback (most recent call last):\n"),
             }));
         }
