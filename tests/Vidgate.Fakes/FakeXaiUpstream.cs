@@ -70,6 +70,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private FakeHost? _host;
     private int _submits;
     private int _polls;
+    private int _downloads;
 
     private FakeXaiUpstream(FakeXaiOptions options, byte[] video)
     {
@@ -142,6 +143,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
 
         // Bench bookkeeping, not part of xAI's API: when each job became done, and how often it was polled.
         app.MapGet("/_fake/jobs", (HttpContext http) => Jobs(http));
+        app.MapGet("/_fake/stats", () => $"{Submits} {Polls} {Volatile.Read(ref _downloads)} {_jobs.Count}\n");
     }
 
     private async Task SubmitAsync(HttpContext http)
@@ -273,6 +275,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _downloads);
         http.Response.ContentType = "video/mp4";
         http.Response.ContentLength = _video.Length;
         await http.Response.Body.WriteAsync(_video, http.RequestAborted);

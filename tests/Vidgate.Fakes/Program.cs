@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Vidgate.Fakes;
 
@@ -27,12 +28,10 @@ public static class FakesMain
         await using var fake = running.Fake;
         Console.WriteLine($"listening {running.Url}");
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+
+        // The fake's own host also listens for these (and swallows them to stop itself), so stop here too.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);
@@ -43,6 +42,12 @@ public static class FakesMain
         }
 
         return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
     }
 
     private static TimeSpan Seconds(string[] args, string name, double fallback) =>

@@ -27,6 +27,8 @@ internal static class UpstreamExtensions
         services.AddOptions<FetchOptions>().BindConfiguration(FetchOptions.Section)
             .Validate(o => o.IsValid(), $"{FetchOptions.Section}: timeouts must be positive and Allow entries hosts, addresses or CIDRs").ValidateOnStart();
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // Thousands of polls a second must not mean thousands of log lines; outcomes are logged by the workers.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Thousands of polls in flight: many connections per upstream, recycled so DNS changes are seen.
