@@ -38,7 +38,7 @@ internal sealed class OpenAiProvider(
                 return new UpstreamSubmit.Unavailable("upstream rate limit (429)", OpenAiErrors.RetryAfter(response.Headers, clock.GetUtcNow()));
             }
 
-            if (status >= 500 || status < 200 || (status >= 300 && status < 400) || response.StatusCode == HttpStatusCode.RequestTimeout)
+            if (status >= 500 || status is >= 300 and < 400 || response.StatusCode == HttpStatusCode.RequestTimeout)
             {
                 return new UpstreamSubmit.Unavailable($"upstream answered {status}");
             }
