@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
-#   bench/run.sh [poll|create|render|all]      (default all; normally run as ./vidgate bench …)
+#   bench/run.sh [poll|create|render|tracking|all]      (default all; normally run as ./vidgate bench …)
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=3,
-# BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped).
+# BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
+# BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations).
 # Needs: dotnet, wrk, ffmpeg, curl. Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 WHAT="${1:-all}"
-case "$WHAT" in poll | create | render | all) ;; *) echo "usage: bench/run.sh [poll|create|render|all]" >&2; exit 2 ;; esac
+case "$WHAT" in poll | create | render | tracking | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|all]" >&2; exit 2 ;; esac
 
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
@@ -47,7 +48,9 @@ build() {
     say "building Release (server, baseline)…"
     mkdir -p "$LOGS"
     local project
-    for project in server:src/Vidgate.Server/Vidgate.Server.csproj baseline:bench/Vidgate.Bench.Baseline/Vidgate.Bench.Baseline.csproj; do
+    local projects=(server:src/Vidgate.Server/Vidgate.Server.csproj baseline:bench/Vidgate.Bench.Baseline/Vidgate.Bench.Baseline.csproj)
+    case "$WHAT" in tracking | all) projects+=(fakes:tests/Vidgate.Fakes/Vidgate.Fakes.csproj tracking:bench/Vidgate.Bench.Tracking/Vidgate.Bench.Tracking.csproj) ;; esac
+    for project in "${projects[@]}"; do
         dotnet publish "$ROOT/${project#*:}" -c Release -o "$BUILD/${project%%:*}" -nologo -v quiet >"$LOGS/build-${project%%:*}.log" 2>&1 \
             || { cat "$LOGS/build-${project%%:*}.log" >&2; die "build of ${project%%:*} failed"; }
     done
@@ -285,6 +288,54 @@ bench_render() {
     figure render "encode s" "$(seconds_of "$replay_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
 }
 
+rss_mb() { awk -v f="$2" '$1 == f":" { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+# tracking: N remote tasks in flight against the fake xAI running as its own process (DESIGN.md §6). The baseline is
+# new-api's polling design computed for the same load (peers.md §1.5): every 15 s a pass polls a channel's unfinished
+# tasks one by one with a 1 s sleep between them, so with N tasks on one channel a task is looked at once per ~(N + 15) s
+# and a finished job waits U(0, N + 15) s: p50 (N + 15) / 2, p99 0.99 (N + 15), max N + 15.
+bench_tracking() {
+    local tasks="${BENCH_TRACKING_TASKS:-10000}" min="${BENCH_TRACKING_MIN_S:-5}" max="${BENCH_TRACKING_MAX_S:-120}"
+    local fake_key="xai-bench-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" fake_log="$LOGS/fake-xai.log" fake_url="" i
+    say "tracking: $tasks tasks in flight on the fake xAI (separate process), jobs ${min}-${max} s"
+    : >"$fake_log"
+    dotnet "$BUILD/fakes/Vidgate.Fakes.dll" xai --key "$fake_key" --min-seconds "$min" --max-seconds "$max" >>"$fake_log" 2>&1 &
+    local fake_pid=$!
+    PIDS+=("$fake_pid")
+    for i in $(seq 1 300); do
+        fake_url="$(sed -n 's|^listening \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$fake_log" | head -n1)"
+        [ -n "$fake_url" ] && break
+        kill -0 "$fake_pid" 2>/dev/null || { cat "$fake_log" >&2; die "the fake xAI exited while starting"; }
+        sleep 0.1
+    done
+    [ -n "$fake_url" ] || die "the fake xAI did not start"
+
+    # The fake's result URLs are on loopback: allowlisted for the SSRF guard, as an operator would for a LAN upstream.
+    start_server tracking true Vidgate__Fetch__Allow__0=127.0.0.0/8
+    local idle_mb; idle_mb="$(rss_mb "$SERVER_PID" VmRSS)"
+    local line
+    line="$(dotnet "$BUILD/tracking/Vidgate.Bench.Tracking.dll" --server "$SERVER_URL" --admin-key "$ADMIN_KEY" --fake "$fake_url" \
+        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" | grep '^RESULT ')" \
+        || { say "the tracking driver reported missing or failed tasks"; }
+    [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
+    stop_app "$SERVER_PID"
+    stop_app "$fake_pid"
+
+    local n_p50 n_p99 n_max
+    n_p50="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", (n + 15) / 2 }')"
+    n_p99="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", 0.99 * (n + 15) }')"
+    n_max="$((tasks + 15))"
+    emit "bench tracking: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench tracking: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
+    local miss=""
+    [ "$(field failed "$line")" = "0" ] && [ "$(field completed "$line")" = "$tasks" ] || miss=1
+    figure tracking "p50 lag s" "$(field p50 "$line")" "$n_p50" max 1 "$miss"
+    figure tracking "p99 lag s" "$(field p99 "$line")" "$n_p99" max 2 "$miss"
+    figure tracking "max lag s" "$(field max "$line")" "$n_max" max 5 "$miss"
+    figure tracking "upstream requests/task" "$(field requests_per_task "$line")" "1.5" max 20 "$miss"
+    figure tracking "peak server RSS MB" "$(field peak_rss_mb "$line")" "$idle_mb" max 500 "$miss"
+}
+
 command -v wrk >/dev/null && command -v ffmpeg >/dev/null && command -v curl >/dev/null || die "needs wrk, ffmpeg and curl (./vidgate bench installs them)"
 machine_header
 build
@@ -292,6 +343,7 @@ case "$WHAT" in
     poll) bench_poll ;;
     create) bench_create ;;
     render) bench_render ;;
-    all) bench_poll; bench_create; bench_render ;;
+    tracking) bench_tracking ;;
+    all) bench_poll; bench_create; bench_render; bench_tracking ;;
 esac
 say "results appended to ${RESULTS#"$ROOT"/}"

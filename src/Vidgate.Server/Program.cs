@@ -23,4 +23,5 @@ app.MapVideoContent();
 app.MapModels();
 app.MapAdminKeys();
 app.MapBilling();
+app.MapAdminProviders();
 app.Run();

@@ -120,8 +120,8 @@ test('errors surface as the SDK classes: NotFoundError, AuthenticationError, Bad
   });
   await assert.rejects(client.videos.create({ prompt: 'x', model: 'sora-2', seconds: '5' }), BadRequestError);
   await assert.rejects(client.videos.create({
-    prompt: 'x', model: 'sora-2', input_reference: { image_url: 'https://example.com/cat.png' },
-  }), (err) => err instanceof BadRequestError && /not enabled/.test(err.message));
+    prompt: 'x', model: 'sora-2', input_reference: { image_url: 'https://169.254.169.254/cat.png' },
+  }), (err) => err instanceof BadRequestError && /cannot be fetched/.test(err.message));
 });
 
 test('models list names the sora aliases with their sizes and seconds', async () => {

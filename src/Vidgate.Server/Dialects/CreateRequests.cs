@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Dialects;
@@ -21,7 +22,7 @@ internal static class CreateRequests
     private static readonly string[] OpenAiFields = ["size", "input_reference"];
 
     public static async Task<(Dialect Dialect, VideoRequest? Request, ApiError? Error)> ParseAsync(
-        HttpRequest request, ModelCatalog catalog, VidgateOptions options, CancellationToken ct)
+        HttpRequest request, ModelCatalog catalog, VidgateOptions options, ImageUrlResolver imageUrls, CancellationToken ct)
     {
         if (WireBody.TooLarge(request, options) is { } tooLarge)
         {
@@ -36,9 +37,15 @@ internal static class CreateRequests
                 return (Dialect.OpenAi, null, formError);
             }
 
-            return LegacyGrokDialect.IsLegacyModel(form!.Text("model"))
-                ? Tag(Dialect.LegacyGrok, LegacyGrokDialect.Parse(form, catalog, options.MaxImageBytes))
-                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(form, catalog, options.DefaultModel, options.MaxImageBytes));
+            if (LegacyGrokDialect.IsLegacyModel(form!.Text("model")))
+            {
+                return Tag(Dialect.LegacyGrok, LegacyGrokDialect.Parse(form, catalog, options.MaxImageBytes));
+            }
+
+            var (resolved, urlError) = await imageUrls.ResolveAsync(form, options.MaxImageBytes, ct);
+            return urlError is not null
+                ? (Dialect.OpenAi, null, urlError)
+                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(resolved!, catalog, options.DefaultModel, options.MaxImageBytes));
         }
 
         if (!WireBody.IsJson(request))
@@ -61,9 +68,15 @@ internal static class CreateRequests
             }
 
             var (form, flattenError) = FormBody.FromJson(root);
-            return flattenError is not null
-                ? (Dialect.OpenAi, null, flattenError)
-                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(form!, catalog, options.DefaultModel, options.MaxImageBytes));
+            if (flattenError is not null)
+            {
+                return (Dialect.OpenAi, null, flattenError);
+            }
+
+            var (resolved, urlError) = await imageUrls.ResolveAsync(form!, options.MaxImageBytes, ct);
+            return urlError is not null
+                ? (Dialect.OpenAi, null, urlError)
+                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(resolved!, catalog, options.DefaultModel, options.MaxImageBytes));
         }
     }
 

@@ -72,6 +72,7 @@ internal static class HostingExtensions
     {
         services.AddBuiltinRenderer();
         services.AddSingleton<IVideoProvider, BuiltinProvider>();
+        services.AddUpstreamProviders();
         return services;
     }
 
@@ -80,10 +81,20 @@ internal static class HostingExtensions
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<Sweeper>();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<UpstreamSignals>();
+        services.AddSingleton<UpstreamCanceller>();
+        services.AddSingleton<UpstreamSubmitter>();
+        services.AddSingleton<Finisher>();
+        services.AddSingleton<Tracker>();
         if (configuration.GetValue("Vidgate:Workers", true))
         {
             services.AddHostedService<Dispatcher>();
             services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
+            services.AddHostedService(sp => sp.GetRequiredService<UpstreamSubmitter>());
+            services.AddHostedService(sp => sp.GetRequiredService<Tracker>());
+            services.AddHostedService(sp => sp.GetRequiredService<Finisher>());
+            services.AddHostedService(sp => sp.GetRequiredService<Providers.Media.PreviewMaker>());
         }
 
         return services;

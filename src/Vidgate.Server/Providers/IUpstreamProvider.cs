@@ -88,6 +88,13 @@ internal interface IUpstreamProvider
 {
     UpstreamSettings Settings { get; }
 
+    /// <summary>
+    /// True when the upstream honours <see cref="UpstreamJob.IdempotencyKey"/>: a submit interrupted by a crash is then
+    /// sent again with the same key (the upstream returns the job it already has). False (xAI): such a task is failed
+    /// with <c>upstream_submit_interrupted</c> instead, never submitted twice.
+    /// </summary>
+    bool SupportsIdempotencyKey => false;
+
     Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct);
 
     Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct);

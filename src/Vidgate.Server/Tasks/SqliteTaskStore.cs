@@ -174,7 +174,10 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
-             WHERE status = 'processing' AND lease_until < $now;
+             WHERE status = 'processing' AND lease_until < $now
+               -- Remote tasks are never re-queued: a lapsed submit may have reached the upstream (the tracker
+               -- reconciles it) and an accepted one is polled again, not resubmitted.
+               AND NOT EXISTS (SELECT 1 FROM upstream_jobs j WHERE j.task_id = tasks.id);
             """;
         command.Parameters.AddWithValue("$now", Ms(now));
         return command.ExecuteNonQuery();

@@ -6,6 +6,7 @@ using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Videos;
@@ -33,10 +34,10 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> Create(
-        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
+        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, ImageUrlResolver imageUrls, IOptions<VidgateOptions> options, CancellationToken ct)
     {
         var (idempotencyKey, keyError) = IdempotencyKeyOf(http.Request);
-        var (dialect, parsed, error) = keyError is null ? await CreateRequests.ParseAsync(http.Request, catalog, options.Value, ct) : default;
+        var (dialect, parsed, error) = keyError is null ? await CreateRequests.ParseAsync(http.Request, catalog, options.Value, imageUrls, ct) : default;
         if ((keyError ?? error) is { } invalid)
         {
             return invalid.ToResult();

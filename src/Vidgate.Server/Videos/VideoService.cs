@@ -4,6 +4,7 @@ using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 using Vidgate.Server.Workers;
@@ -20,6 +21,9 @@ internal sealed partial class VideoService(
     ModelCatalog catalog,
     WorkSignal signal,
     RunningTasks running,
+    UpstreamRegistry upstreams,
+    UpstreamSignals upstreamSignals,
+    UpstreamCanceller upstreamCanceller,
     TimeProvider clock,
     ILogger<VideoService> logger)
 {
@@ -70,7 +74,8 @@ internal sealed partial class VideoService(
             AspectRatio = request.AspectRatio,
             Resolution = request.Resolution,
             InputKeys = inputKeys,
-            Provider = catalog.ProviderFor(request.Model),
+            // A model with provider routes goes to the remote workers; without any it renders on builtin (offline default).
+            Provider = upstreams.HasRoutes(request.Model) ? UpstreamRegistry.TaskProvider : catalog.ProviderFor(request.Model),
             RemixedFromId = request.RemixedFromId,
             CreatedAt = clock.GetUtcNow(),
         };
@@ -80,7 +85,7 @@ internal sealed partial class VideoService(
         if (outcome is InsertOutcome.Created)
         {
             Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);
-            signal.Notify();
+            (task.Provider == UpstreamRegistry.TaskProvider ? upstreamSignals.Submit : signal).Notify();
             return (task, null);
         }
 
@@ -176,6 +181,7 @@ internal sealed partial class VideoService(
         }
 
         running.Cancel(id);
+        upstreamCanceller.Cancelled(id);
         await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(id), ct);
         Log.Cancelled(logger, id);
         return (task, null);

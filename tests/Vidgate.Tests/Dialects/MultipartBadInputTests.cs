@@ -101,10 +101,11 @@ public sealed class MultipartBadInputTests : IClassFixture<MultipartBadInputTest
         Assert.Equal("too_many_images", (await Api.ErrorAsync(await client.PostAsync("/v1/videos", two, Ct), HttpStatusCode.BadRequest)).GetProperty("code").GetString());
 
         using var url = Form("sora-2");
-        url.Add(new StringContent("https://example.com/cat.png"), "input_reference[image_url]");
+        // URLs are fetched through the SSRF guard: a cloud metadata address is refused before any connection.
+        url.Add(new StringContent("https://169.254.169.254/latest/cat.png"), "input_reference[image_url]");
         var error = await Api.ErrorAsync(await client.PostAsync("/v1/videos", url, Ct), HttpStatusCode.BadRequest);
-        Assert.Equal(("image_url_not_supported", "input_reference[image_url]"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
-        Assert.Contains("not enabled", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(("image_url_refused", "input_reference[image_url]"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
+        Assert.Contains("not public", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         await AssertNothingCreatedAsync(accountId);
     }
 

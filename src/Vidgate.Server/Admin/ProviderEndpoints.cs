@@ -1,0 +1,160 @@
+using Vidgate.Contracts;
+using Vidgate.Server.Accounts;
+using Vidgate.Server.Hosting;
+using Vidgate.Server.Models;
+using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Admin;
+
+/// <summary>
+/// <c>/admin/providers</c> and <c>/admin/routes</c> (admin keys only): provider instances and model routes, edited at
+/// runtime. Keys go in, never out: responses carry <c>api_key_count</c> only.
+/// </summary>
+internal static class ProviderEndpoints
+{
+    public static IEndpointRouteBuilder MapAdminProviders(this IEndpointRouteBuilder routes)
+    {
+        var providers = routes.MapGroup("/admin/providers").RequireCaller(admin: true);
+        providers.MapGet("", ListProviders);
+        providers.MapGet("/{id}", GetProvider);
+        providers.MapPost("", CreateProvider);
+        providers.MapPut("/{id}", UpdateProvider);
+        providers.MapDelete("/{id}", DeleteProvider);
+
+        var routeGroup = routes.MapGroup("/admin/routes").RequireCaller(admin: true);
+        routeGroup.MapGet("", ListRoutes);
+        routeGroup.MapPost("", CreateRoute);
+        routeGroup.MapDelete("/{id}", DeleteRoute);
+        return routes;
+    }
+
+    private static async Task<IResult> ListProviders(UpstreamConfigStore store, CancellationToken ct)
+    {
+        var records = await store.ProvidersAsync(ct);
+        return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt))]),
+            UpstreamsJson.Default.ListOfProviderInfo);
+    }
+
+    private static async Task<IResult> GetProvider(string id, UpstreamConfigStore store, CancellationToken ct)
+        => (await store.ProvidersAsync(ct)).FirstOrDefault(r => r.Settings.Id == id) is { } r
+            ? TypedResults.Json(ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt), UpstreamsJson.Default.ProviderInfo)
+            : ProviderNotFound(id).ToResult();
+
+    private static Task<IResult> CreateProvider(HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+        => SaveAsync(request, null, store, registry, clock, ct);
+
+    private static Task<IResult> UpdateProvider(string id, HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+        => SaveAsync(request, id, store, registry, clock, ct);
+
+    private static async Task<IResult> SaveAsync(HttpRequest request, string? urlId, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+    {
+        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        var existing = urlId is null ? null : (await store.ProvidersAsync(ct)).FirstOrDefault(r => r.Settings.Id == urlId);
+        if (urlId is not null && existing is null)
+        {
+            return ProviderNotFound(urlId).ToResult();
+        }
+
+        var (settings, invalid) = ProviderRequests.ToSettings(body!, urlId, existing?.Settings.ApiKeys, registry.Type, registry.Types);
+        if (invalid is not null)
+        {
+            return invalid.ToResult();
+        }
+
+        var now = clock.GetUtcNow();
+        if (!await store.SaveProviderAsync(settings!, create: urlId is null, now, ct))
+        {
+            return urlId is null
+                ? ApiError.Conflict("provider_exists", $"A provider with id '{settings!.Id}' already exists; change it with PUT /admin/providers/{settings.Id}.").ToResult()
+                : ProviderNotFound(urlId).ToResult();
+        }
+
+        await registry.ReloadAsync(ct);
+        return TypedResults.Json(ProviderRequests.Info(settings!, existing?.CreatedAt ?? now, now), UpstreamsJson.Default.ProviderInfo);
+    }
+
+    private static async Task<IResult> DeleteProvider(string id, UpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
+    {
+        var outcome = await store.DeleteProviderAsync(id, ct);
+        await registry.ReloadAsync(ct);
+        return outcome switch
+        {
+            DeleteOutcome.Deleted => TypedResults.Json(new Deleted(id, "provider.deleted", true), ProviderAdminJson.Default.Deleted),
+            DeleteOutcome.HasRoutes => ApiError.Conflict("provider_has_routes", $"Routes still point at provider '{id}'; delete them first (GET /admin/routes).").ToResult(),
+            DeleteOutcome.InUse => ApiError.Conflict("provider_in_use", $"Tasks are still running on provider '{id}'; remove its routes and wait for them to finish.").ToResult(),
+            _ => ProviderNotFound(id).ToResult(),
+        };
+    }
+
+    private static async Task<IResult> ListRoutes(string? model, UpstreamConfigStore store, CancellationToken ct)
+    {
+        var records = await store.RoutesAsync(ct);
+        return TypedResults.Json(new ListOf<RouteInfo>("list", [.. records.Where(r => model is null || r.Model == model).Select(Info)]),
+            UpstreamsJson.Default.ListOfRouteInfo);
+    }
+
+    private static async Task<IResult> CreateRoute(HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, ModelCatalog catalog, TimeProvider clock, CancellationToken ct)
+    {
+        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        if (string.IsNullOrEmpty(body!.Model) || catalog.Find(body.Model) is null)
+        {
+            return ApiError.Invalid("model", $"model must be one of the catalog's models: {string.Join(", ", catalog.Names.Order())}.", "unknown_model").ToResult();
+        }
+
+        if (string.IsNullOrEmpty(body.Provider))
+        {
+            return ApiError.Invalid("provider", "Name the provider instance this route sends the model to (see GET /admin/providers).", "missing_field").ToResult();
+        }
+
+        if (body.Priority is < 0 or > 1000)
+        {
+            return ApiError.Invalid("priority", "priority must be 0–1000 (lower is tried first).").ToResult();
+        }
+
+        if (body.Weight is < 1 or > 1000)
+        {
+            return ApiError.Invalid("weight", "weight must be 1–1000 (share among routes of equal priority).").ToResult();
+        }
+
+        var route = new RouteRecord(Ids.New("route_"), body.Model, body.Provider, body.Priority ?? 0, body.Weight ?? 1, clock.GetUtcNow());
+        if (!await store.AddRouteAsync(route, ct))
+        {
+            return ApiError.Invalid("provider", $"No provider with id '{body.Provider}'; create it first with POST /admin/providers.", "unknown_provider").ToResult();
+        }
+
+        await registry.ReloadAsync(ct);
+        return TypedResults.Json(Info(route), UpstreamsJson.Default.RouteInfo);
+    }
+
+    private static async Task<IResult> DeleteRoute(string id, UpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
+    {
+        if (!await store.DeleteRouteAsync(id, ct))
+        {
+            return ApiError.NotFound($"No route with id '{id}'.", "route_not_found").ToResult();
+        }
+
+        await registry.ReloadAsync(ct);
+        return TypedResults.Json(new Deleted(id, "route.deleted", true), ProviderAdminJson.Default.Deleted);
+    }
+
+    private static RouteInfo Info(RouteRecord r) => new(r.Id, "route", r.Model, r.ProviderId, r.Priority, r.Weight, r.CreatedAt.ToUnixTimeSeconds());
+
+    private static ApiError ProviderNotFound(string id) => ApiError.NotFound($"No provider with id '{id}'.", "provider_not_found");
+}
+
+internal sealed record Deleted(string Id, string Object, [property: System.Text.Json.Serialization.JsonPropertyName("deleted")] bool IsDeleted);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Deleted))]
+internal sealed partial class ProviderAdminJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,352 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Providers.ComfyUi;
+
+/// <summary>
+/// A ComfyUI server running a video workflow: images go up through <c>/upload/image</c>, the filled workflow through
+/// <c>/prompt</c>; <c>/history</c> and <c>/queue</c> say how it goes, <c>/view</c> serves the video. Sampler progress
+/// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
+/// </summary>
+internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
+    : IUpstreamProvider
+{
+    // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
+    private readonly string _clientId = $"vidgate-{settings.Id}";
+    private readonly ComfyUiProgress _progress = new(settings.BaseUrl, $"vidgate-{settings.Id}", settings.ApiKeys.Count > 0 ? settings.ApiKeys[0] : null, clock, logger);
+
+    public UpstreamSettings Settings => settings;
+
+    public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
+    {
+        var task = job.Task;
+        var slots = options.Workflow.ImageSlots;
+        if (job.Images.Count != slots)
+        {
+            return new UpstreamSubmit.Rejected("unsupported_input", slots == 0
+                ? $"model {task.Model} does not take reference images"
+                : $"model {task.Model} takes exactly {slots} reference image(s), got {job.Images.Count}");
+        }
+
+        var values = Values(task);
+        try
+        {
+            for (var i = 0; i < job.Images.Count; i++)
+            {
+                var (name, failure) = await UploadAsync(task.Id, i, job.Images[i], job.ApiKey, ct);
+                if (failure is not null)
+                {
+                    return failure;
+                }
+
+                values[$"image_{i}"] = name!;
+                if (i == 0)
+                {
+                    values["image"] = name!;
+                }
+            }
+
+            var body = new JsonObject
+            {
+                ["prompt"] = options.Workflow.Fill(values),
+                ["client_id"] = _clientId,
+                ["extra_data"] = new JsonObject { ["vidgate_task_id"] = task.Id },
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint("prompt"))
+            {
+                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            using var response = await SendAsync(request, job.ApiKey, HttpCompletionOption.ResponseContentRead, ct);
+            var answer = await ReadJsonAsync(response, ct);
+            if (Unavailable(response) is { } unavailable)
+            {
+                return unavailable;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var message = answer is { } a ? Refusal(a) : $"ComfyUI refused the workflow ({(int)response.StatusCode})";
+                ComfyUiLog.PromptRefused(logger, settings.Id, (int)response.StatusCode, message);
+                return new UpstreamSubmit.Rejected(response.StatusCode == HttpStatusCode.BadRequest ? "upstream_workflow_invalid" : "upstream_rejected", message);
+            }
+
+            return answer is { } ok && ComfyUiHistory.Text(ok, "prompt_id") is { Length: > 0 } promptId
+                ? new UpstreamSubmit.Accepted(promptId)
+                : new UpstreamSubmit.Unavailable("ComfyUI answered without a prompt_id");
+        }
+        catch (Exception ex) when (IsTransport(ex, ct))
+        {
+            return new UpstreamSubmit.Unavailable(Describe(ex));
+        }
+    }
+
+    public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
+    {
+        _progress.Touch();
+        try
+        {
+            if (await HistoryAsync(handle, ct) is { } finished)
+            {
+                if (finished is not UpstreamPoll.Running and not UpstreamPoll.Transient)
+                {
+                    _progress.Forget(handle.UpstreamId);
+                }
+
+                return finished;
+            }
+
+            var (queue, failure) = await GetJsonAsync(Endpoint("queue"), handle.ApiKey, ct);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            switch (ComfyUiHistory.InQueue(queue, handle.UpstreamId))
+            {
+                case ComfyUiHistory.Place.Pending:
+                    return new UpstreamPoll.Running(0);
+                case ComfyUiHistory.Place.Running:
+                    return new UpstreamPoll.Running(_progress.Percent(handle.UpstreamId));
+            }
+
+            // Not queued and no history: it may have finished between the two reads, so look once more before giving up.
+            return await HistoryAsync(handle, ct)
+                ?? new UpstreamPoll.Failed("upstream_not_found", "ComfyUI no longer knows this prompt (was it restarted or its history cleared?)");
+        }
+        catch (Exception ex) when (IsTransport(ex, ct))
+        {
+            return new UpstreamPoll.Transient(Describe(ex));
+        }
+    }
+
+    public async Task CancelAsync(UpstreamHandle handle, CancellationToken ct)
+    {
+        try
+        {
+            var (queue, failure) = await GetJsonAsync(Endpoint("queue"), handle.ApiKey, ct);
+            var place = failure is null ? ComfyUiHistory.InQueue(queue, handle.UpstreamId) : ComfyUiHistory.Place.Absent;
+            if (place == ComfyUiHistory.Place.Running)
+            {
+                // /interrupt stops whatever runs now (older ComfyUI ignores the prompt_id), so only when that is ours.
+                await PostAsync("interrupt", new JsonObject { ["prompt_id"] = handle.UpstreamId }, handle.ApiKey, ct);
+            }
+
+            // Deleting an id that is not pending is a no-op on ComfyUI; done always, in case it was picked up meanwhile.
+            await PostAsync("queue", new JsonObject { ["delete"] = new JsonArray(handle.UpstreamId) }, handle.ApiKey, ct);
+        }
+        catch (Exception ex) when (IsTransport(ex, ct))
+        {
+            ComfyUiLog.CancelFailed(logger, settings.Id, Describe(ex));
+        }
+    }
+
+    public async Task<HttpResponseMessage> OpenResultAsync(UpstreamHandle handle, UpstreamPoll.Done done, CancellationToken ct)
+    {
+        // Our own /view link on the operator's base URL; anything else (an old handle, a changed base) is looked up again.
+        var url = done.ResultUrl is { } text && text.StartsWith(Endpoint("view").AbsoluteUri + "?", StringComparison.Ordinal) ? new Uri(text) : null;
+        if (url is null && await HistoryAsync(handle, ct) is UpstreamPoll.Done again && again.ResultUrl is { } found)
+        {
+            url = new Uri(found);
+        }
+
+        if (url is null)
+        {
+            return new HttpResponseMessage(HttpStatusCode.NotFound) { ReasonPhrase = "ComfyUI has no video output for this prompt" };
+        }
+
+        // Handed over as it is: the finisher checks that it really is a video.
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        return await SendAsync(request, handle.ApiKey, HttpCompletionOption.ResponseHeadersRead, ct);
+    }
+
+    /// <summary>Null while ComfyUI has no history entry (queued or running); otherwise the outcome.</summary>
+    private async Task<UpstreamPoll?> HistoryAsync(UpstreamHandle handle, CancellationToken ct)
+    {
+        var (history, failure) = await GetJsonAsync(Endpoint($"history/{Uri.EscapeDataString(handle.UpstreamId)}"), handle.ApiKey, ct);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        if (!history.TryGetProperty(handle.UpstreamId, out var entry) || entry.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        switch (ComfyUiHistory.Succeeded(entry))
+        {
+            case null:
+                return new UpstreamPoll.Running(null);
+            case false:
+                var (interrupted, message) = ComfyUiHistory.Failure(entry);
+                return new UpstreamPoll.Failed(interrupted ? "upstream_cancelled" : "upstream_failed", message);
+        }
+
+        if (ComfyUiHistory.FirstVideo(entry, options.OutputNode, out var seen) is not { } file)
+        {
+            return new UpstreamPoll.Failed("no_video_output", $"the workflow finished without a video output (mp4, webm, mov); it wrote: {seen}");
+        }
+
+        var query = $"filename={Uri.EscapeDataString(file.Filename)}&subfolder={Uri.EscapeDataString(file.Subfolder)}&type={Uri.EscapeDataString(file.Type)}";
+        return new UpstreamPoll.Done(null, $"{Endpoint("view").AbsoluteUri}?{query}");
+    }
+
+    private Dictionary<string, JsonNode> Values(VideoTask task) => new()
+    {
+        ["prompt"] = task.Prompt,
+        ["negative_prompt"] = options.NegativePrompt,
+        ["seed"] = Seed(task.Id),
+        ["width"] = task.Width,
+        ["height"] = task.Height,
+        ["frames"] = options.Frames(task.Seconds),
+        ["fps"] = options.Fps,
+        ["seconds"] = task.Seconds,
+    };
+
+    /// <summary>Deterministic per task (a retry renders the same video), 48 bits so every JSON reader keeps it exact.</summary>
+    public static long Seed(string taskId) =>
+        (long)(BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(taskId))) >> 16);
+
+    private async Task<(string? Name, UpstreamSubmit? Failure)> UploadAsync(string taskId, int index, UpstreamImage image, string apiKey, CancellationToken ct)
+    {
+        var file = new ByteArrayContent(image.Bytes.ToArray());
+        file.Headers.ContentType = new MediaTypeHeaderValue(image.MediaType);
+        using var form = new MultipartFormDataContent
+        {
+            { file, "image", $"vidgate-{taskId}-{index}.{Extension(image.MediaType)}" },
+            { new StringContent("input"), "type" },
+            { new StringContent("true"), "overwrite" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint("upload/image")) { Content = form };
+        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
+        var answer = await ReadJsonAsync(response, ct);
+        if (Unavailable(response) is { } unavailable)
+        {
+            return (null, unavailable);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            return (null, new UpstreamSubmit.Rejected("upstream_rejected", $"ComfyUI refused reference image {index + 1} ({(int)response.StatusCode})"));
+        }
+
+        if (answer is not { } a || ComfyUiHistory.Text(a, "name") is not { Length: > 0 } name)
+        {
+            return (null, new UpstreamSubmit.Unavailable("ComfyUI answered an upload without a file name"));
+        }
+
+        // LoadImage names files relative to the input folder: "sub/name.png" when ComfyUI put it in a subfolder.
+        return (ComfyUiHistory.Text(a, "subfolder") is { Length: > 0 } sub ? $"{sub}/{name}" : name, null);
+    }
+
+    private static UpstreamSubmit.Unavailable? Unavailable(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        return status == 429 || status == 408 || status >= 500 ? new UpstreamSubmit.Unavailable($"ComfyUI answered {status}") : null;
+    }
+
+    /// <summary>ComfyUI's <c>{"error":{message,details},"node_errors":{id:{errors:[…],class_type}}}</c> as one readable line.</summary>
+    private static string Refusal(JsonElement answer)
+    {
+        var text = new StringBuilder("ComfyUI refused the workflow");
+        if (answer.TryGetProperty("error", out var error))
+        {
+            var message = error.ValueKind == JsonValueKind.String ? error.GetString() : ComfyUiHistory.Text(error, "message");
+            text.Append(": ").Append(message);
+        }
+
+        if (answer.TryGetProperty("node_errors", out var nodes) && nodes.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var node in nodes.EnumerateObject().Take(3))
+            {
+                var first = node.Value.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0 ? errors[0] : default;
+                text.Append($"; node {node.Name} ({ComfyUiHistory.Text(node.Value, "class_type")}): {ComfyUiHistory.Text(first, "message")}");
+                if (ComfyUiHistory.Text(first, "details") is { Length: > 0 } details)
+                {
+                    text.Append(" - ").Append(details);
+                }
+            }
+        }
+
+        var result = text.ToString();
+        return result.Length <= 600 ? result : result[..600] + "…";
+    }
+
+    private async Task<(JsonElement Body, UpstreamPoll? Failure)> GetJsonAsync(Uri url, string apiKey, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            return (default, new UpstreamPoll.Transient($"ComfyUI answered {(int)response.StatusCode}"));
+        }
+
+        return await ReadJsonAsync(response, ct) is { ValueKind: JsonValueKind.Object } body
+            ? (body, null)
+            : (default, new UpstreamPoll.Transient("ComfyUI answered without a JSON object"));
+    }
+
+    private async Task PostAsync(string path, JsonObject body, string apiKey, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(path))
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            ComfyUiLog.CancelFailed(logger, settings.Id, $"{path} answered {(int)response.StatusCode}");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string apiKey, HttpCompletionOption completion, CancellationToken ct)
+    {
+        // ComfyUI has no auth of its own; a key is for a reverse proxy in front of it.
+        if (apiKey.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        using var timeout = new CancellationTokenSource(settings.RequestTimeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        return await http.SendAsync(request, completion, linked.Token);
+    }
+
+    private static async Task<JsonElement?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private Uri Endpoint(string path) => new($"{settings.BaseUrl.AbsoluteUri.TrimEnd('/')}/{path}");
+
+    private static string Extension(string mediaType) => mediaType switch
+    {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    };
+
+    private static bool IsTransport(Exception ex, CancellationToken ct) =>
+        ex is HttpRequestException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
+
+    private string Describe(Exception ex) => ex switch
+    {
+        OperationCanceledException => $"ComfyUI timed out after {settings.RequestTimeout.TotalSeconds:0.#} s",
+        HttpRequestException { HttpRequestError: var error } => $"ComfyUI connection failed ({error})",
+        _ => "ComfyUI connection failed",
+    };
+}

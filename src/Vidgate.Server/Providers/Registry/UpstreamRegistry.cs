@@ -1,0 +1,181 @@
+using Microsoft.Extensions.Options;
+using Vidgate.Server.Models;
+
+namespace Vidgate.Server.Providers.Registry;
+
+/// <summary>A built provider instance with its traffic gate.</summary>
+internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate gate)
+{
+    private int _nextKey = -1;
+
+    public IUpstreamProvider Provider => provider;
+
+    public UpstreamSettings Settings => provider.Settings;
+
+    public InstanceGate Gate => gate;
+
+    /// <summary>Spreads new jobs over the instance's keys in turn.</summary>
+    public int NextKeyIndex() => (int)((uint)Interlocked.Increment(ref _nextKey) % (uint)Settings.ApiKeys.Count);
+}
+
+/// <summary>
+/// The provider instances and routes in effect on this node: read from the database at start, after every admin
+/// edit, and every <see cref="UpstreamOptions.ReloadInterval"/> (edits made on other nodes). Instances are rebuilt only
+/// when their settings change, so their rate gates and connection pools survive a reload.
+/// </summary>
+internal sealed partial class UpstreamRegistry(
+    UpstreamConfigStore store,
+    IEnumerable<IUpstreamProviderType> types,
+    ModelCatalog catalog,
+    TimeProvider clock,
+    IOptions<UpstreamOptions> options,
+    ILogger<UpstreamRegistry> logger) : IDisposable
+{
+    /// <summary>The task <c>provider</c> of tasks routed to remote instances; the upstream workers claim these.</summary>
+    public const string TaskProvider = "upstream";
+
+    private readonly Dictionary<string, IUpstreamProviderType> _types = types.ToDictionary(t => t.Type, StringComparer.Ordinal);
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private volatile Snapshot? _snapshot;
+    private DateTimeOffset _loadedAt;
+
+    public IReadOnlyCollection<string> Types => _types.Keys;
+
+    public IUpstreamProviderType? Type(string name) => _types.GetValueOrDefault(name);
+
+    /// <summary>The instance named <paramref name="id"/>, or null when it was removed (or its type is not installed).</summary>
+    public UpstreamInstance? Instance(string id) => Current().Instances.GetValueOrDefault(id);
+
+    /// <summary>True when <paramref name="model"/> (or the catalog model it aliases) has at least one route.</summary>
+    public bool HasRoutes(string model) => Routes(model).Count > 0;
+
+    /// <summary>The routes of <paramref name="model"/>, falling back to those of the model it aliases, by priority.</summary>
+    public IReadOnlyList<RouteRecord> Routes(string model)
+    {
+        var routes = Current().Routes;
+        if (routes.TryGetValue(model, out var own))
+        {
+            return own;
+        }
+
+        return catalog.Find(model)?.AliasOf is { } target && routes.TryGetValue(target, out var aliased) ? aliased : [];
+    }
+
+    /// <summary>
+    /// The order to try <paramref name="model"/>'s routes in: ascending priority; among equal priorities a weighted
+    /// random order (weight 3 is picked first three times as often as weight 1).
+    /// </summary>
+    public IReadOnlyList<RouteRecord> TryOrder(string model)
+    {
+        var ordered = new List<RouteRecord>();
+        foreach (var group in Routes(model).GroupBy(r => r.Priority).OrderBy(g => g.Key))
+        {
+            var pool = group.ToList();
+            while (pool.Count > 0)
+            {
+                var pick = Random.Shared.NextDouble() * pool.Sum(r => r.Weight);
+                var index = 0;
+                while (index < pool.Count - 1 && (pick -= pool[index].Weight) >= 0)
+                {
+                    index++;
+                }
+
+                ordered.Add(pool[index]);
+                pool.RemoveAt(index);
+            }
+        }
+
+        return ordered;
+    }
+
+    /// <summary>Re-reads the database now (after an admin edit).</summary>
+    public async Task ReloadAsync(CancellationToken ct)
+    {
+        await _reload.WaitAsync(ct);
+        try
+        {
+            var providers = await store.ProvidersAsync(ct);
+            var routes = await store.RoutesAsync(ct);
+            var previous = _snapshot?.Instances ?? [];
+            var instances = new Dictionary<string, UpstreamInstance>(StringComparer.Ordinal);
+            foreach (var record in providers)
+            {
+                var settings = record.Settings;
+                if (previous.TryGetValue(settings.Id, out var existing) && SameSettings(existing.Settings, settings))
+                {
+                    instances[settings.Id] = existing;
+                    continue;
+                }
+
+                if (!_types.TryGetValue(settings.Type, out var type))
+                {
+                    Log.UnknownType(logger, settings.Id, settings.Type);
+                    continue;
+                }
+
+                try
+                {
+                    instances[settings.Id] = new UpstreamInstance(type.Create(settings), new InstanceGate(settings.MaxRequestsPerSecond, clock));
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+                {
+                    Log.BuildFailed(logger, settings.Id, ex.Message);
+                }
+            }
+
+            var byModel = routes.GroupBy(r => r.Model, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<RouteRecord>)[.. g.OrderBy(r => r.Priority)], StringComparer.Ordinal);
+            _snapshot = new Snapshot(instances, byModel);
+            _loadedAt = clock.GetUtcNow();
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    private Snapshot Current()
+    {
+        var snapshot = _snapshot;
+        if (snapshot is null || clock.GetUtcNow() - _loadedAt > options.Value.ReloadInterval)
+        {
+            // Reads are synchronous inside (SqliteDatabase.ReadAsync), so this does not block on I/O threads for long.
+            if (snapshot is null)
+            {
+                ReloadAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
+            else if (_reload.CurrentCount > 0)
+            {
+                _ = Task.Run(() => ReloadAsync(CancellationToken.None));
+            }
+        }
+
+        return _snapshot!;
+    }
+
+    public void Dispose()
+    {
+        foreach (var instance in _snapshot?.Instances.Values ?? Enumerable.Empty<UpstreamInstance>())
+        {
+            instance.Gate.Dispose();
+        }
+
+        _reload.Dispose();
+    }
+
+    private static bool SameSettings(UpstreamSettings a, UpstreamSettings b)
+        => System.Text.Json.JsonSerializer.Serialize(StoredSettings.From(a), UpstreamStoreJson.Default.StoredSettings)
+           == System.Text.Json.JsonSerializer.Serialize(StoredSettings.From(b), UpstreamStoreJson.Default.StoredSettings)
+           && a.Type == b.Type;
+
+    private sealed record Snapshot(Dictionary<string, UpstreamInstance> Instances, Dictionary<string, IReadOnlyList<RouteRecord>> Routes);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has type {Type}, which this server does not have; its tasks wait")]
+        public static partial void UnknownType(ILogger logger, string id, string type);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} could not be built: {Reason}")]
+        public static partial void BuildFailed(ILogger logger, string id, string reason);
+    }
+}

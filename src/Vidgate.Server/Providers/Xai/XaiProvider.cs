@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Providers.Xai;
+
+/// <summary>
+/// xAI's video API (api-contracts.md §3): submit <c>POST {base}/v1/videos/generations</c>, poll
+/// <c>GET {base}/v1/videos/{request_id}</c>, download the temporary <c>video.url</c> through the SSRF guard. xAI has no
+/// cancel and no idempotency key, so a submit interrupted by a crash is failed, never repeated.
+/// </summary>
+internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger) : IUpstreamProvider
+{
+    private static readonly (string Name, double Value)[] Ratios =
+        [("1:1", 1), ("16:9", 16 / 9.0), ("9:16", 9 / 16.0), ("4:3", 4 / 3.0), ("3:4", 3 / 4.0), ("3:2", 1.5), ("2:3", 2 / 3.0)];
+
+    private readonly Uri _root = new(settings.BaseUrl.ToString().TrimEnd('/') + "/");
+
+    public UpstreamSettings Settings => settings;
+
+    public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
+    {
+        var task = job.Task;
+        var images = job.Images.Select(i => new XaiUrl(i.DataUri)).ToList();
+        var body = new XaiGenerateRequest(
+            job.UpstreamModel, task.Prompt, Math.Clamp(task.Seconds, 1, 15), AspectRatio(task.Width, task.Height),
+            Math.Min(task.Width, task.Height) >= 720 ? "720p" : "480p",
+            images.Count == 1 ? images[0] : null,
+            images.Count > 1 ? images : null);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_root, "v1/videos/generations"))
+        {
+            Content = JsonContent.Create(body, XaiJson.Default.XaiGenerateRequest),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", job.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(settings.RequestTimeout);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                return Parse(text, XaiJson.Default.XaiAccepted)?.RequestId is { Length: > 0 } id
+                    ? new UpstreamSubmit.Accepted(id)
+                    : new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode} without a request_id");
+            }
+
+            return response.StatusCode switch
+            {
+                HttpStatusCode.TooManyRequests => new UpstreamSubmit.Unavailable("xAI rate limit (429)", RetryAfter(response)),
+
+                // Wrong key, wrong base URL or a server fault is this instance's problem, not the request's: next route.
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout
+                    => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
+                >= HttpStatusCode.InternalServerError => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
+                _ => Rejected(text),
+            };
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new UpstreamSubmit.Unavailable($"xAI did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            return new UpstreamSubmit.Unavailable("xAI unreachable: " + ex.HttpRequestError);
+        }
+    }
+
+    public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, "v1/videos/" + Uri.EscapeDataString(handle.UpstreamId)));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", handle.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(settings.RequestTimeout);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return new UpstreamPoll.Transient($"xAI answered {(int)response.StatusCode}",
+                    response.StatusCode == HttpStatusCode.TooManyRequests ? RetryAfter(response) : null);
+            }
+
+            return Parse(text, XaiJson.Default.XaiStatus) is { } status ? Interpret(handle, status) : new UpstreamPoll.Transient("xAI answered a body that is not the status JSON");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new UpstreamPoll.Transient($"xAI did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            return new UpstreamPoll.Transient("xAI unreachable: " + ex.HttpRequestError);
+        }
+    }
+
+    /// <summary>xAI has no cancel endpoint: the job runs out upstream; we simply stop polling.</summary>
+    public Task CancelAsync(UpstreamHandle handle, CancellationToken ct) => Task.CompletedTask;
+
+    public Task<HttpResponseMessage> OpenResultAsync(UpstreamHandle handle, UpstreamPoll.Done done, CancellationToken ct)
+    {
+        // video.url is a temporary pre-signed URL on another host: fetched without our key, through the SSRF guard.
+        if (done.ResultUrl is null || !Uri.TryCreate(done.ResultUrl, UriKind.Absolute, out var url))
+        {
+            throw new FetchRefusedException("xAI's answer has no usable video.url");
+        }
+
+        return fetcher.GetAsync(url, null, ct);
+    }
+
+    private UpstreamPoll Interpret(UpstreamHandle handle, XaiStatus status)
+    {
+        var progress = status.Progress is { } p ? (int?)Math.Clamp((int)p, 0, 99) : null;
+        switch (status.Status)
+        {
+            case null:
+                // A very early poll carries only request_id; "no status but video.url" means done (as the AI SDK reads it).
+                return status.Video?.Url is { Length: > 0 } ? Done(status) : new UpstreamPoll.Running(progress);
+            case "pending":
+                return new UpstreamPoll.Running(progress);
+            case "done":
+                return Done(status);
+            case "failed":
+                return new UpstreamPoll.Failed("upstream_failed", "The upstream provider failed to generate the video" +
+                    (status.Error?.Message is { Length: > 0 } m ? ": " + Clip(m) : "."));
+            case "expired":
+                return new UpstreamPoll.Failed("upstream_expired", "The upstream provider expired the request before the video was made.");
+            default:
+                // Not in xAI's documented vocabulary: keep polling (the deadline bounds it); never shown to clients.
+                Log.UnknownStatus(logger, settings.Id, handle.UpstreamId, Clip(status.Status));
+                return new UpstreamPoll.Running(progress);
+        }
+    }
+
+    private static UpstreamPoll Done(XaiStatus status)
+    {
+        if (status.Video?.RespectModeration == false)
+        {
+            return new UpstreamPoll.Failed("moderation_blocked", "The upstream provider's content moderation blocked this video.");
+        }
+
+        if (status.Video?.Url is not { Length: > 0 } url)
+        {
+            return new UpstreamPoll.Transient("xAI said done without a video.url");
+        }
+
+        var seconds = status.Video.Duration is { } d and > 0 ? (int?)Math.Max(1, (int)Math.Round(d)) : null;
+        return new UpstreamPoll.Done(seconds, url);
+    }
+
+    private static UpstreamSubmit Rejected(string body)
+    {
+        var message = ErrorMessage(body) ?? "The upstream provider rejected the request.";
+        var moderated = message.Contains("moderation", StringComparison.OrdinalIgnoreCase) || message.Contains("policy", StringComparison.OrdinalIgnoreCase)
+                        || body.Contains("content_policy", StringComparison.OrdinalIgnoreCase);
+        return moderated
+            ? new UpstreamSubmit.Rejected("moderation_blocked", "The upstream provider's content moderation rejected the request: " + Clip(message))
+            : new UpstreamSubmit.Rejected("upstream_rejected", "The upstream provider rejected the request: " + Clip(message));
+    }
+
+    /// <summary>xAI errors come as <c>{"code","error"}</c> or <c>{"error":{"message"}}</c>: take whichever is there.</summary>
+    private static string? ErrorMessage(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("error", out var error))
+            {
+                return null;
+            }
+
+            return error.ValueKind switch
+            {
+                JsonValueKind.String => error.GetString(),
+                JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString(),
+                _ => null,
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static T? Parse<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(text, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>xAI takes seven ratios; anything else (19.5:9, custom) goes as the nearest one.</summary>
+    private static string AspectRatio(int width, int height)
+    {
+        var ratio = width / (double)height;
+        return Ratios.MinBy(r => Math.Abs(Math.Log(r.Value / ratio))).Name;
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return header?.Date is { } date ? date - DateTimeOffset.UtcNow : null;
+    }
+
+    private static string Clip(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} job {UpstreamId}: unknown status '{Status}', still polling")]
+        public static partial void UnknownStatus(ILogger logger, string provider, string upstreamId, string status);
+    }
+}

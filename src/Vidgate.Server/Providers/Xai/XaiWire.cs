@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+
+namespace Vidgate.Server.Providers.Xai;
+
+/// <summary>xAI's <c>POST /v1/videos/generations</c> body (api-contracts.md §3.2): JSON only, null fields left out.</summary>
+internal sealed record XaiGenerateRequest(
+    string Model,
+    string Prompt,
+    int Duration,
+    string AspectRatio,
+    string Resolution,
+    XaiUrl? Image,
+    IReadOnlyList<XaiUrl>? ReferenceImages);
+
+internal sealed record XaiUrl(string Url);
+
+internal sealed record XaiAccepted(string? RequestId);
+
+/// <summary>The poll answer (§3.3). Every field optional: a very early poll carries only <c>request_id</c>.</summary>
+internal sealed record XaiStatus(string? Status, double? Progress, string? Model, XaiVideo? Video, XaiError? Error);
+
+internal sealed record XaiVideo(string? Url, double? Duration, bool? RespectModeration);
+
+internal sealed record XaiError(string? Code, string? Message);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(XaiGenerateRequest))]
+[JsonSerializable(typeof(XaiAccepted))]
+[JsonSerializable(typeof(XaiStatus))]
+internal sealed partial class XaiJson : JsonSerializerContext;

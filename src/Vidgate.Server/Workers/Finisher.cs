@@ -1,0 +1,245 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Vidgate.Server.Hosting;
+using Vidgate.Server.Providers;
+using Vidgate.Server.Providers.Media;
+using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Storage;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Workers;
+
+/// <summary>A remote job the upstream finished; the task's lease is held by this node.</summary>
+internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done);
+
+/// <summary>
+/// Makes a finished upstream video ours: streams it into storage (size cap, time limit, SSRF-guarded where the URL came
+/// from the upstream), checks that it really is a video, completes the task, then queues the thumbnail and
+/// spritesheet. A download that fails for a passing reason (5xx, timeout, reset) hands the task back to the tracker,
+/// which polls again for a fresh URL; the task deadline bounds the retries.
+/// </summary>
+internal sealed partial class Finisher(
+    ITaskStore store,
+    IUpstreamJobStore jobs,
+    IBlobStore blobs,
+    PreviewMaker previews,
+    WorkerIdentity me,
+    TimeProvider clock,
+    IOptions<VidgateOptions> vidgate,
+    IOptions<UpstreamOptions> options,
+    ILogger<Finisher> logger) : BackgroundService
+{
+    private static readonly TimeSpan RetryAfterFailedDownload = TimeSpan.FromSeconds(5);
+    private readonly Channel<FinishJob> _queue = Channel.CreateUnbounded<FinishJob>();
+
+    public void Enqueue(FinishJob job) => _queue.Writer.TryWrite(job);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        => Task.WhenAll(Enumerable.Range(0, options.Value.FinishConcurrency).Select(_ => LoopAsync(stoppingToken)));
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var job in _queue.Reader.ReadAllAsync(ct))
+            {
+                await FinishAsync(job, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: leases lapse and the tracker finds the jobs done again after the restart.
+        }
+    }
+
+    public async Task FinishAsync(FinishJob finish, CancellationToken ct)
+    {
+        var taskId = finish.Job.TaskId;
+        var work = Path.Combine(vidgate.Value.WorkRoot, $"{taskId}-result-{Guid.NewGuid():N}");
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var heartbeat = HeartbeatAsync(taskId, heartbeatStop.Token);
+        try
+        {
+            Directory.CreateDirectory(work);
+            var file = Path.Combine(work, "video.mp4");
+            var problem = await DownloadAsync(finish, file, ct);
+            if (problem is { Retry: true })
+            {
+                Log.DownloadRetry(logger, taskId, problem.Message);
+                await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + RetryAfterFailedDownload, CancellationToken.None);
+                return;
+            }
+
+            if (problem is not null)
+            {
+                await FailAsync(taskId, problem.Code, problem.Message);
+                return;
+            }
+
+            var (facts, invalid) = await VideoCheck.InspectAsync(file, ct);
+            if (invalid is not null)
+            {
+                await FailAsync(taskId, "upstream_result_invalid", "The upstream provider's result is not a playable video: " + invalid + ".");
+                return;
+            }
+
+            await blobs.PutFileAsync(TaskBlobs.Video(taskId), file, CancellationToken.None);
+            var now = clock.GetUtcNow();
+            var expires = vidgate.Value.Retention > TimeSpan.Zero ? now + vidgate.Value.Retention : (DateTimeOffset?)null;
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            // Billing settles on what was delivered: the upstream's own figure, else the file's duration (rounded up, so
+            // 7.96 s of an 8 s clip is 8 s); never more than was asked for (the ledger caps it).
+            var delivered = finish.Done.ActualSeconds ?? (facts!.Duration is { } d ? (int)Math.Ceiling(d.TotalSeconds - 0.05) : null);
+            if (await store.CompleteAsync(taskId, me.Owner, now, expires, delivered, CancellationToken.None))
+            {
+                await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
+                await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(taskId), CancellationToken.None);
+                Log.Completed(logger, taskId, finish.Job.ProviderId);
+                previews.Enqueue(new PreviewJob(taskId, work + "-previews",
+                    facts!.Duration ?? (finish.Done.ActualSeconds is { } s ? TimeSpan.FromSeconds(s) : null)));
+            }
+            else
+            {
+                // Cancelled or taken over while we downloaded: this result must never be shown.
+                await blobs.DeletePrefixAsync(TaskBlobs.OutputPrefix(taskId), CancellationToken.None);
+                Log.Discarded(logger, taskId);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: the lease lapses and the job is polled again after the restart.
+        }
+        catch (Exception ex)
+        {
+            Log.Crashed(logger, taskId, ex);
+            await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + RetryAfterFailedDownload, CancellationToken.None);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            TryDelete(work);
+        }
+    }
+
+    private sealed record Problem(string Code, string Message, bool Retry);
+
+    private async Task<Problem?> DownloadAsync(FinishJob finish, string file, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.ResultTimeout);
+        var max = options.Value.MaxResultBytes;
+        try
+        {
+            using var response = await finish.Instance.Provider.OpenResultAsync(finish.Handle, finish.Done, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                var status = (int)response.StatusCode;
+                return status >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout
+                    ? new Problem("", $"HTTP {status}", Retry: true)
+                    : new Problem("upstream_result_unavailable", $"The upstream provider's video could not be downloaded (HTTP {status}).", Retry: false);
+            }
+
+            if (response.Content.Headers.ContentLength > max)
+            {
+                return TooLarge(max);
+            }
+
+            await using var source = await response.Content.ReadAsStreamAsync(timeout.Token);
+            await using var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            var buffer = new byte[81920];
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                total += read;
+                if (total > max)
+                {
+                    return TooLarge(max);
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), timeout.Token);
+            }
+
+            return null;
+        }
+        catch (FetchRefusedException ex)
+        {
+            return new Problem("upstream_result_refused", "The upstream provider's video URL was refused: " + ex.Message + ".", Retry: false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new Problem("", $"no complete download within {options.Value.ResultTimeout.TotalSeconds:0} s", Retry: true);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return new Problem("", ex.Message, Retry: true);
+        }
+    }
+
+    private static Problem TooLarge(long max)
+        => new("upstream_result_too_large", $"The upstream provider's video is larger than the {max / (1024 * 1024)} MB this server accepts.", Retry: false);
+
+    private async Task FailAsync(string taskId, string code, string message)
+    {
+        if (await store.FailAsync(taskId, me.Owner, code, message, clock.GetUtcNow(), CancellationToken.None))
+        {
+            await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
+            await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(taskId), CancellationToken.None);
+            Log.Failed(logger, taskId, code, message);
+        }
+    }
+
+    /// <summary>Keeps the task's lease while a large download runs.</summary>
+    private async Task HeartbeatAsync(string taskId, CancellationToken stop)
+    {
+        var interval = options.Value.PollLease / 3;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, stop);
+                if (!await store.HeartbeatAsync(taskId, me.Owner, clock.GetUtcNow() + options.Value.PollLease, 0, stop))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Finished.
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Already moved into storage or gone; the next start clears the work folder.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} completed on {Provider}")]
+        public static partial void Completed(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} failed: {Code}: {Message}")]
+        public static partial void Failed(ILogger logger, string taskId, string code, string message);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: result download failed ({Reason}); polling again")]
+        public static partial void DownloadRetry(ILogger logger, string taskId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} finished upstream after it was cancelled or taken over; result discarded")]
+        public static partial void Discarded(ILogger logger, string taskId);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Finishing task {TaskId} failed; polling again")]
+        public static partial void Crashed(ILogger logger, string taskId, Exception exception);
+    }
+}

@@ -1,0 +1,47 @@
+using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Workers;
+
+/// <summary>
+/// Best-effort upstream cancel when an owner cancels or deletes a remote task. In the background: the caller's answer
+/// never waits on an upstream, and a failed cancel only means the upstream finishes a job nobody will fetch.
+/// </summary>
+internal sealed partial class UpstreamCanceller(IUpstreamJobStore jobs, UpstreamRegistry registry, ILogger<UpstreamCanceller> logger)
+{
+    public void Cancelled(string taskId) => _ = CancelAsync(taskId);
+
+    private async Task CancelAsync(string taskId)
+    {
+        try
+        {
+            if (await jobs.GetAsync(taskId, CancellationToken.None) is not { UpstreamId: not null } job)
+            {
+                return;
+            }
+
+            await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
+            if (registry.Instance(job.ProviderId) is not { } instance)
+            {
+                return;
+            }
+
+            using var timeout = new CancellationTokenSource(instance.Settings.RequestTimeout);
+            await instance.Provider.CancelAsync(Tracker.Handle(job, instance), timeout.Token);
+            Log.Cancelled(logger, taskId, job.ProviderId);
+        }
+        catch (Exception ex)
+        {
+            Log.Failed(logger, taskId, ex.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: asked {Provider} to stop its job")]
+        public static partial void Cancelled(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: upstream cancel failed: {Reason}")]
+        public static partial void Failed(ILogger logger, string taskId, string reason);
+    }
+}

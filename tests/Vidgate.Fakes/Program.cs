@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Vidgate.Fakes;
+
+/// <summary><c>dotnet Vidgate.Fakes.dll &lt;fake&gt; [--port N] [options]</c>: runs one fake upstream until killed (bench/run.sh).</summary>
+public static class FakesMain
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--key K]");
+            return 2;
+        }
+
+        var port = Option(args, "--port") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : 0;
+
+        // Each fake is one line here (the OpenAI-compatible and ComfyUI fakes add theirs).
+        (IAsyncDisposable Fake, Uri Url) running = args[0] switch
+        {
+            "xai" => await FakeXaiUpstream.StartAsync(FakeXaiUpstream.OptionsFromArgs(args), port) is var xai ? (xai, xai.BaseUrl) : default,
+            "openai" => await FakeOpenAiUpstream.StartAsync(Option(args, "--key") ?? "sk-fake-upstream-key", port: port) is var openAi
+                ? (openAi.WithDurations(Seconds(args, "--min-seconds", 2), Seconds(args, "--max-seconds", 8)), openAi.BaseUrl) : default,
+            "comfyui" => await FakeComfyUi.StartAsync(port: port) is var comfy ? (comfy.WithDuration(Seconds(args, "--max-seconds", 8)), comfy.BaseUrl) : default,
+            _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
+        };
+        await using var fake = running.Fake;
+        Console.WriteLine($"listening {running.Url}");
+        using var stop = new CancellationTokenSource();
+
+        // The fake's own host also listens for these (and swallows them to stop itself), so stop here too.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped by a signal.
+        }
+
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static TimeSpan Seconds(string[] args, string name, double fallback) =>
+        TimeSpan.FromSeconds(Option(args, name) is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fallback);
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}

@@ -1,0 +1,38 @@
+using Vidgate.Tests.Providers;
+using Vidgate.Tests.Support;
+
+namespace Vidgate.Tests.Workers;
+
+/// <summary>Many upstream tasks at once: all finish, none waits behind another, and polls per task stay few.</summary>
+public sealed class TrackerTests
+{
+    [Fact]
+    public async Task Two_hundred_tasks_in_flight_all_complete_with_few_polls_each()
+    {
+        await using var h = await XaiHarness.StartAsync(settings: new()
+        {
+            // The shipped schedule, not the harness's fast one: this is what polls per task are judged on.
+            ["Vidgate:Upstreams:MinPollInterval"] = "00:00:01",
+            ["Vidgate:Upstreams:MaxPollInterval"] = "00:00:10",
+            ["Vidgate:Upstreams:MaxBlindPollInterval"] = "00:00:04",
+        });
+        h.Fake.Options.MinJob = TimeSpan.FromSeconds(2);
+        h.Fake.Options.MaxJob = TimeSpan.FromSeconds(8);
+        using var user = await h.App.NewUserAsync();
+
+        var ids = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            ids.Add((await user.CreateAsync(new { model = "grok-imagine-video", prompt = $"crowd {i}", seconds = "2" })).GetProperty("id").GetString()!);
+        }
+
+        foreach (var id in ids)
+        {
+            await user.WaitForAsync(id, "completed", TimeSpan.FromSeconds(90));
+        }
+
+        Assert.Equal(200, h.Fake.Accepted);
+        var perTask = h.Fake.Polls / 200.0;
+        Assert.InRange(perTask, 2, 12);
+    }
+}
