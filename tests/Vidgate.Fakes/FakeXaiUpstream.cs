@@ -283,10 +283,13 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
 
     private async Task Jobs(HttpContext http)
     {
+        // "<request_id> <done_at_ms> <polls> <bench tag> <created_ms>" per job; ?since_ms= keeps only jobs created since.
+        var since = long.TryParse(http.Request.Query["since_ms"], CultureInfo.InvariantCulture, out var ms) ? ms : 0;
         var text = new StringBuilder();
-        foreach (var job in _jobs.Values)
+        foreach (var job in _jobs.Values.Where(j => j.Created.ToUnixTimeMilliseconds() >= since))
         {
-            text.Append(CultureInfo.InvariantCulture, $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} {job.PollCount} {BenchTag().Match(job.Prompt).Groups[1].Value}\n");
+            text.Append(CultureInfo.InvariantCulture,
+                $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} {job.PollCount} {BenchTag().Match(job.Prompt).Groups[1].Value} {job.Created.ToUnixTimeMilliseconds()}\n");
         }
 
         http.Response.ContentType = "text/plain";
