@@ -55,7 +55,8 @@ public sealed class FakeXaiOptions
 /// video:{url, duration, respect_moderation}, usage:{cost_in_usd_ticks}}</c>, always HTTP 200; the temporary
 /// <c>video.url</c> serves the MP4. Deterministic faults by prompt marker: <c>[fake:moderation]</c>, <c>[fake:failed]</c>,
 /// <c>[fake:expired]</c>, <c>[fake:result-404]</c>, <c>[fake:not-video]</c>, <c>[fake:reject]</c> (400 at submit),
-/// <c>[fake:submit-hang]</c> (job accepted, answer never sent), <c>[fake:seconds=N]</c>; queued faults with
+/// <c>[fake:submit-hang]</c> (job accepted, answer never sent), <c>[fake:odd-status]</c> (undocumented status words
+/// while running), <c>[fake:seconds=N]</c>; queued faults with
 /// <see cref="FailNextSubmits"/> / <see cref="FailNextPolls"/>; random ones with <see cref="FakeXaiOptions.FaultRate"/>.
 /// </summary>
 public sealed partial class FakeXaiUpstream : IAsyncDisposable
@@ -236,6 +237,13 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         if (polls == 1 && Options.EarlyPollWithoutStatus && now < job.DoneAt)
         {
             await WriteJsonAsync(http, 200, $$"""{"request_id":"{{id}}"}""");
+            return;
+        }
+
+        if (now < job.DoneAt && job.Prompt.Contains("[fake:odd-status]", StringComparison.Ordinal))
+        {
+            // Words outside xAI's documented four, as some passthroughs send them (api-contracts §3.3).
+            await WriteJsonAsync(http, 200, $$"""{"status":"{{(polls % 2 == 0 ? "queued" : "processing")}}","model":"{{job.Model}}"}""");
             return;
         }
 
