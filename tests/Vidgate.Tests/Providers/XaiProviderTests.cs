@@ -6,6 +6,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>The xai provider type end to end: the real server, real SQLite and ffmpeg, the fake xAI on loopback.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class XaiProviderTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
