@@ -326,6 +326,7 @@ bench_tracking() {
     n_p99="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", 0.99 * (n + 15) }')"
     n_max="$((tasks + 15))"
     emit "bench tracking: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench tracking: watchers started after their job was already done (lag overstated for those): $(field late_starts "$line")"
     emit "bench tracking: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
     local miss=""
     [ "$(field failed "$line")" = "0" ] && [ "$(field completed "$line")" = "$tasks" ] || miss=1

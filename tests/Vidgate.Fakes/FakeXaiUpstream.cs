@@ -55,7 +55,8 @@ public sealed class FakeXaiOptions
 /// video:{url, duration, respect_moderation}, usage:{cost_in_usd_ticks}}</c>, always HTTP 200; the temporary
 /// <c>video.url</c> serves the MP4. Deterministic faults by prompt marker: <c>[fake:moderation]</c>, <c>[fake:failed]</c>,
 /// <c>[fake:expired]</c>, <c>[fake:result-404]</c>, <c>[fake:not-video]</c>, <c>[fake:reject]</c> (400 at submit),
-/// <c>[fake:submit-hang]</c> (job accepted, answer never sent), <c>[fake:seconds=N]</c>; queued faults with
+/// <c>[fake:submit-hang]</c> (job accepted, answer never sent), <c>[fake:odd-status]</c> (undocumented status words
+/// while running), <c>[fake:seconds=N]</c>; queued faults with
 /// <see cref="FailNextSubmits"/> / <see cref="FailNextPolls"/>; random ones with <see cref="FakeXaiOptions.FaultRate"/>.
 /// </summary>
 public sealed partial class FakeXaiUpstream : IAsyncDisposable
@@ -239,6 +240,13 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             return;
         }
 
+        if (now < job.DoneAt && job.Prompt.Contains("[fake:odd-status]", StringComparison.Ordinal))
+        {
+            // Words outside xAI's documented four, as some passthroughs send them (api-contracts §3.3).
+            await WriteJsonAsync(http, 200, $$"""{"status":"{{(polls % 2 == 0 ? "queued" : "processing")}}","model":"{{job.Model}}"}""");
+            return;
+        }
+
         if (now < job.DoneAt)
         {
             var progress = (int)Math.Clamp((now - job.Created) / (job.DoneAt - job.Created) * 100, 0, 99);
@@ -283,10 +291,13 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
 
     private async Task Jobs(HttpContext http)
     {
+        // "<request_id> <done_at_ms> <polls> <bench tag> <created_ms>" per job; ?since_ms= keeps only jobs created since.
+        var since = long.TryParse(http.Request.Query["since_ms"], CultureInfo.InvariantCulture, out var ms) ? ms : 0;
         var text = new StringBuilder();
-        foreach (var job in _jobs.Values)
+        foreach (var job in _jobs.Values.Where(j => j.Created.ToUnixTimeMilliseconds() >= since))
         {
-            text.Append(CultureInfo.InvariantCulture, $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} {job.PollCount} {BenchTag().Match(job.Prompt).Groups[1].Value}\n");
+            text.Append(CultureInfo.InvariantCulture,
+                $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} {job.PollCount} {BenchTag().Match(job.Prompt).Groups[1].Value} {job.Created.ToUnixTimeMilliseconds()}\n");
         }
 
         http.Response.ContentType = "text/plain";

@@ -38,13 +38,29 @@ internal sealed record UpstreamImage(ReadOnlyMemory<byte> Bytes, string MediaTyp
 
 /// <summary>What to submit: the canonical task, its images, the upstream model name and the key to use.</summary>
 /// <param name="IdempotencyKey">Stable per task (the task id): send it where the upstream honours one, so a retry after a crash never creates a second job.</param>
-internal sealed record UpstreamJob(VideoTask Task, IReadOnlyList<UpstreamImage> Images, string UpstreamModel, string ApiKey, string IdempotencyKey);
+internal sealed record UpstreamJob(VideoTask Task, IReadOnlyList<UpstreamImage> Images, string UpstreamModel, string ApiKey, string IdempotencyKey)
+{
+    // A record prints every member; the key must never reach a log line or an exception message that way.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Task = {Task.Id}, Images = {Images.Count}, UpstreamModel = {UpstreamModel}, IdempotencyKey = {IdempotencyKey}");
+        return true;
+    }
+}
 
 /// <summary>An accepted upstream job: enough to poll, cancel and fetch it after a restart.</summary>
 /// <param name="KeyIndex">Which of <see cref="UpstreamSettings.ApiKeys"/> accepted it: stored on the task (the key itself never is).</param>
 /// <param name="ApiKey">That key, filled in from the instance's settings when the handle is loaded.</param>
 /// <param name="State">Optional provider-private data saved with the task (e.g. a ComfyUI client id); null for most.</param>
-internal sealed record UpstreamHandle(string ProviderId, string UpstreamId, int KeyIndex, string ApiKey, string? State);
+internal sealed record UpstreamHandle(string ProviderId, string UpstreamId, int KeyIndex, string ApiKey, string? State)
+{
+    // Printed without the key (see UpstreamJob).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"ProviderId = {ProviderId}, UpstreamId = {UpstreamId}, KeyIndex = {KeyIndex}");
+        return true;
+    }
+}
 
 /// <summary>The answer to a submit.</summary>
 internal abstract record UpstreamSubmit

@@ -9,6 +9,13 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db) : IUpstreamJobSt
 
     private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = $id AND lease_owner = $owner AND status = 'processing')";
 
+    public Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= $now AND provider = $provider LIMIT 1;",
+            ("$now", Ms(now)), ("$provider", provider));
+        return command.ExecuteScalar() is not null;
+    }, ct);
+
     public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
         => Changed($"""
             INSERT INTO upstream_jobs (task_id, provider_id, key_index, phase, submitted_at, deadline_at, next_poll_at)

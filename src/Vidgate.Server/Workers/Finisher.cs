@@ -32,8 +32,16 @@ internal sealed partial class Finisher(
 {
     private static readonly TimeSpan RetryAfterFailedDownload = TimeSpan.FromSeconds(5);
     private readonly Channel<FinishJob> _queue = Channel.CreateUnbounded<FinishJob>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
 
-    public void Enqueue(FinishJob job) => _queue.Writer.TryWrite(job);
+    /// <summary>Queues a finished job unless this node is already finishing that task (a re-poll while it waits here).</summary>
+    public void Enqueue(FinishJob job)
+    {
+        if (_active.TryAdd(job.Job.TaskId, true) && !_queue.Writer.TryWrite(job))
+        {
+            _active.TryRemove(job.Job.TaskId, out _);
+        }
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(Enumerable.Range(0, options.Value.FinishConcurrency).Select(_ => LoopAsync(stoppingToken)));
@@ -44,7 +52,14 @@ internal sealed partial class Finisher(
         {
             await foreach (var job in _queue.Reader.ReadAllAsync(ct))
             {
-                await FinishAsync(job, ct);
+                try
+                {
+                    await FinishAsync(job, ct);
+                }
+                finally
+                {
+                    _active.TryRemove(job.Job.TaskId, out _);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -100,9 +115,10 @@ internal sealed partial class Finisher(
                 previews.Enqueue(new PreviewJob(taskId, work + "-previews",
                     facts!.Duration ?? (finish.Done.ActualSeconds is { } s ? TimeSpan.FromSeconds(s) : null)));
             }
-            else
+            else if (await store.GetAsync(taskId, null, CancellationToken.None) is not { Status: VideoStatus.Completed })
             {
-                // Cancelled or taken over while we downloaded: this result must never be shown.
+                // Cancelled while we downloaded: this result must never be shown. (Completed by another node's finisher
+                // of the same job: the stored video is the same one, so it stays.)
                 await blobs.DeletePrefixAsync(TaskBlobs.OutputPrefix(taskId), CancellationToken.None);
                 Log.Discarded(logger, taskId);
             }

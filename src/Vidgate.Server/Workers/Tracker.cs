@@ -49,9 +49,11 @@ internal sealed partial class Tracker(
                     await jobs.PurgeFinishedAsync(stoppingToken);
                 }
 
-                // Claim only as many as there are free slots, so a claimed job never waits here past its due time.
+                // Claim only as many as there are free slots, so a claimed job never waits here past its due time; and only
+                // when something is due (a read), so an idle tracker costs no writes.
                 var free = Math.Min(BatchSize, _slots.CurrentCount);
-                var batch = free == 0 ? [] : await jobs.ClaimDueAsync(now, now + options.Value.PollLease, free, stoppingToken);
+                var due = await jobs.NextDueAsync(stoppingToken);
+                var batch = free == 0 || due is null || due > now ? [] : await jobs.ClaimDueAsync(now, now + options.Value.PollLease, free, stoppingToken);
                 foreach (var job in batch)
                 {
                     await _slots.WaitAsync(stoppingToken);
@@ -64,13 +66,14 @@ internal sealed partial class Tracker(
                 }
 
                 var wait = MaxIdleWait;
+                var next = batch.Count > 0 ? await jobs.NextDueAsync(stoppingToken) : due;
                 if (free == 0)
                 {
                     wait = TimeSpan.FromMilliseconds(10);
                 }
-                else if (await jobs.NextDueAsync(stoppingToken) is { } due)
+                else if (next is { } nextDue)
                 {
-                    var until = due - clock.GetUtcNow();
+                    var until = nextDue - clock.GetUtcNow();
                     wait = until < TimeSpan.FromMilliseconds(5) ? TimeSpan.FromMilliseconds(5) : until < wait ? until : wait;
                 }
 

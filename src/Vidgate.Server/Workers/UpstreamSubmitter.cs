@@ -51,7 +51,11 @@ internal sealed partial class UpstreamSubmitter(
             try
             {
                 var now = clock.GetUtcNow();
-                task = await store.TryClaimAsync(Claimable, me.Owner, now, now + vidgate.Value.LeaseDuration, stoppingToken);
+
+                // A read first: idle loops must not cost a write (and an fsync) each on a server that renders locally.
+                task = await jobs.AnyQueuedAsync(UpstreamRegistry.TaskProvider, now, stoppingToken)
+                    ? await store.TryClaimAsync(Claimable, me.Owner, now, now + vidgate.Value.LeaseDuration, stoppingToken)
+                    : null;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -7,6 +7,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>Upstream API keys never appear in any response or any log line, at every log level.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class CredentialTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using Vidgate.Server.Providers.Fetch;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>The SSRF guard: only public http(s) addresses unless the operator allowlisted more.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class GuardedFetcherTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>OpenAI's <c>input_reference[image_url]</c>: fetched at create time through the SSRF guard; errors are 400s.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class ImageUrlTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>Routes as data: failover before acceptance, none after, priority and weight, pinning.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class RoutingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

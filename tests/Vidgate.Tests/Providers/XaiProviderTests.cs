@@ -6,6 +6,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers;
 
 /// <summary>The xai provider type end to end: the real server, real SQLite and ffmpeg, the fake xAI on loopback.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class XaiProviderTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -125,6 +126,31 @@ public sealed class XaiProviderTests
         while (video.GetProperty("status").GetString() != "failed");
 
         Assert.Equal("moderation_blocked", video.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_upstream_status_words_keep_polling_and_never_reach_clients()
+    {
+        await using var h = await XaiHarness.StartAsync();
+        using var user = await h.App.NewUserAsync();
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("grok-imagine-video"), "model" },
+            { new StringContent("odd words [fake:odd-status] [fake:seconds=2]"), "prompt" },
+            { new StringContent("4"), "seconds" },
+        };
+        var id = (await Api.OkJsonAsync(await user.PostAsync("/v1/videos", form, Ct))).GetProperty("id").GetString()!;
+
+        string status;
+        do
+        {
+            await Task.Delay(100, Ct);
+            status = (await user.GetVideoAsync(id)).GetProperty("status").GetString()!;
+            Assert.Contains(status, new[] { "queued", "in_progress", "completed" });
+        }
+        while (status != "completed");
+
+        Assert.True(h.Fake.Polls >= 3);
     }
 
     [Fact]

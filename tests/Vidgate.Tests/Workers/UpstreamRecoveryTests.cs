@@ -10,6 +10,7 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Workers;
 
 /// <summary>Crash safety at the upstream boundary, and cancel reaching the upstream.</summary>
+[Collection(UpstreamCollection.Name)]
 public sealed class UpstreamRecoveryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -146,11 +146,24 @@ internal sealed partial class UpstreamRegistry(
             }
             else if (_reload.CurrentCount > 0)
             {
-                _ = Task.Run(() => ReloadAsync(CancellationToken.None));
+                _ = Task.Run(BackgroundReloadAsync);
             }
         }
 
         return _snapshot!;
+    }
+
+    private async Task BackgroundReloadAsync()
+    {
+        try
+        {
+            await ReloadAsync(CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The previous snapshot stays in effect; the next read tries again.
+            Log.ReloadFailed(logger, ex);
+        }
     }
 
     public void Dispose()
@@ -174,6 +187,9 @@ internal sealed partial class UpstreamRegistry(
     {
         [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has type {Type}, which this server does not have; its tasks wait")]
         public static partial void UnknownType(ILogger logger, string id, string type);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading provider instances and routes failed")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} could not be built: {Reason}")]
         public static partial void BuildFailed(ILogger logger, string id, string reason);
