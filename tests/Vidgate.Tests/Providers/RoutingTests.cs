@@ -113,7 +113,8 @@ public sealed class RoutingTests
         await using var h = await XaiHarness.StartAsync(upstreams: 2, configure: false);
         await AddAsync(h, "light", h.Fakes[0], priority: 5, weight: 1);
         await AddAsync(h, "heavy", h.Fakes[1], priority: 5, weight: 9);
-        using var user = await h.App.NewUserAsync();
+        // The admin's account (unlimited tier): a default-tier account may have only 8 videos in flight.
+        using var user = h.App.Admin();
 
         var ids = new List<string>();
         for (var i = 0; i < 40; i++)
