@@ -64,9 +64,13 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
     {
         // Prefixes are folders in this layout ("videos/{id}/", "inputs/{id}/").
         var folder = PathOf(prefix.TrimEnd('/'), create: false);
-        if (Directory.Exists(folder))
+        try
         {
             Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone, possibly deleted a moment ago by another sweep or request: deleting is idempotent.
         }
 
         return Task.CompletedTask;

@@ -11,14 +11,16 @@ internal static partial class SqliteMigrations
     public static void Apply(SqliteConnection connection, ILogger logger)
     {
         SqliteDatabase.Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
-        var applied = CurrentVersion(connection);
+        var applied = AppliedVersions(connection);
         var assembly = Assembly.GetExecutingAssembly();
         var scripts = assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(Prefix, StringComparison.Ordinal))
             .Select(name => (Name: name, Version: int.Parse(name.AsSpan(Prefix.Length, 4))))
             .OrderBy(script => script.Version);
 
-        foreach (var (name, version) in scripts.Where(s => s.Version > applied))
+        // Every missing version, not only those above the highest applied: branches that each added a migration may
+        // have reached a database in either order.
+        foreach (var (name, version) in scripts.Where(s => !applied.Contains(s.Version)))
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream);
@@ -41,11 +43,18 @@ internal static partial class SqliteMigrations
         }
     }
 
-    private static int CurrentVersion(SqliteConnection connection)
+    private static HashSet<int> AppliedVersions(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
-        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        command.CommandText = "SELECT version FROM schema_version;";
+        using var reader = command.ExecuteReader();
+        var versions = new HashSet<int>();
+        while (reader.Read())
+        {
+            versions.Add(reader.GetInt32(0));
+        }
+
+        return versions;
     }
 
     private static partial class Log
