@@ -20,22 +20,31 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
     Timeout = TimeSpan.FromSeconds(30),
 };
 
-async Task<JsonElement> PostAsync(string url, string key, object body)
+Task<JsonElement> PostAsync(string url, string key, object body) => SendAsync(HttpMethod.Post, url, key, body);
+
+async Task<JsonElement> SendAsync(HttpMethod method, string url, string key, object body)
 {
-    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
+    using var request = new HttpRequestMessage(method, url) { Content = JsonContent.Create(body) };
     request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
     using var response = await http.SendAsync(request, ct);
     var text = await response.Content.ReadAsStringAsync(ct);
     if (!response.IsSuccessStatusCode)
     {
-        throw new InvalidOperationException($"POST {url}: {(int)response.StatusCode} {text}");
+        throw new InvalidOperationException($"{method} {url}: {(int)response.StatusCode} {text}");
     }
 
     return JsonDocument.Parse(text).RootElement.Clone();
 }
 
 var server = options.Server.TrimEnd('/');
-var userKey = (await PostAsync($"{server}/admin/keys", options.AdminKey, new { name = "bench-tracking" })).GetProperty("key").GetString()!;
+var user = await PostAsync($"{server}/admin/keys", options.AdminKey, new { name = "bench-tracking" });
+var userKey = user.GetProperty("key").GetString()!;
+
+// A metered account (holds and charges as for any paying user) on the `unlimited` tier with a large balance: the
+// default tier allows 8 videos in flight, and this measures tracking, not plan limits.
+var account = $"{server}/admin/accounts/{user.GetProperty("account_id").GetString()}";
+await SendAsync(HttpMethod.Patch, account, options.AdminKey, new { tier = "unlimited" });
+await PostAsync($"{account}/top-up", options.AdminKey, new { amount_micros = 1_000_000_000_000_000L, reason = "bench" });
 await PostAsync($"{server}/admin/providers", options.AdminKey, new { id = "xai-bench", type = "xai", base_url = options.Fake, api_keys = new[] { options.FakeKey } });
 await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "xai-bench" });
 
