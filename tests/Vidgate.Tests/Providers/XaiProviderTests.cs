@@ -72,7 +72,10 @@ public sealed class XaiProviderTests
 
         var created = await user.CreateAsync(new
         {
-            model = "grok-imagine-video", prompt = "<IMAGE_0> meets <IMAGE_1>", seconds = "2", resolution = "480P",
+            model = "grok-imagine-video",
+            prompt = "<IMAGE_0> meets <IMAGE_1>",
+            seconds = "2",
+            resolution = "480P",
             images = new[] { await TestImages.DataUriAsync("png", 32, 32), await TestImages.DataUriAsync("png", 40, 40) },
         });
         await user.WaitForAsync(created.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(30));

@@ -34,7 +34,11 @@ public sealed class UpstreamRecoveryTests
                 using var admin = before.Admin();
                 await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
                 {
-                    id = "xai", type = "xai", base_url = fake.BaseUrl.ToString(), api_keys = new[] { fake.Options.ApiKey }, request_timeout_seconds = 2,
+                    id = "xai",
+                    type = "xai",
+                    base_url = fake.BaseUrl.ToString(),
+                    api_keys = new[] { fake.Options.ApiKey },
+                    request_timeout_seconds = 2,
                 }, Ct));
                 await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = "grok-imagine-video", provider = "xai" }, Ct));
                 using var user = await before.NewUserAsync();

@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Vidgate.Server.Providers.ComfyUi;
 
