@@ -22,8 +22,14 @@ internal static class SceneGraph
     /// </summary>
     public static string Text(ScenePlan plan, int width, int height, int frames)
     {
-        var (cw, ch) = Canvas(width, height, plan.Motion);
-        var (lw, lh) = (Even(cw / 4.0), Even(ch / 4.0));
+        // Zooms resample the whole frame every frame (zoompan builds a new scaler for each one). The backdrop is
+        // drawn at quarter size and soft, so a camera at half size, scaled up with one reused scaler, looks the
+        // same and costs a fraction. Crops (pans, tilts, orbit) copy no pixels and stay at full size.
+        var zooms = plan.Motion is CameraMotion.PushIn or CameraMotion.PullOut;
+        var (sw, sh) = zooms ? (Even(width / 2.0), Even(height / 2.0)) : (width, height);
+        var (cw, ch) = Canvas(sw, sh, plan.Motion);
+        var scale = zooms ? 2 : 1;
+        var (lw, lh) = (Even(cw * scale / 4.0), Even(ch * scale / 4.0));
         var p = plan.Palette;
         var s = plan.Seed;
         // Gradient axis mostly top to bottom (reads as sky over ground), tilted by the seed.
@@ -45,11 +51,12 @@ internal static class SceneGraph
                 + $"scale={cw}x{ch}:flags=bicubic,format=gbrp[base]",
             // Dust: about one pixel in a hundred of a tenth-size noise field, blown up into soft round glows
             // at full canvas size (one frame, so the blur costs nothing per output frame).
-            $"color=c=0x808080:s={Even(cw / 12.0)}x{Even(ch / 12.0)}:r=24:d=1,noise=c0s=100:all_seed={noiseSeed ^ 0x5bd1e995},"
-                + $"lutyuv=y='if(gt(val,250),255,0)':u=128:v=128,scale={cw}x{ch}:flags=bicubic,gblur=sigma=4,format=gbrp,"
+            // (On a half-size canvas: the same number of glows, half the blur, so they look the same once scaled up.)
+            $"color=c=0x808080:s={Even(cw * scale / 12.0)}x{Even(ch * scale / 12.0)}:r=24:d=1,noise=c0s=100:all_seed={noiseSeed ^ 0x5bd1e995},"
+                + $"lutyuv=y='if(gt(val,250),255,0)':u=128:v=128,scale={cw}x{ch}:flags=bicubic,gblur=sigma={4 / scale},format=gbrp,"
                 + "lutrgb=r='min(255,val*3)':g='min(255,val*3)':b='min(255,val*3)'[dust]",
             "[base][dust]blend=all_mode=screen:all_opacity=0.3,format=yuv420p,loop=loop=-1:size=1,setpts=N/24/TB,"
-                + Camera(plan.Motion, width, height, frames) + ",setsar=1[v]");
+                + Camera(plan.Motion, sw, sh, frames) + (zooms ? $",scale={width}x{height}:flags=bilinear" : "") + ",setsar=1[v]");
     }
 
     /// <summary>
