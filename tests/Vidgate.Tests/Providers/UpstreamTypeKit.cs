@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Vidgate.Server.Providers;
+using Vidgate.Tests.Providers.OpenAi;
+
+namespace Vidgate.Tests.Providers;
+
+/// <summary>
+/// Builds providers of one upstream type the way the server does: the production registration (same named client:
+/// no redirects, pooled) through the registered <see cref="IUpstreamProviderType"/>, with the SSRF guard swapped for
+/// a recorder.
+/// </summary>
+internal abstract class UpstreamTypeKit : IDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly string _type;
+
+    protected UpstreamTypeKit(string type, TimeProvider? clock)
+    {
+        _type = type;
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddUpstreamProviders();
+        services.AddSingleton<IGuardedFetcher>(Fetcher);
+        _services = services.BuildServiceProvider();
+    }
+
+    public RecordingFetcher Fetcher { get; } = new();
+
+    public IUpstreamProviderType Type => _services.GetServices<IUpstreamProviderType>().Single(t => t.Type == _type);
+
+    /// <summary>A provider from settings the type must accept.</summary>
+    protected IUpstreamProvider Create(UpstreamSettings settings)
+    {
+        Assert.Null(Type.Validate(settings));
+        return Type.Create(settings);
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        Fetcher.Dispose();
+    }
+}
