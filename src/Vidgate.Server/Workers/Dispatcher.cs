@@ -116,7 +116,7 @@ internal sealed partial class Dispatcher(
         finally
         {
             running.Remove(task.Id);
-            TryDeleteDirectory(workDirectory);
+            WorkFolders.TryDelete(workDirectory);
         }
     }
 
@@ -184,21 +184,6 @@ internal sealed partial class Dispatcher(
         catch (Exception ex)
         {
             Log.HeartbeatFailed(logger, taskId, written, ex);
-        }
-    }
-
-    private static void TryDeleteDirectory(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // Left for the next start's clean-up of the work folder.
         }
     }
 

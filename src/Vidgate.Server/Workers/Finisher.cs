@@ -136,7 +136,7 @@ internal sealed partial class Finisher(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
-            TryDelete(work);
+            WorkFolders.TryDelete(work);
         }
     }
 
@@ -226,18 +226,6 @@ internal sealed partial class Finisher(
         catch (OperationCanceledException)
         {
             // Finished.
-        }
-    }
-
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Already moved into storage or gone; the next start clears the work folder.
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers.Builtin;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
@@ -25,7 +26,7 @@ internal sealed partial class PreviewMaker(
     {
         if (!_queue.Writer.TryWrite(job))
         {
-            TryDelete(job.WorkFolder);
+            WorkFolders.TryDelete(job.WorkFolder);
         }
     }
 
@@ -48,7 +49,7 @@ internal sealed partial class PreviewMaker(
                 }
                 finally
                 {
-                    TryDelete(job.WorkFolder);
+                    WorkFolders.TryDelete(job.WorkFolder);
                 }
             }
         }
@@ -86,18 +87,6 @@ internal sealed partial class PreviewMaker(
         if (await store.GetAsync(job.TaskId, null, ct) is not { Status: VideoStatus.Completed })
         {
             await blobs.DeletePrefixAsync(TaskBlobs.OutputPrefix(job.TaskId), ct);
-        }
-    }
-
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Cleared with the work folder at the next start.
         }
     }
 
