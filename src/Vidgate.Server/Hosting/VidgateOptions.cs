@@ -38,6 +38,9 @@ internal sealed class VidgateOptions
     /// <summary>A claimed task's lease; renewed while the work runs, re-queued when it lapses (crashed node).</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a running render writes its progress and renews its lease (at most a third of the lease).</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often idle workers look at the store even without a wake-up hint.</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

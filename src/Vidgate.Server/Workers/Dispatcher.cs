@@ -159,7 +159,7 @@ internal sealed partial class Dispatcher(
     /// <summary>Renews the lease and writes progress; stops the work if the task was cancelled or the lease lost.</summary>
     private async Task HeartbeatAsync(string taskId, ProgressBox progress, CancellationTokenSource work, CancellationToken stop)
     {
-        var interval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.Value.LeaseDuration.Ticks / 3));
+        var interval = TimeSpan.FromTicks(Math.Min(options.Value.ProgressInterval.Ticks, options.Value.LeaseDuration.Ticks / 3));
         var written = -1;
         try
         {

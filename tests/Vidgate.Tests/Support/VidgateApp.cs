@@ -44,6 +44,9 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
         builder.UseSetting("Vidgate:AdminKey", AdminKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Vidgate", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
+        // Progress written every 100 ms, so tests that act mid-render see it even when a render takes under 2 s.
+        builder.UseSetting("Vidgate:ProgressInterval", "00:00:00.100");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

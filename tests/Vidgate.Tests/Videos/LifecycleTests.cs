@@ -91,7 +91,7 @@ public sealed class LifecycleTests
         await Api.ErrorAsync(await client.GetAsync($"/v1/videos/{id}", Ct), HttpStatusCode.NotFound);
         await Api.ErrorAsync(await client.DeleteAsync($"/v1/videos/{id}", Ct), HttpStatusCode.NotFound);
 
-        var running = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "long", seconds = 15 });
+        var running = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "long", seconds = 15, resolution = "720P" });
         var runningId = running.GetProperty("id").GetString()!;
         await WaitForProgressAsync(client, runningId);
         await Api.OkJsonAsync(await client.DeleteAsync($"/v1/videos/{runningId}", Ct));
@@ -112,7 +112,7 @@ public sealed class LifecycleTests
             var keyResponse = await Api.OkJsonAsync(await admin.PostJsonAsync("/admin/keys", """{"name":"restart"}"""));
             key = keyResponse.GetProperty("key").GetString()!;
             using var client = first.Client(key);
-            // 15 s, not less: an idle machine renders 6 s in about 2 s, faster than the 1 s heartbeat shows progress.
+            // 15 s at 720p, the longest render, written every 100 ms: an idle machine renders it in under 2 s.
             var created = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "tilt up a tower", seconds = 15, resolution = "720P" });
             id = created.GetProperty("id").GetString()!;
             await WaitForProgressAsync(client, id);

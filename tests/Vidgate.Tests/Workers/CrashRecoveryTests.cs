@@ -11,7 +11,7 @@ public sealed class CrashRecoveryTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // Short lease and sweep so the dead process's lease lapses within seconds instead of the default 30.
-    private static readonly string[] FastRecovery = ["--Vidgate:LeaseDuration=00:00:03", "--Vidgate:SweepInterval=00:00:01"];
+    private static readonly string[] FastRecovery = ["--Vidgate:LeaseDuration=00:00:03", "--Vidgate:SweepInterval=00:00:01", "--Vidgate:ProgressInterval=00:00:00.100"];
 
     [Fact]
     public async Task After_kill_9_mid_render_every_accepted_task_is_still_there_and_completes()
@@ -29,7 +29,7 @@ public sealed class CrashRecoveryTests
             key = keyResponse.GetProperty("key").GetString()!;
             using var client = server.Client(key);
 
-            var first = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a long push in", seconds = 10, resolution = "720P" });
+            var first = await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a long push in", seconds = 15, resolution = "720P" });
             interrupted = first.GetProperty("id").GetString()!;
             accepted.Add(interrupted);
             for (var i = 0; i < 4; i++)
@@ -44,6 +44,7 @@ public sealed class CrashRecoveryTests
                 await Task.Delay(50, Ct);
             }
 
+            Assert.Equal("processing", (await client.GetVideoAsync(interrupted)).GetProperty("status").GetString());
             await server.KillAsync();
         }
 
@@ -69,7 +70,7 @@ public sealed class CrashRecoveryTests
             }
 
             var probe = await Ffprobe.ProbeAsync(await client.GetByteArrayAsync($"/v1/videos/{interrupted}/content", Ct), Ct);
-            Assert.Equal((1280, 720, 240), (probe.Width, probe.Height, probe.Frames));
+            Assert.Equal((1280, 720, 360), (probe.Width, probe.Height, probe.Frames));
             Assert.Contains("Re-queued 1 task(s)", restarted.Output, StringComparison.Ordinal);
         }
 

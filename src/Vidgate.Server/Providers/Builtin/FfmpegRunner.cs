@@ -32,7 +32,7 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
             RedirectStandardInput = false,
             CreateNoWindow = true,
         };
-        foreach (var flag in (string[])["-hide_banner", "-nostdin", "-nostats", "-v", "warning", "-progress", "pipe:1"])
+        foreach (var flag in (string[])["-hide_banner", "-nostdin", "-nostats", "-v", "warning", "-progress", "pipe:1", "-stats_period", "0.25"])
         {
             start.ArgumentList.Add(flag);
         }
