@@ -74,8 +74,10 @@ internal abstract record UpstreamSubmit
     /// <summary>
     /// The upstream did not take the job (429, 5xx, timeout, connection error): try the next route.
     /// <see cref="RetryAfter"/> from a 429's <c>Retry-After</c>, if any, applies to the whole instance.
+    /// <see cref="KeyRefused"/>: the upstream refused the API key (401/403); the instance's other keys are tried first,
+    /// and this one is left out for <see cref="UpstreamOptions.RefusedKeyPause"/>.
     /// </summary>
-    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null) : UpstreamSubmit;
+    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null, bool KeyRefused = false) : UpstreamSubmit;
 }
 
 /// <summary>The answer to a poll. Polls never fail a task by themselves except through <see cref="Failed"/>.</summary>

@@ -41,6 +41,9 @@ internal sealed class UpstreamOptions
     /// <summary>When every route was unavailable: how long before the task is tried again (a 429's Retry-After if longer).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long an API key the upstream refused (401/403) is left out of an instance's rotation (an edit of the instance clears it).</summary>
+    public TimeSpan RefusedKeyPause { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Largest result video accepted from an upstream.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxResultBytes { get; set; } = 1L << 30;

@@ -36,6 +36,7 @@ internal sealed partial class UpstreamSubmitter(
         Accepted,
         Ended,
         Unavailable,
+        KeyRefused,
         Lost,
     }
 
@@ -111,6 +112,7 @@ internal sealed partial class UpstreamSubmitter(
 
         var images = await LoadImagesAsync(task, ct);
         TimeSpan? soonest = null;
+        var keysRefused = 0;
         foreach (var (instance, routeModel, pinnedKey) in plan)
         {
             if (instance.Gate.PausedUntil is { } paused)
@@ -124,13 +126,46 @@ internal sealed partial class UpstreamSubmitter(
                 continue;
             }
 
-            var (attempt, retryAfter) = await TryRouteAsync(task, instance, routeModel, pinnedKey ?? instance.NextKeyIndex(), images, ct);
-            if (attempt != Attempt.Unavailable)
+            // Each of the instance's keys in turn while the upstream refuses them (a revoked or mistyped key is the
+            // operator's problem, not the task's); any other answer ends this route.
+            while (true)
             {
-                return;
-            }
+                if ((pinnedKey ?? instance.NextUsableKey(clock.GetUtcNow())) is not { } key)
+                {
+                    keysRefused++;
+                    break;
+                }
 
-            soonest = retryAfter is { } r ? Min(soonest, r) : soonest;
+                var (attempt, retryAfter) = await TryRouteAsync(task, instance, routeModel, key, images, ct);
+                if (attempt is Attempt.KeyRefused)
+                {
+                    instance.RefuseKey(key, clock.GetUtcNow() + options.Value.RefusedKeyPause);
+                    Log.KeyRefused(logger, instance.Settings.Id, key % instance.Settings.ApiKeys.Count, options.Value.RefusedKeyPause.TotalMinutes);
+                    if (pinnedKey is null)
+                    {
+                        continue;
+                    }
+
+                    keysRefused++;
+                    break;
+                }
+
+                if (attempt != Attempt.Unavailable)
+                {
+                    return;
+                }
+
+                soonest = retryAfter is { } r ? Min(soonest, r) : soonest;
+                break;
+            }
+        }
+
+        if (keysRefused == plan.Count)
+        {
+            // No route can take it until an operator fixes the keys: fail now (the hold is released), not at the deadline.
+            await FailAsync(task.Id, "upstream_auth_failed",
+                $"Every upstream provider for model '{task.Model}' refused its API keys; an operator must fix the provider keys.");
+            return;
         }
 
         var delay = soonest is { } s && s > options.Value.RetryDelay ? s : options.Value.RetryDelay;
@@ -190,7 +225,7 @@ internal sealed partial class UpstreamSubmitter(
                     instance.Gate.Pause(retryAfter);
                 }
 
-                return (Attempt.Unavailable, unavailable.RetryAfter);
+                return (unavailable.KeyRefused ? Attempt.KeyRefused : Attempt.Unavailable, unavailable.RetryAfter);
             default:
                 throw new System.Diagnostics.UnreachableException();
         }
@@ -201,7 +236,7 @@ internal sealed partial class UpstreamSubmitter(
     {
         var images = await LoadImagesAsync(task, ct);
         var (attempt, _) = await TryRouteAsync(task, instance, task.Model, keyIndex, images, ct);
-        return attempt != Attempt.Unavailable;
+        return attempt is not (Attempt.Unavailable or Attempt.KeyRefused);
     }
 
     /// <summary>The instances to try, in order. A remix goes to the instance and key that made its source.</summary>
@@ -298,6 +333,9 @@ internal sealed partial class UpstreamSubmitter(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: {Provider} unavailable ({Reason}); trying the next route")]
         public static partial void Unavailable(ILogger logger, string taskId, string provider, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} refused its API key #{KeyIndex}; leaving that key out for {Minutes:0.#} min")]
+        public static partial void KeyRefused(ILogger logger, string provider, int keyIndex, double minutes);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} rejected by {Provider}: {Code}")]
         public static partial void Rejected(ILogger logger, string taskId, string provider, string code);

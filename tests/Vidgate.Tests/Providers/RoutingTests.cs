@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Vidgate.Fakes;
+using Vidgate.Tests.Billing;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Providers;
@@ -154,6 +155,65 @@ public sealed class RoutingTests
 
         Assert.Equal(2, h.Fakes[0].Accepted);
         Assert.Equal(1, h.Fakes[1].Accepted);
+    }
+
+    [Fact]
+    public async Task A_refused_key_moves_the_task_to_the_instance_s_next_key_and_sits_out_of_the_rotation()
+    {
+        await using var h = await XaiHarness.StartAsync(upstreams: 1, configure: false);
+        await AddKeysAsync(h, "two-keys", h.Fake, "xai-revoked-" + Guid.NewGuid().ToString("N"), h.Fake.Options.ApiKey);
+        using var user = await h.App.NewUserAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var created = await user.CreateAsync(Body($"key rotation {i} [fake:seconds=0.3]"));
+            await user.WaitForAsync(created.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(30));
+        }
+
+        // The revoked key (first in turn) was tried once; after that every task went to the good key at the first try.
+        Assert.Equal(3, h.Fake.Accepted);
+        Assert.Equal(4, h.Fake.Submits);
+    }
+
+    [Fact]
+    public async Task When_every_key_is_refused_the_task_fails_at_once_costs_nothing_and_a_key_fix_takes_effect()
+    {
+        await using var h = await XaiHarness.StartAsync(upstreams: 1, configure: false);
+        string[] revoked = ["xai-revoked-a-" + Guid.NewGuid().ToString("N"), "xai-revoked-b-" + Guid.NewGuid().ToString("N")];
+        await AddKeysAsync(h, "stale", h.Fake, revoked);
+        var (key, accountId) = await h.App.NewKeyAsync("refused");
+        await h.App.TopUpAsync(accountId, 1_000_000_000);
+        using var user = h.App.Client(key);
+        var before = await Books.ReadAsync(h.App, accountId);
+
+        var first = await user.CreateAsync(Body("nobody lets me in [fake:seconds=0.3]"));
+        var failed = await user.WaitForAsync(first.GetProperty("id").GetString()!, "failed", TimeSpan.FromSeconds(30));
+        var error = failed.GetProperty("error");
+        Assert.Equal("upstream_auth_failed", error.GetProperty("code").GetString());
+        Assert.DoesNotContain(revoked, k => failed.ToString().Contains(k, StringComparison.Ordinal));
+        Assert.Equal((2, 0), (h.Fake.Submits, h.Fake.Accepted));
+        var after = await Books.ReadAsync(h.App, accountId);
+        Assert.Equal((before.Balance, 0L, 0), (after.Balance, after.Held, after.InFlight));
+
+        // While both keys sit out their pause, the next task fails without a call to the upstream.
+        var second = await user.CreateAsync(Body("still locked out [fake:seconds=0.3]"));
+        await user.WaitForAsync(second.GetProperty("id").GetString()!, "failed", TimeSpan.FromSeconds(30));
+        Assert.Equal(2, h.Fake.Submits);
+
+        // The operator puts in a working key: the edit rebuilds the instance and the next task goes through.
+        using var admin = h.App.Admin();
+        await Api.OkJsonAsync(await admin.PutAsJsonAsync("/admin/providers/stale",
+            new { type = "xai", base_url = h.Fake.BaseUrl.ToString(), api_keys = new[] { h.Fake.Options.ApiKey } }, Ct));
+        var third = await user.CreateAsync(Body("the door opens [fake:seconds=0.3]"));
+        await user.WaitForAsync(third.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(30));
+        Assert.Equal((3, 1), (h.Fake.Submits, h.Fake.Accepted));
+    }
+
+    private static async Task AddKeysAsync(XaiHarness h, string id, FakeXaiUpstream fake, params string[] keys)
+    {
+        using var admin = h.App.Admin();
+        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new { id, type = "xai", base_url = fake.BaseUrl.ToString(), api_keys = keys }, Ct));
+        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = "grok-imagine-video", provider = id }, Ct));
     }
 
     private static async Task WaitCompletedAsync(HttpClient user, string id)

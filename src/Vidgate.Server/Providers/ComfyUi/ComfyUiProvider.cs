@@ -248,7 +248,13 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
     private static UpstreamSubmit.Unavailable? Unavailable(HttpResponseMessage response)
     {
         var status = (int)response.StatusCode;
-        return status == 429 || status == 408 || status >= 500 ? new UpstreamSubmit.Unavailable($"ComfyUI answered {status}") : null;
+        return status switch
+        {
+            // ComfyUI itself has no keys; a proxy in front of it (basic auth, bearer) refused ours.
+            401 or 403 => new UpstreamSubmit.Unavailable($"ComfyUI (or its proxy) refused the API key ({status})", KeyRefused: true),
+            429 or 408 or >= 500 => new UpstreamSubmit.Unavailable($"ComfyUI answered {status}"),
+            _ => null,
+        };
     }
 
     /// <summary>ComfyUI's <c>{"error":{message,details},"node_errors":{id:{errors:[…],class_type}}}</c> as one readable line.</summary>

@@ -46,6 +46,13 @@ internal sealed class OpenAiProvider(
             if (status >= 400)
             {
                 var (code, message) = body is { } error ? OpenAiBody.Error(error) : (null, null);
+                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !OpenAiErrors.IsModeration(code, message))
+                {
+                    // The key, not the request: the instance's next key (or the next route) gets the task. The upstream's
+                    // message is left out: it often echoes part of the key.
+                    return new UpstreamSubmit.Unavailable($"upstream refused the API key ({status})", KeyRefused: true);
+                }
+
                 OpenAiLog.SubmitRefused(logger, settings.Id, status, code);
                 return new UpstreamSubmit.Rejected(
                     OpenAiErrors.RejectCode(response.StatusCode, code, message),

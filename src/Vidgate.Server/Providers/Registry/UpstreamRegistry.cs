@@ -6,6 +6,7 @@ namespace Vidgate.Server.Providers.Registry;
 /// <summary>A built provider instance with its traffic gate.</summary>
 internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate gate)
 {
+    private readonly long[] _refusedUntil = new long[provider.Settings.ApiKeys.Count];
     private int _nextKey = -1;
 
     public IUpstreamProvider Provider => provider;
@@ -16,6 +17,24 @@ internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate 
 
     /// <summary>Spreads new jobs over the instance's keys in turn.</summary>
     public int NextKeyIndex() => (int)((uint)Interlocked.Increment(ref _nextKey) % (uint)Settings.ApiKeys.Count);
+
+    /// <summary>The next key in turn that the upstream has not refused lately; null when it refused them all.</summary>
+    public int? NextUsableKey(DateTimeOffset now)
+    {
+        for (var tried = 0; tried < _refusedUntil.Length; tried++)
+        {
+            var index = NextKeyIndex();
+            if (Volatile.Read(ref _refusedUntil[index]) <= now.UtcTicks)
+            {
+                return index;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Leaves a key the upstream refused (401/403) out of the rotation until <paramref name="until"/>.</summary>
+    public void RefuseKey(int index, DateTimeOffset until) => Volatile.Write(ref _refusedUntil[index % _refusedUntil.Length], until.UtcTicks);
 }
 
 /// <summary>

@@ -53,9 +53,10 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
             {
                 HttpStatusCode.TooManyRequests => new UpstreamSubmit.Unavailable("xAI rate limit (429)", RetryAfter(response)),
 
-                // Wrong key, wrong base URL or a server fault is this instance's problem, not the request's: next route.
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout
-                    => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
+                // Wrong key, wrong base URL or a server fault is this instance's problem, not the request's: next key or route.
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}", KeyRefused: true),
+                HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
                 >= HttpStatusCode.InternalServerError => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
                 _ => Rejected(text),
             };

@@ -187,15 +187,15 @@ public sealed class OpenAiSubmitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_wrong_key_is_rejected_and_the_echoed_key_never_reaches_the_message()
+    public async Task A_wrong_key_is_a_refused_key_so_the_next_key_is_tried_and_the_echoed_key_never_reaches_the_reason()
     {
         const string wrongKey = "sk-wrong-secret-123456";
 
         var result = await _kit.Create(_fake).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), wrongKey), Ct);
 
-        var rejected = Assert.IsType<UpstreamSubmit.Rejected>(result);
-        Assert.Equal("upstream_auth_failed", rejected.Code);
-        Assert.DoesNotContain(wrongKey, rejected.Message, StringComparison.Ordinal);
-        Assert.Contains("[redacted]", rejected.Message, StringComparison.Ordinal);
+        var refused = Assert.IsType<UpstreamSubmit.Unavailable>(result);
+        Assert.True(refused.KeyRefused);
+        Assert.Contains("401", refused.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("123456", refused.Reason, StringComparison.Ordinal);
     }
 }
