@@ -12,26 +12,13 @@ internal static class CallerAuth
         => builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var limits = http.RequestServices.GetRequiredService<RequestLimits>();
-            if (limits.AuthBlocked(http) is { } blocked)
+            var (caller, error) = await ResolveAsync(http, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.");
+            if (error is not null)
             {
-                return blocked.ToResult();
+                return error.ToResult();
             }
 
-            var caller = await AuthenticateAsync(http);
-            if (caller is null)
-            {
-                limits.AuthFailed(http);
-                return ApiError.Unauthorized("Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.").ToResult();
-            }
-
-            if (caller.ExpiresAt is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
-            {
-                limits.AuthFailed(http);
-                return new ApiError(401, "api_key_expired", $"This API key expired at {expires:u}.").ToResult();
-            }
-
-            if (admin && !caller.IsAdmin)
+            if (admin && !caller!.IsAdmin)
             {
                 return new ApiError(403, "admin_required", "This route needs an admin key.").ToResult();
             }
@@ -39,6 +26,35 @@ internal static class CallerAuth
             http.Items[ItemKey] = caller;
             return await next(context);
         });
+
+    /// <summary>
+    /// The caller of a request, or the error to answer: 429 while the client's IP is blocked for failed attempts, 401 for
+    /// a missing, unknown or revoked key (<paramref name="missing"/> is its message) and for an expired one. Failures
+    /// count towards the IP's limit.
+    /// </summary>
+    public static async Task<(Caller? Caller, ApiError? Error)> ResolveAsync(HttpContext http, string missing)
+    {
+        var limits = http.RequestServices.GetRequiredService<RequestLimits>();
+        if (limits.AuthBlocked(http) is { } blocked)
+        {
+            return (null, blocked);
+        }
+
+        var caller = await AuthenticateAsync(http);
+        if (caller is null)
+        {
+            limits.AuthFailed(http);
+            return (null, ApiError.Unauthorized(missing));
+        }
+
+        if (caller.ExpiresAt is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
+        {
+            limits.AuthFailed(http);
+            return (null, new ApiError(401, "api_key_expired", $"This API key expired at {expires:u}."));
+        }
+
+        return (caller, null);
+    }
 
     /// <summary>The caller set by <see cref="RequireCaller{TBuilder}"/>.</summary>
     public static Caller Caller(this HttpContext http) => (Caller)http.Items[ItemKey]!;

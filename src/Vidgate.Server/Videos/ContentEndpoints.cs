@@ -31,13 +31,13 @@ internal static class ContentEndpoints
         }
         else
         {
-            var caller = await CallerAuth.AuthenticateAsync(http);
-            if (caller is null)
+            var (caller, error) = await CallerAuth.ResolveAsync(http, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>', or use the signed video_url.");
+            if (error is not null)
             {
-                return ApiError.Unauthorized("Missing or invalid API key. Send it as 'Authorization: Bearer <key>', or use the signed video_url.").ToResult();
+                return error.ToResult();
             }
 
-            task = await store.GetAsync(id, caller.AccountId, ct);
+            task = await store.GetAsync(id, caller!.AccountId, ct);
         }
 
         if (task is null)

@@ -88,9 +88,10 @@ public sealed class LimitTests : IDisposable
     public async Task Repeated_failed_authentication_from_one_address_gets_429()
     {
         using var stranger = _app.Client("vg_not_a_key");
-        for (var i = 0; i < 3; i++)
+        // The content route (which authenticates on its own) counts the same failures.
+        foreach (var path in new[] { "/v1/videos", "/v1/videos/video_x/content", "/v1/videos" })
         {
-            await Api.ErrorAsync(await stranger.GetAsync("/v1/videos", Ct), HttpStatusCode.Unauthorized);
+            await Api.ErrorAsync(await stranger.GetAsync(path, Ct), HttpStatusCode.Unauthorized);
         }
 
         var blocked = await stranger.GetAsync("/v1/videos", Ct);
@@ -98,6 +99,7 @@ public sealed class LimitTests : IDisposable
         var error = await Api.ErrorAsync(blocked, HttpStatusCode.TooManyRequests);
         Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
         Assert.Equal(TimeSpan.FromSeconds(20), blocked.Headers.RetryAfter?.Delta);
+        await Api.ErrorAsync(await stranger.GetAsync("/v1/videos/video_x/content", Ct), HttpStatusCode.TooManyRequests);
         _clock.Advance(TimeSpan.FromSeconds(20));
         await Api.ErrorAsync(await stranger.GetAsync("/v1/videos", Ct), HttpStatusCode.Unauthorized);
     }
@@ -114,6 +116,10 @@ public sealed class LimitTests : IDisposable
 
         var error = await Api.ErrorAsync(await client.GetAsync("/v1/videos/video_x", Ct), HttpStatusCode.Unauthorized);
         Assert.Equal("api_key_expired", error.GetProperty("code").GetString());
+
+        // The content route authenticates on its own (it also takes signed links): the expiry holds there too.
+        var content = await Api.ErrorAsync(await client.GetAsync("/v1/videos/video_x/content", Ct), HttpStatusCode.Unauthorized);
+        Assert.Equal("api_key_expired", content.GetProperty("code").GetString());
     }
 
     [Fact]
