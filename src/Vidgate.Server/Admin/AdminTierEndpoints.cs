@@ -50,6 +50,11 @@ internal static class AdminTierEndpoints
             return ApiError.Invalid("price_multiplier", $"price_multiplier is a number from 0 to {MaxMultiplier} with at most 6 decimals (1 = list price).");
         }
 
+        if (body.AllowedModels?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            return ApiError.Invalid("allowed_models", "allowed_models is a list of model names (no nulls or empty names), or absent for every model.");
+        }
+
         if (body.AllowedModels?.FirstOrDefault(name => catalog.Find(name) is null) is { } unknown)
         {
             return ApiError.Invalid("allowed_models", $"Unknown model '{unknown}'. GET /v1/models lists them.", "model_not_found");
