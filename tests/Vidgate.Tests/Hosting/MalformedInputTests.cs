@@ -31,7 +31,8 @@ public sealed class MalformedInputTests
         ],
         ["POST /v1/videos/generations"] =
         [
-            $$"""{"model":"grok-imagine-video","prompt":"a cat","duration":5,"aspect_ratio":"16:9","resolution":"480p","image":{"url":"{{Png1x1}}"},"reference_images":[{"url":"{{Png1x1}}"}]}""",
+            $$$"""{"model":"grok-imagine-video","prompt":"a cat","duration":5,"aspect_ratio":"16:9","resolution":"480p","image":{"url":"{{{Png1x1}}}"}}""",
+            $$$"""{"model":"grok-imagine-video","prompt":"a dog","duration":3,"reference_images":[{"url":"{{{Png1x1}}}"},{"url":"{{{Png1x1}}}"}]}""",
         ],
         ["POST /v1/videos/{id}/remix"] = ["""{"prompt":"again, at night"}"""],
         ["POST /admin/keys"] = ["""{"name":"fuzz","requests_per_minute":10,"expires_at":1898761600}"""],
@@ -48,11 +49,20 @@ public sealed class MalformedInputTests
         ["POST /admin/providers"] =
         [
             """{"id":"xai-main","type":"xai","base_url":"https://api.x.ai","api_keys":["xai-k"],"request_timeout_seconds":60,"max_concurrent_jobs":0,"max_requests_per_second":20,"model_map":{"grok-imagine-video":"grok-imagine-video"}}""",
-            """{"id":"comfy","type":"comfyui","base_url":"http://gpu:8188","api_keys":["none"],"options":{"workflow":"wan.json"}}""",
+            """{"id":"comfy","type":"comfyui","base_url":"http://gpu:8188","api_keys":["none"],"options":{"workflow":{"6":{"class_type":"CLIPTextEncode","inputs":{"text":"{{prompt}}"}},"9":{"class_type":"EmptyLatentVideo","inputs":{"width":"{{width}}","length":"{{frames}}"}}},"fps":16}}""",
         ],
         ["PUT /admin/providers/{id}"] = ["""{"type":"openai","base_url":"https://api.example.com/v1","api_keys":["sk-1","sk-2"],"options":{"create_format":"multipart"}}"""],
         ["POST /admin/routes"] = ["""{"model":"grok-imagine-video","provider":"xai-main","priority":0,"weight":1}"""],
     };
+
+    private static readonly byte[] PngBytes = Convert.FromBase64String(Png1x1[(Png1x1.IndexOf(',', StringComparison.Ordinal) + 1)..]);
+
+    /// <summary>Valid multipart creates: the OpenAI SDK's and the legacy grok-video one (the image goes in as input_reference).</summary>
+    private static readonly Dictionary<string, string>[] MultipartSamples =
+    [
+        new() { ["model"] = "sora-2", ["prompt"] = "a boat", ["seconds"] = "4", ["size"] = "1280x720" },
+        new() { ["model"] = "grok-video-3-pro", ["prompt"] = "a hill", ["seconds"] = "10", ["aspect_ratio"] = "16:9", ["size"] = "540P" },
+    ];
 
     /// <summary>What each field is replaced with, one at a time.</summary>
     private static readonly string[] Replacements =
@@ -96,6 +106,8 @@ public sealed class MalformedInputTests
         using var user = app.Client(userKey);
         var task = (await user.CreateAsync(new { model = "grok-imagine-video", prompt = "a real one" })).GetProperty("id").GetString()!;
         var (_, account) = await app.NewKeyAsync("target");
+        var userKeyId = (await Api.OkJsonAsync(await admin.GetAsync("/admin/keys", Ct))).GetProperty("data").EnumerateArray()
+            .First(k => k.GetProperty("name").GetString() == "target").GetProperty("id").GetString()!;
 
         var routes = app.Service<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
@@ -104,6 +116,27 @@ public sealed class MalformedInputTests
             .ToList();
         Assert.Contains(routes, r => r.Pattern == "/v1/videos/{id}/content");
         Assert.True(routes.Count >= 35, $"only {routes.Count} routes found");
+
+        // The samples themselves are accepted, so their mutations test the fields and not an error the sample already had.
+        var accepted = new List<(HttpClient Client, string Method, string Path, (string? ContentType, byte[] Body) Body)>();
+        foreach (var (route, bodies) in Samples.Where(s => !s.Key.Contains("{id}/remix", StringComparison.Ordinal)))
+        {
+            var method = route[..route.IndexOf(' ', StringComparison.Ordinal)];
+            var path = route[(method.Length + 1)..].Replace("/keys/{id}", "/keys/" + userKeyId, StringComparison.Ordinal)
+                .Replace("/accounts/{id}", "/accounts/" + account, StringComparison.Ordinal)
+                .Replace("/tiers/{id}", "/tiers/fuzz", StringComparison.Ordinal)
+                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal);
+            accepted.AddRange(bodies.Select(b => (path.StartsWith("/admin", StringComparison.Ordinal) ? admin : user, method, path, ((string?)"application/json", Encoding.UTF8.GetBytes(b)))));
+        }
+
+        accepted.AddRange(MultipartSamples.Select(f => (user, "POST", "/v1/videos", Multipart(f, PngBytes))));
+        foreach (var (client, method, path, (contentType, body)) in accepted.OrderBy(a => a.Path.Contains("/providers/", StringComparison.Ordinal)))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            using var response = await client.SendAsync(request, Ct);
+            Assert.True(response.IsSuccessStatusCode, $"sample {method} {path} {Preview(body)} → {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+        }
 
         var sent = 0;
         var failures = new List<string>();
@@ -218,6 +251,14 @@ public sealed class MalformedInputTests
             yield return junk;
         }
 
+        if (method == "POST" && pattern is "/v1/videos" or "/v1/videos/{id}/remix")
+        {
+            foreach (var form in MultipartMutations())
+            {
+                yield return form;
+            }
+        }
+
         if (!Samples.TryGetValue($"{method} {pattern}", out var samples))
         {
             yield break;
@@ -248,6 +289,45 @@ public sealed class MalformedInputTests
             extra["unknown_field"] = new JsonArray(1, "two", null);
             yield return ("application/json", Encoding.UTF8.GetBytes(extra.ToJsonString()));
         }
+    }
+
+    /// <summary>The OpenAI SDK's and the legacy grok-video multipart creates, each text field replaced in turn.</summary>
+    private static IEnumerable<(string? ContentType, byte[] Body)> MultipartMutations()
+    {
+        var png = PngBytes;
+        string[] values = ["", " ", "-1", "0", "1.5", "1e400", "NaN", "99999999999999999999", "abc", "16:0", "0x0", "1280x", "x720", "\u0000", new string('x', 5000)];
+        foreach (var sample in MultipartSamples)
+        {
+            yield return Multipart(sample, png);
+            foreach (var field in sample.Keys)
+            {
+                yield return Multipart(sample.Where(f => f.Key != field).ToDictionary(), png);
+                foreach (var value in values)
+                {
+                    yield return Multipart(new Dictionary<string, string>(sample) { [field] = value }, png);
+                }
+            }
+
+            yield return Multipart(sample, "not an image"u8.ToArray());
+            yield return Multipart(new Dictionary<string, string>(sample) { ["unknown_field"] = "1" }, png);
+        }
+    }
+
+    private static (string? ContentType, byte[] Body) Multipart(Dictionary<string, string> fields, byte[] file)
+    {
+        using var form = new MultipartFormDataContent("fuzz-boundary");
+        foreach (var (name, value) in fields)
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        var part = new ByteArrayContent(file);
+        part.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(part, "input_reference", "ref.png");
+        using var stream = form.ReadAsStream(TestContext.Current.CancellationToken);
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return (form.Headers.ContentType!.ToString(), buffer.ToArray());
     }
 
     private static bool HasErrorShape(string text)
