@@ -209,9 +209,27 @@ internal static class RequestRules
             return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
         }
 
-        return ImageSniffer.Sniff(data) is { } sniffed
-            ? (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null)
-            : (null, ApiError.Invalid(param, $"'{param}' is not a PNG, JPEG or WebP image.", "invalid_image"));
+        return Checked(data, param, $"'{param}' is not a PNG, JPEG or WebP image.");
+    }
+
+    /// <summary>
+    /// Largest decoded image, in pixels. A small file can declare a huge canvas (a flat 16384×16384 PNG is a few KB
+    /// and 1 GB once decoded), so the byte limit alone does not bound what the renderer or an upstream must hold.
+    /// </summary>
+    public const long MaxImagePixels = 50_000_000;
+
+    private static (InputImage? Image, ApiError? Error) Checked(byte[] data, string param, string notAnImage)
+    {
+        if (ImageSniffer.Sniff(data) is not { } sniffed)
+        {
+            return (null, ApiError.Invalid(param, notAnImage, "invalid_image"));
+        }
+
+        return (long)sniffed.Width * sniffed.Height > MaxImagePixels
+            ? (null, ApiError.Invalid(param,
+                $"'{param}' is {sniffed.Width}×{sniffed.Height} pixels; images of up to {MaxImagePixels / 1_000_000} megapixels (e.g. 8192×6000) are accepted.",
+                "image_too_large"))
+            : (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null);
     }
 
     /// <summary>Short side = the resolution; long side = the nearest even integer to short × ratio.</summary>
@@ -268,9 +286,7 @@ internal static class RequestRules
         }
 
         var data = bytes.AsSpan(0, written).ToArray();
-        return ImageSniffer.Sniff(data) is { } sniffed
-            ? (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null)
-            : (null, ApiError.Invalid(param, $"'{param}' does not decode to a PNG, JPEG or WebP image.", "invalid_image"));
+        return Checked(data, param, $"'{param}' does not decode to a PNG, JPEG or WebP image.");
     }
 
     private static int NearestEven(double value) => (int)Math.Round(value / 2, MidpointRounding.AwayFromZero) * 2;

@@ -101,6 +101,29 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Server>
         await AssertNothingCreatedAndHealthyAsync(accountId);
     }
 
+    [Theory]
+    [InlineData(10_000, 6_000, "image_too_large")]
+    [InlineData(16_384, 16_384, "image_too_large")]
+    [InlineData(7_072, 7_072, "image_too_large")]
+    public async Task An_image_whose_canvas_is_over_50_megapixels_is_refused_however_small_the_file(int width, int height, string code)
+    {
+        var (client, accountId) = await NewUserAsync();
+
+        // PNG signature and IHDR: a flat image of this canvas compresses to a few KB, but decodes to width × height × 4 bytes.
+        var png = new byte[64];
+        new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R' }.CopyTo(png, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), (uint)width);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), (uint)height);
+        var body = $$"""{"model":"grok-imagine-video","prompt":"p","image":"data:image/png;base64,{{Convert.ToBase64String(png)}}"}""";
+
+        var response = await client.PostJsonAsync("/v1/videos", body);
+
+        var error = await Api.ErrorAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal((code, "image"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
+        Assert.Contains($"{width}×{height}", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await AssertNothingCreatedAndHealthyAsync(accountId);
+    }
+
     [Fact]
     public async Task A_body_over_the_request_limit_is_a_413()
     {
