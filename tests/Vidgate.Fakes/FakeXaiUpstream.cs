@@ -47,6 +47,19 @@ public sealed class FakeXaiOptions
 
     /// <summary>The first poll of a job answers only <c>{"request_id"}</c>, as xAI does very early (api-contracts §3.3).</summary>
     public bool EarlyPollWithoutStatus { get; set; } = true;
+
+    /// <summary>
+    /// A done job reports <c>usage.cost_in_usd_ticks</c> = its <c>duration</c> × this (1 USD = 10,000,000,000 ticks;
+    /// the default is $0.05 per second, xAI's 480p list price).
+    /// </summary>
+    public long CostTicksPerSecond { get; set; } = 500_000_000;
+
+    /// <summary>
+    /// Fault switch for the cost: when set, the raw JSON written as a done job's <c>usage</c> value instead of
+    /// <c>{"cost_in_usd_ticks": duration × CostTicksPerSecond}</c> (e.g. <c>{"cost_in_usd_ticks":-5}</c>, <c>"free"</c>);
+    /// the empty string leaves <c>usage</c> out.
+    /// </summary>
+    public string? UsageJson { get; set; }
 }
 
 /// <summary>
@@ -262,10 +275,18 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             var p when p.Contains("[fake:expired]", StringComparison.Ordinal) => $$"""{"status":"expired","model":"{{job.Model}}"}""",
             var p when p.Contains("[fake:moderation]", StringComparison.Ordinal)
                 => $$$"""{"status":"done","progress":100,"model":"{{{job.Model}}}","video":{"url":"{{{url}}}","duration":{{{job.Duration}}},"respect_moderation":false}}""",
-            _ => $$$"""{"status":"done","progress":100,"model":"{{{job.Model}}}","video":{"url":"{{{url}}}","duration":{{{job.Duration}}},"respect_moderation":true},"usage":{"cost_in_usd_ticks":{{{job.Duration * 500_000_000L}}}}}""",
+            _ => $$$"""{"status":"done","progress":100,"model":"{{{job.Model}}}","video":{"url":"{{{url}}}","duration":{{{job.Duration}}},"respect_moderation":true}{{{Usage(job)}}}}""",
         };
         await WriteJsonAsync(http, 200, json);
     }
+
+    /// <summary>The <c>,"usage":…</c> member of a done answer (see <see cref="FakeXaiOptions.UsageJson"/>).</summary>
+    private string Usage(Job job) => Options.UsageJson switch
+    {
+        null => string.Create(CultureInfo.InvariantCulture, $$""","usage":{"cost_in_usd_ticks":{{job.Duration * Options.CostTicksPerSecond}}}"""),
+        "" => "",
+        var raw => ",\"usage\":" + raw,
+    };
 
     private async Task ResultAsync(HttpContext http, string id)
     {

@@ -12,6 +12,19 @@ internal sealed record LedgerEntry(long Seq, string AccountId, string Kind, long
 /// <summary>Which usage rows to report; null = all.</summary>
 internal sealed record UsageFilter(string? AccountId, string? KeyId, string? Model, DateOnly? From, DateOnly? To);
 
+/// <summary>
+/// What the upstreams said a usage group's videos cost us: <see cref="Ticks"/> in USD ticks (1 USD = 10,000,000,000),
+/// summed exactly over the <see cref="Tasks"/> tasks whose upstream reported a cost (the others are not in the sum).
+/// </summary>
+internal readonly record struct UpstreamCost(Int128 Ticks, int Tasks)
+{
+    /// <summary>Exact decimal USD with all ten tick digits, e.g. <c>1.2500000000</c>.</summary>
+    public string Usd => Money.FormatUsdTicks(Ticks);
+}
+
+/// <summary>A usage row (the users' wire type) and, for operators only, its upstream cost.</summary>
+internal sealed record UsageLine(Vidgate.Contracts.UsageRow Row, UpstreamCost UpstreamCost);
+
 /// <summary>Outcome of a top-up or adjustment.</summary>
 internal enum BalanceChange
 {

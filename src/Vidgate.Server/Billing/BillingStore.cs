@@ -208,8 +208,12 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
         return command.ExecuteNonQuery() > 0;
     }, ct);
 
-    /// <summary>Usage by account, key, model and UTC day (of the create), from the holds: one per task, closed once.</summary>
-    public Task<IReadOnlyList<UsageRow>> UsageAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(connection =>
+    /// <summary>
+    /// Usage by account, key, model and UTC day (of the create), from the holds: one per task, closed once. Each row
+    /// carries the upstream cost of its tasks (migration 0006), summed exactly as whole dollars and leftover ticks, so no
+    /// sum can overflow a 64-bit integer.
+    /// </summary>
+    public Task<IReadOnlyList<UsageLine>> UsageAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -220,7 +224,9 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
                    COUNT(*) FILTER (WHERE state = 'held'),
                    COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_seconds END), 0),
                    COALESCE(SUM(charged), 0), COALESCE(SUM(CASE WHEN state <> 'held' THEN amount - charged END), 0),
-                   COALESCE(SUM(CASE WHEN state = 'held' THEN amount END), 0)
+                   COALESCE(SUM(CASE WHEN state = 'held' THEN amount END), 0),
+                   COALESCE(SUM(upstream_cost_usd_ticks / 10000000000), 0), COALESCE(SUM(upstream_cost_usd_ticks % 10000000000), 0),
+                   COUNT(upstream_cost_usd_ticks)
               FROM holds
              WHERE ($a IS NULL OR account_id = $a) AND ($k IS NULL OR key_id = $k) AND ($m IS NULL OR model = $m)
                AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
@@ -233,14 +239,16 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
         command.Parameters.AddWithValue("$from", filter.From is { } f ? DayStart(f) : DBNull.Value);
         command.Parameters.AddWithValue("$to", filter.To is { } t ? DayStart(t.AddDays(1)) : DBNull.Value);
         using var r = command.ExecuteReader();
-        var rows = new List<UsageRow>();
+        var rows = new List<UsageLine>();
         while (r.Read())
         {
-            rows.Add(new UsageRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6),
-                r.GetInt32(7), r.GetInt32(8), r.GetInt32(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13)));
+            var row = new UsageRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6),
+                r.GetInt32(7), r.GetInt32(8), r.GetInt32(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13));
+            var ticks = (Int128)r.GetInt64(14) * Money.UsdTicksPerDollar + r.GetInt64(15);
+            rows.Add(new UsageLine(row, new UpstreamCost(ticks, r.GetInt32(16))));
         }
 
-        return (IReadOnlyList<UsageRow>)rows;
+        return (IReadOnlyList<UsageLine>)rows;
     }, ct);
 
     private static long DayStart(DateOnly day) => new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds();

@@ -21,6 +21,17 @@ internal static class Money
         return scaled > long.MaxValue ? long.MaxValue : (long)scaled;
     }
 
+    /// <summary>USD ticks per US dollar (xAI's <c>cost_in_usd_ticks</c>, api-contracts.md §3.3).</summary>
+    public const long UsdTicksPerDollar = 10_000_000_000;
+
+    /// <summary>USD ticks as an exact decimal string with ten digits after the point: <c>1.2500000000</c>.</summary>
+    public static string FormatUsdTicks(Int128 ticks)
+    {
+        var sign = ticks < 0 ? "-" : "";
+        var abs = Int128.Abs(ticks);
+        return string.Create(CultureInfo.InvariantCulture, $"{sign}{abs / UsdTicksPerDollar}.{(long)(abs % UsdTicksPerDollar):D10}");
+    }
+
     /// <summary>For messages: <c>0.560000</c>.</summary>
     public static string Format(long micros)
     {

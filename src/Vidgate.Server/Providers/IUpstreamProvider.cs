@@ -86,8 +86,12 @@ internal abstract record UpstreamPoll
     /// <summary>Still running. Progress 0..99 when known (never shown lower than before).</summary>
     public sealed record Running(int? Progress) : UpstreamPoll;
 
-    /// <summary>Finished with a video; <see cref="ActualSeconds"/> when the upstream says how long it really is (billing settles on it).</summary>
-    public sealed record Done(int? ActualSeconds = null, string? ResultUrl = null) : UpstreamPoll;
+    /// <summary>
+    /// Finished with a video; <see cref="ActualSeconds"/> when the upstream says how long it really is (billing settles on it).
+    /// <see cref="CostUsdTicks"/>: what the upstream says the job cost us, in USD ticks (1 USD = 10,000,000,000), when it
+    /// says so as a non-negative integer; recorded for operators (<c>/admin/usage</c>), never charged to users.
+    /// </summary>
+    public sealed record Done(int? ActualSeconds = null, string? ResultUrl = null, long? CostUsdTicks = null) : UpstreamPoll;
 
     /// <summary>Failed upstream (incl. moderation: code <c>moderation_blocked</c>; expired: <c>upstream_expired</c>).</summary>
     public sealed record Failed(string Code, string Message) : UpstreamPoll;

@@ -54,6 +54,13 @@ internal interface IUpstreamJobStore
     /// <summary>Takes the lease of a processing task nobody holds (or whose holder died) for a terminal step.</summary>
     Task<bool> TryLeaseAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
 
+    /// <summary>
+    /// The upstream said done: <see cref="TryLeaseAsync"/>, and in the same write, if the lease was taken and the upstream
+    /// reported one, the job's cost in USD ticks (<c>upstream_jobs.cost_usd_ticks</c> and the hold's copy for usage).
+    /// A later Done of the same job (a re-poll after a failed download) writes the same figure again, never adds to it.
+    /// </summary>
+    Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct);
+
     /// <summary>Gives a lease taken with <see cref="TryLeaseAsync"/> back and sets the next poll (a retry of a failed result download).</summary>
     Task ReleaseToTrackingAsync(string taskId, string owner, DateTimeOffset nextPollAt, CancellationToken ct);
 

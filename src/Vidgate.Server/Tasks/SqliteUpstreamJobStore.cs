@@ -7,6 +7,11 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db) : IUpstreamJobSt
 {
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
+    private const string TryLeaseSql = """
+        UPDATE tasks SET lease_owner = $owner, lease_until = $lease
+         WHERE id = $id AND status = 'processing' AND (lease_owner IS NULL OR lease_until < $now OR lease_owner = $owner);
+        """;
+
     private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = $id AND lease_owner = $owner AND status = 'processing')";
 
     public Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
@@ -83,10 +88,24 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db) : IUpstreamJobSt
     }, ct);
 
     public Task<bool> TryLeaseAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
-        => Changed("""
-            UPDATE tasks SET lease_owner = $owner, lease_until = $lease
-             WHERE id = $id AND status = 'processing' AND (lease_owner IS NULL OR lease_until < $now OR lease_owner = $owner);
-            """, ct, ("$id", taskId), ("$owner", owner), ("$now", Ms(now)), ("$lease", Ms(leaseUntil)));
+        => Changed(TryLeaseSql, ct, ("$id", taskId), ("$owner", owner), ("$now", Ms(now)), ("$lease", Ms(leaseUntil)));
+
+    public Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
+        => db.WriteAsync(connection =>
+        {
+            if (Execute(connection, TryLeaseSql, ("$id", taskId), ("$owner", owner), ("$now", Ms(now)), ("$lease", Ms(leaseUntil))) == 0)
+            {
+                return false;
+            }
+
+            if (costUsdTicks is { } ticks and >= 0)
+            {
+                Execute(connection, "UPDATE upstream_jobs SET cost_usd_ticks = $ticks WHERE task_id = $id;", ("$id", taskId), ("$ticks", ticks));
+                Execute(connection, "UPDATE holds SET upstream_cost_usd_ticks = $ticks WHERE task_id = $id;", ("$id", taskId), ("$ticks", ticks));
+            }
+
+            return true;
+        }, ct);
 
     public Task ReleaseToTrackingAsync(string taskId, string owner, DateTimeOffset nextPollAt, CancellationToken ct) => db.WriteAsync(connection =>
     {

@@ -151,7 +151,8 @@ internal sealed partial class Tracker(
                     await FailAsync(job, failed.Code, failed.Message, cancelUpstream: false);
                     break;
                 case UpstreamPoll.Done done:
-                    if (await jobs.TryLeaseAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, ct))
+                    // The upstream's cost (if it reported one) is recorded with the lease: it billed us whatever happens next.
+                    if (await jobs.TryLeaseDoneAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, done.CostUsdTicks, ct))
                     {
                         finisher.Enqueue(new FinishJob(job, instance, handle, done));
                     }

@@ -150,8 +150,22 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
         }
 
         var seconds = status.Video.Duration is { } d and > 0 ? (int?)Math.Max(1, (int)Math.Round(d)) : null;
-        return new UpstreamPoll.Done(seconds, url);
+        return new UpstreamPoll.Done(seconds, url, CostUsdTicks(status.Usage));
     }
+
+    /// <summary>
+    /// <c>usage.cost_in_usd_ticks</c> (1 USD = 10,000,000,000 ticks, api-contracts.md §3.3) when it is a non-negative
+    /// integer literal that fits a long; anything else (missing, null, negative, fractional, a string, a usage that is not
+    /// an object) is simply unknown: the cost is a record for operators, never a reason to fail or delay a task.
+    /// </summary>
+    internal static long? CostUsdTicks(JsonElement? usage)
+        => usage is { ValueKind: JsonValueKind.Object } u
+           && u.TryGetProperty("cost_in_usd_ticks", out var cost)
+           && cost.ValueKind == JsonValueKind.Number
+           && cost.TryGetInt64(out var ticks)
+           && ticks >= 0
+            ? ticks
+            : null;
 
     private static UpstreamSubmit Rejected(string body)
     {

@@ -16,8 +16,11 @@ internal sealed record XaiUrl(string Url);
 
 internal sealed record XaiAccepted(string? RequestId);
 
-/// <summary>The poll answer (§3.3). Every field optional: a very early poll carries only <c>request_id</c>.</summary>
-internal sealed record XaiStatus(string? Status, double? Progress, string? Model, XaiVideo? Video, XaiError? Error);
+/// <summary>
+/// The poll answer (§3.3). Every field optional: a very early poll carries only <c>request_id</c>. <see cref="Usage"/>
+/// (<c>{"cost_in_usd_ticks": int}</c>) stays raw JSON, so an odd shape there never makes the whole answer unreadable.
+/// </summary>
+internal sealed record XaiStatus(string? Status, double? Progress, string? Model, XaiVideo? Video, XaiError? Error, System.Text.Json.JsonElement? Usage = null);
 
 internal sealed record XaiVideo(string? Url, double? Duration, bool? RespectModeration);
 
