@@ -68,6 +68,11 @@ internal static class ImageSniffer
         return null;
     }
 
+    /// <summary>An extended WebP with the animation flag (VP8X flags bit 1): ffmpeg's decoder cannot read those.</summary>
+    public static bool IsAnimatedWebp(ReadOnlySpan<byte> d) =>
+        d.Length >= 21 && d[..4].SequenceEqual("RIFF"u8) && d.Slice(8, 4).SequenceEqual("WEBP"u8) && d.Slice(12, 4).SequenceEqual("VP8X"u8)
+        && (d[20] & 0x02) != 0;
+
     private static (ImageKind Kind, int Width, int Height)? Webp(ReadOnlySpan<byte> d)
     {
         if (d.Length < 30)

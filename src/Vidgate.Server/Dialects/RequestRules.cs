@@ -225,6 +225,11 @@ internal static class RequestRules
             return (null, ApiError.Invalid(param, notAnImage, "invalid_image"));
         }
 
+        if (ImageSniffer.IsAnimatedWebp(data))
+        {
+            return (null, ApiError.Invalid(param, $"'{param}' is an animated WebP; send a still PNG, JPEG or WebP image.", "unsupported_image_type"));
+        }
+
         return (long)sniffed.Width * sniffed.Height > MaxImagePixels
             ? (null, ApiError.Invalid(param,
                 $"'{param}' is {sniffed.Width}×{sniffed.Height} pixels; images of up to {MaxImagePixels / 1_000_000} megapixels (e.g. 8192×6000) are accepted.",

@@ -125,6 +125,29 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Server>
     }
 
     [Fact]
+    public async Task An_animated_webp_is_refused_as_an_unsupported_image()
+    {
+        var (client, accountId) = await NewUserAsync();
+
+        // An extended WebP (VP8X) whose flags byte has the animation bit: ffmpeg cannot decode those, so no render could use it.
+        var webp = new byte[64];
+        "RIFF"u8.CopyTo(webp);
+        "WEBPVP8X"u8.CopyTo(webp.AsSpan(8));
+        webp[16] = 10;
+        webp[20] = 0x12;
+        webp[24] = 0x3F;
+        webp[25] = 0x01;
+        webp[27] = 0xEF;
+        var body = $$"""{"model":"grok-imagine-video","prompt":"p","images":["data:image/webp;base64,{{Convert.ToBase64String(webp)}}"]}""";
+
+        var error = await Api.ErrorAsync(await client.PostJsonAsync("/v1/videos", body), HttpStatusCode.BadRequest);
+
+        Assert.Equal(("unsupported_image_type", "images[0]"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
+        Assert.Contains("animated", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await AssertNothingCreatedAndHealthyAsync(accountId);
+    }
+
+    [Fact]
     public async Task A_body_over_the_request_limit_is_a_413()
     {
         var (client, accountId) = await NewUserAsync();

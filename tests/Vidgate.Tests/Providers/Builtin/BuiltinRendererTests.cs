@@ -101,6 +101,27 @@ public sealed class BuiltinRendererTests : IDisposable
         AssertDominant(await Colour(output.VideoPath, 47), 2);
     }
 
+    [Theory]
+    [InlineData("color=c=red:s=16x16,scale=1:1", "", "dot.png")]
+    [InlineData("testsrc2=size=4000x4", "", "wide-strip.png")]
+    [InlineData("testsrc2=size=4x3000", "", "tall-strip.jpg")]
+    [InlineData("testsrc2=size=333x777", "", "odd.jpg")]
+    [InlineData("color=c=red@0.3:size=320x240,format=rgba", "", "translucent.png")]
+    [InlineData("testsrc2=size=320x240", "gray", "grey.jpg")]
+    [InlineData("testsrc2=size=320x240", "rgb48be", "deep.png")]
+    [InlineData("testsrc2=size=320x240", "yuva420p", "alpha.webp")]
+    public async Task Awkward_but_valid_images_render_at_the_exact_size_and_length(string source, string pixelFormat, string name)
+    {
+        var image = Path.Combine(_root, name);
+        string[] format = pixelFormat.Length > 0 ? ["-pix_fmt", pixelFormat] : [];
+        await RunFfmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", source, .. format, "-frames:v", "1", image]);
+
+        var output = await Render("push in", 426, 240, 1, [image, image]);
+
+        var probe = await Ffprobe.ProbeAsync(output.VideoPath, Ct);
+        Assert.Equal((426, 240, 24), (probe.Width, probe.Height, probe.Frames));
+    }
+
     [Fact]
     public async Task Seven_images_in_one_second_still_have_exact_frames()
     {
