@@ -174,8 +174,11 @@ internal sealed partial class Tracker(
     }
 
     /// <summary>
-    /// Submits interrupted by a crash (task still 'submitting', lease lapsed): resent with the same idempotency key where
-    /// the upstream honours one, otherwise failed, because sending again could make (and bill) the video twice.
+    /// Submits interrupted by a crash (task still 'submitting', lease lapsed). Where the provider can look the job up
+    /// (<see cref="IUpstreamProvider.FindAsync"/>): found → adopted and tracked like an accepted submit; not found → sent
+    /// once more to the same instance and key; unknown → looked at again when the lease taken here lapses
+    /// (<see cref="UpstreamOptions.PollLease"/>), until the deadline. Otherwise resent with the same idempotency key
+    /// where the upstream honours one, or failed, because sending again could make (and bill) the video twice.
     /// </summary>
     private async Task ReconcileAsync(DateTimeOffset now, CancellationToken ct)
     {
@@ -187,6 +190,11 @@ internal sealed partial class Tracker(
             }
 
             var instance = registry.Instance(job.ProviderId);
+            if (instance is not null && await LookUpAsync(job, instance, ct))
+            {
+                continue;
+            }
+
             if (instance?.Provider.SupportsIdempotencyKey == true && await store.GetAsync(job.TaskId, null, ct) is { } task)
             {
                 Log.Resubmitting(logger, job.TaskId, job.ProviderId);
@@ -200,6 +208,77 @@ internal sealed partial class Tracker(
             await FailLeasedAsync(job.TaskId, "upstream_submit_interrupted",
                 "The server stopped while handing this task to its upstream provider, so whether the provider accepted it is unknown. "
                 + "It was not sent again, because that could make the video twice; create it again if you still need it.");
+        }
+    }
+
+    /// <summary>
+    /// Reconciles a stranded submit (leased here) by asking its upstream whether it has the job. False when the provider
+    /// cannot look jobs up, so the caller falls back to the idempotency key or fails the task.
+    /// </summary>
+    private async Task<bool> LookUpAsync(UpstreamJobRow job, UpstreamInstance instance, CancellationToken ct)
+    {
+        var handle = Handle(job, instance);
+        UpstreamLookup lookup;
+        await instance.Gate.WaitAsync(ct);
+        try
+        {
+            lookup = await instance.Provider.FindAsync(job.TaskId, handle.ApiKey, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            lookup = new UpstreamLookup.Unknown(ex.GetType().Name);
+        }
+
+        var now = clock.GetUtcNow();
+        switch (lookup)
+        {
+            case UpstreamLookup.Found found:
+                if (await jobs.AcceptedAsync(job.TaskId, me.Owner, found.UpstreamId, found.State, now, now, CancellationToken.None))
+                {
+                    Log.Adopted(logger, job.TaskId, job.ProviderId, found.UpstreamId);
+                    signals.Track.Notify();
+                }
+                else
+                {
+                    // Cancelled meanwhile: the job runs upstream for nobody; ask it to stop.
+                    await jobs.MarkFinishedAsync(job.TaskId, CancellationToken.None);
+                    await TryCancelAsync(job.TaskId, instance, handle with { UpstreamId = found.UpstreamId, State = found.State });
+                }
+
+                return true;
+            case UpstreamLookup.NotFound when now < job.DeadlineAt && await store.GetAsync(job.TaskId, null, ct) is { } task:
+                Log.ResubmittingNotFound(logger, job.TaskId, job.ProviderId);
+                if (!await submitter.ResubmitAsync(task, instance, job.KeyIndex, ct))
+                {
+                    // Still 'submitting' on the same instance: looked up again once the submit's lease lapses.
+                    Log.ResubmitUnavailable(logger, job.TaskId, job.ProviderId);
+                }
+
+                return true;
+            case UpstreamLookup.NotFound or UpstreamLookup.Unknown when now >= job.DeadlineAt:
+                Log.LookupGaveUp(logger, job.TaskId, job.ProviderId);
+                await FailLeasedAsync(job.TaskId, "upstream_timeout",
+                    $"The upstream provider did not finish the video within {options.Value.Deadline.TotalMinutes:0.#} minutes; "
+                    + "the server stopped while handing the task over and could not find out whether the provider took it.");
+                return true;
+            case UpstreamLookup.Unknown unknown:
+                Log.LookupInconclusive(logger, job.TaskId, job.ProviderId, unknown.Reason, options.Value.PollLease.TotalSeconds);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private async Task TryCancelAsync(string taskId, UpstreamInstance instance, UpstreamHandle handle)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(instance.Settings.RequestTimeout);
+            await instance.Provider.CancelAsync(handle, timeout.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            Log.CancelFailed(logger, taskId, ex.Message);
         }
     }
 
@@ -257,6 +336,21 @@ internal sealed partial class Tracker(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} was being submitted to {Provider} when the server stopped; failing it rather than risking a second job")]
         public static partial void Interrupted(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} was being submitted to {Provider} when the server stopped; the upstream has it as {UpstreamId}, tracking it")]
+        public static partial void Adopted(ILogger logger, string taskId, string provider, string upstreamId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} was being submitted to {Provider} when the server stopped; the upstream never got it, submitting it again")]
+        public static partial void ResubmittingNotFound(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: the new submit to {Provider} did not go through; it will be looked up again")]
+        public static partial void ResubmitUnavailable(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} was being submitted to {Provider} when the server stopped; could not tell whether the upstream has it ({Reason}), looking again in {Seconds:0.#} s")]
+        public static partial void LookupInconclusive(ILogger logger, string taskId, string provider, string reason, double seconds);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: interrupted submit to {Provider} still unresolved at its deadline; failing it")]
+        public static partial void LookupGaveUp(ILogger logger, string taskId, string provider);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream cancel of task {TaskId} failed: {Reason}")]
         public static partial void CancelFailed(ILogger logger, string taskId, string reason);
