@@ -33,6 +33,9 @@ internal sealed partial class Tracker(
 
     private readonly SemaphoreSlim _slots = new(options.Value.PollConcurrency, options.Value.PollConcurrency);
 
+    // Stranded submits being reconciled on this node right now (the lease keeps other nodes away).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reconciling = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -174,25 +177,44 @@ internal sealed partial class Tracker(
     }
 
     /// <summary>
-    /// Submits interrupted by a crash (task still 'submitting', lease lapsed). Where the provider can look the job up
+    /// Submits interrupted by a crash (task still 'submitting', lease lapsed), each reconciled in the background like a
+    /// poll (a slow upstream never holds up the polls). Where the provider can look the job up
     /// (<see cref="IUpstreamProvider.FindAsync"/>): found → adopted and tracked like an accepted submit; not found → sent
     /// once more to the same instance and key; unknown → looked at again when the lease taken here lapses
-    /// (<see cref="UpstreamOptions.PollLease"/>), until the deadline. Otherwise resent with the same idempotency key
-    /// where the upstream honours one, or failed, because sending again could make (and bill) the video twice.
+    /// (<see cref="UpstreamOptions.PollLease"/> plus two request timeouts), until the deadline. Otherwise resent with the
+    /// same idempotency key where the upstream honours one, or failed, because sending again could make (and bill) the
+    /// video twice.
     /// </summary>
     private async Task ReconcileAsync(DateTimeOffset now, CancellationToken ct)
     {
         foreach (var job in await jobs.StrandedSubmitsAsync(now, 100, ct))
         {
-            if (!await jobs.TryLeaseAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, ct))
+            if (!_reconciling.TryAdd(job.TaskId, 0))
             {
                 continue;
             }
 
+            // Long enough for a lookup (two calls) and a resubmit, which extends the lease itself before its call.
             var instance = registry.Instance(job.ProviderId);
+            var hold = options.Value.PollLease + (instance is null ? TimeSpan.Zero : 2 * instance.Settings.RequestTimeout);
+            if (!await jobs.TryLeaseAsync(job.TaskId, me.Owner, now, now + hold, ct))
+            {
+                _reconciling.TryRemove(job.TaskId, out _);
+                continue;
+            }
+
+            await _slots.WaitAsync(ct);
+            _ = ReconcileOneAsync(job, instance, ct);
+        }
+    }
+
+    private async Task ReconcileOneAsync(UpstreamJobRow job, UpstreamInstance? instance, CancellationToken ct)
+    {
+        try
+        {
             if (instance is not null && await LookUpAsync(job, instance, ct))
             {
-                continue;
+                return;
             }
 
             if (instance?.Provider.SupportsIdempotencyKey == true && await store.GetAsync(job.TaskId, null, ct) is { } task)
@@ -200,7 +222,7 @@ internal sealed partial class Tracker(
                 Log.Resubmitting(logger, job.TaskId, job.ProviderId);
                 if (await submitter.ResubmitAsync(task, instance, job.KeyIndex, ct))
                 {
-                    continue;
+                    return;
                 }
             }
 
@@ -208,6 +230,19 @@ internal sealed partial class Tracker(
             await FailLeasedAsync(job.TaskId, "upstream_submit_interrupted",
                 "The server stopped while handing this task to its upstream provider, so whether the provider accepted it is unknown. "
                 + "It was not sent again, because that could make the video twice; create it again if you still need it.");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: the lease lapses and the next start reconciles it.
+        }
+        catch (Exception ex)
+        {
+            Log.ReconcileFailed(logger, job.TaskId, ex);
+        }
+        finally
+        {
+            _reconciling.TryRemove(job.TaskId, out _);
+            _slots.Release();
         }
     }
 
@@ -262,7 +297,7 @@ internal sealed partial class Tracker(
                     + "the server stopped while handing the task over and could not find out whether the provider took it.");
                 return true;
             case UpstreamLookup.Unknown unknown:
-                Log.LookupInconclusive(logger, job.TaskId, job.ProviderId, unknown.Reason, options.Value.PollLease.TotalSeconds);
+                Log.LookupInconclusive(logger, job.TaskId, job.ProviderId, unknown.Reason, (options.Value.PollLease + 2 * instance.Settings.RequestTimeout).TotalSeconds);
                 return true;
             default:
                 return false;
@@ -354,6 +389,9 @@ internal sealed partial class Tracker(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream cancel of task {TaskId} failed: {Reason}")]
         public static partial void CancelFailed(ILogger logger, string taskId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Reconciling the interrupted submit of task {TaskId} failed; trying again once its lease lapses")]
+        public static partial void ReconcileFailed(ILogger logger, string taskId, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Polling task {TaskId} failed")]
         public static partial void PollFailed(ILogger logger, string taskId, Exception exception);

@@ -94,15 +94,35 @@ public sealed class ComfyUiCrashRecoveryTests
         await AssertChargedOnceAsync(after, crash);
     }
 
+    [Fact]
+    public async Task An_interrupted_submit_comfyui_never_answers_about_fails_at_the_deadline_and_releases_the_hold()
+    {
+        var settings = new Dictionary<string, string?>(Settings) { ["Vidgate:Upstreams:Deadline"] = "00:00:08" };
+        await using var fake = await FakeComfyUi.StartAsync();
+        using var crash = await CrashMidSubmitAsync(fake, PromptHold.AfterQueue, settings);
+        fake.Faults.HoldPrompt = null;
+        fake.Faults.QueueStatus = 500;
+        fake.Faults.HistoryStatus = 500;
+
+        using var after = new VidgateApp(crash.Dir, settings: settings);
+        using var user = crash.User(after);
+        var failed = await user.WaitForAsync(crash.TaskId, "failed", TimeSpan.FromSeconds(40));
+
+        Assert.Equal("upstream_timeout", failed.GetProperty("error").GetProperty("code").GetString());
+        Assert.Single(fake.Calls, c => c == "POST /prompt");
+        var books = await Books.ReadAsync(after, crash.AccountId);
+        Assert.Equal((crash.StartBalance, 0L, 0), (books.Balance, books.Held, books.InFlight));
+    }
+
     /// <summary>
     /// Creates a task on a fresh server whose <c>POST /prompt</c> the fake holds (<paramref name="hold"/>), and stops the
     /// server while it waits: the task is left <c>submitting</c>, as after a crash in that window.
     /// </summary>
-    private static async Task<Crash> CrashMidSubmitAsync(FakeComfyUi fake, PromptHold hold)
+    private static async Task<Crash> CrashMidSubmitAsync(FakeComfyUi fake, PromptHold hold, Dictionary<string, string?>? settings = null)
     {
         fake.Faults.HoldPrompt = hold;
         var dir = Directory.CreateTempSubdirectory("vidgate-comfy-crash-").FullName;
-        using var before = new VidgateApp(dir, settings: Settings);
+        using var before = new VidgateApp(dir, settings: settings ?? Settings);
         using (var admin = before.Admin())
         {
             await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
