@@ -128,8 +128,9 @@ internal interface IUpstreamProvider
 
     /// <summary>
     /// True when the upstream honours <see cref="UpstreamJob.IdempotencyKey"/>: a submit interrupted by a crash is then
-    /// sent again with the same key (the upstream returns the job it already has). False (xAI): such a task is failed
-    /// with <c>upstream_submit_interrupted</c> instead, never submitted twice.
+    /// sent again with the same key (the upstream returns the job it already has). False (xAI): such a task is looked up
+    /// with <see cref="FindAsync"/> where the provider can, otherwise failed with <c>upstream_submit_interrupted</c>,
+    /// never submitted twice.
     /// </summary>
     bool SupportsIdempotencyKey => false;
 
