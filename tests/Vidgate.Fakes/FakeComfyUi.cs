@@ -275,7 +275,8 @@ public sealed class FakeComfyUi : IAsyncDisposable
             return Results.Empty;
         }
 
-        var id = body["prompt_id"] is { } chosen && chosen.GetValueKind() != JsonValueKind.Null ? chosen.ToString() : Guid.NewGuid().ToString();
+        // str(json_data.get("prompt_id", uuid.uuid4())): kept as given (Python's str(None) for an explicit null).
+        var id = !body.TryGetPropertyValue("prompt_id", out var chosen) ? Guid.NewGuid().ToString() : chosen?.ToString() ?? "None";
         ClientIds.Enqueue(body["client_id"]?.GetValue<string>() ?? "");
         Submitted[id] = prompt;
         int number;
