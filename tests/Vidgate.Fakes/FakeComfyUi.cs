@@ -19,7 +19,17 @@ public sealed class FakeComfyUiFaults
 
     public bool ResetPrompt { get; set; }
 
+    /// <summary>
+    /// <c>POST /prompt</c> is held without an answer until the client gives up: <see cref="PromptHold.BeforeQueue"/> never
+    /// queues it (the request died on the way), <see cref="PromptHold.AfterQueue"/> queues it first (the answer is lost).
+    /// A client that crashes meanwhile leaves exactly the window crash reconciliation is for.
+    /// </summary>
+    public PromptHold? HoldPrompt { get; set; }
+
     public int? HistoryStatus { get; set; }
+
+    /// <summary>Answer <c>GET /queue</c> with this status (500 …).</summary>
+    public int? QueueStatus { get; set; }
 
     public bool GarbageHistory { get; set; }
 
@@ -30,10 +40,18 @@ public sealed class FakeComfyUiFaults
     public bool ViewNotVideo { get; set; }
 }
 
+/// <summary>Where <see cref="FakeComfyUiFaults.HoldPrompt"/> holds a <c>POST /prompt</c>.</summary>
+public enum PromptHold
+{
+    BeforeQueue,
+    AfterQueue,
+}
+
 /// <summary>
 /// ComfyUI's HTTP API as <c>server.py</c> implements it: <c>/upload/image</c>, <c>/prompt</c> (validates class types, links,
 /// uploaded images and INT inputs, answering <c>error</c> + <c>node_errors</c>), <c>/queue</c>, <c>/history/{id}</c>,
-/// <c>/view</c>, <c>/interrupt</c>. One fake GPU runs prompts in order; outputs are listed the way the real nodes list them
+/// <c>/view</c>, <c>/interrupt</c>. A client-chosen <c>prompt_id</c> is kept (<c>str(json_data.get("prompt_id", uuid.uuid4()))</c>;
+/// like ComfyUI, a repeated id is queued again). One fake GPU runs prompts in order; outputs are listed the way the real nodes list them
 /// (SaveVideo/SaveWEBM under <c>images</c> with <c>animated</c>, VHS_VideoCombine under <c>gifs</c>).
 /// </summary>
 public sealed class FakeComfyUi : IAsyncDisposable
@@ -62,6 +80,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
     private readonly TimeProvider _clock;
     private FakeHost _host = null!;
     private int _number;
+    private int _held;
 
     private FakeComfyUi(TimeProvider clock) => _clock = clock;
 
@@ -74,6 +93,30 @@ public sealed class FakeComfyUi : IAsyncDisposable
 
     /// <summary>Every accepted <c>POST /prompt</c> body's <c>prompt</c>, by prompt id.</summary>
     public ConcurrentDictionary<string, JsonObject> Submitted { get; } = new();
+
+    /// <summary><c>POST /prompt</c> requests held by <see cref="FakeComfyUiFaults.HoldPrompt"/>.</summary>
+    public int Held
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _held;
+            }
+        }
+    }
+
+    /// <summary>How many prompts were queued (a repeated prompt id counts each time).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _number;
+            }
+        }
+    }
 
     public ConcurrentQueue<string> ClientIds { get; } = new();
 
@@ -117,7 +160,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
         app.MapPost("/upload/image", (Delegate)UploadAsync);
         app.MapPost("/prompt", (Delegate)PromptAsync);
         app.MapGet("/history/{id}", History);
-        app.MapGet("/queue", () => Results.Json(Queue()));
+        app.MapGet("/queue", () => Faults.QueueStatus is { } status ? Results.Text("error", "text/plain", statusCode: status) : Results.Json(Queue()));
         app.MapPost("/queue", (Delegate)DeleteAsync);
         app.MapPost("/interrupt", (Delegate)InterruptAsync);
         app.MapGet("/view", View);
@@ -217,7 +260,23 @@ public sealed class FakeComfyUi : IAsyncDisposable
             return Results.Json(refusal, statusCode: 400);
         }
 
-        var id = Guid.NewGuid().ToString();
+        var hold = Faults.HoldPrompt;
+        if (hold is not null)
+        {
+            lock (_gate)
+            {
+                _held++;
+            }
+        }
+
+        if (hold == PromptHold.BeforeQueue)
+        {
+            await HoldAsync(http.RequestAborted);
+            return Results.Empty;
+        }
+
+        // str(json_data.get("prompt_id", uuid.uuid4())): kept as given (Python's str(None) for an explicit null).
+        var id = !body.TryGetPropertyValue("prompt_id", out var chosen) ? Guid.NewGuid().ToString() : chosen?.ToString() ?? "None";
         ClientIds.Enqueue(body["client_id"]?.GetValue<string>() ?? "");
         Submitted[id] = prompt;
         int number;
@@ -227,7 +286,26 @@ public sealed class FakeComfyUi : IAsyncDisposable
             _prompts.Add(new FakePrompt(id, number, (JsonObject)body.DeepClone(), _clock.GetUtcNow(), Faults.JobDuration, Faults.ExecutionError));
         }
 
+        if (hold == PromptHold.AfterQueue)
+        {
+            await HoldAsync(http.RequestAborted);
+            return Results.Empty;
+        }
+
         return Results.Json(new JsonObject { ["prompt_id"] = id, ["number"] = number, ["node_errors"] = new JsonObject() });
+    }
+
+    /// <summary>Waits until the client goes away (or the fake stops).</summary>
+    private static async Task HoldAsync(CancellationToken aborted)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, aborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client gave up (timeout, crash): nothing is answered.
+        }
     }
 
     private JsonObject? Validate(JsonObject prompt)
@@ -343,7 +421,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
 
         return new JsonObject
         {
-            ["prompt"] = new JsonArray(prompt.Number, prompt.Id, graph.DeepClone(), prompt.Body["extra_data"]?.DeepClone() ?? new JsonObject(), new JsonArray()),
+            ["prompt"] = new JsonArray(prompt.Number, prompt.Id, graph.DeepClone(), ExtraData(prompt.Body), new JsonArray()),
             ["outputs"] = outputs,
             ["status"] = new JsonObject { ["status_str"] = failed ? "error" : "success", ["completed"] = !failed, ["messages"] = messages },
             ["meta"] = new JsonObject(),
@@ -353,8 +431,20 @@ public sealed class FakeComfyUi : IAsyncDisposable
     private JsonObject Queue()
     {
         JsonArray Items(string state) => new([.. Snapshot().Where(p => p.State == state)
-            .Select(p => (JsonNode)new JsonArray(p.Prompt.Number, p.Prompt.Id, p.Prompt.Body["prompt"]!.DeepClone(), new JsonObject(), new JsonArray()))]);
+            .Select(p => (JsonNode)new JsonArray(p.Prompt.Number, p.Prompt.Id, p.Prompt.Body["prompt"]!.DeepClone(), ExtraData(p.Prompt.Body), new JsonArray()))]);
         return new JsonObject { ["queue_running"] = Items("running"), ["queue_pending"] = Items("pending") };
+    }
+
+    /// <summary>The queue item's <c>extra_data</c>: the client's, plus its <c>client_id</c> (server.py adds it).</summary>
+    private static JsonObject ExtraData(JsonObject body)
+    {
+        var extra = body["extra_data"]?.DeepClone() as JsonObject ?? new JsonObject();
+        if (body["client_id"] is { } clientId)
+        {
+            extra["client_id"] = clientId.DeepClone();
+        }
+
+        return extra;
     }
 
     private async Task<IResult> DeleteAsync(HttpContext http)

@@ -101,6 +101,26 @@ internal abstract record UpstreamPoll
 }
 
 /// <summary>
+/// The answer to <see cref="IUpstreamProvider.FindAsync"/>: whether the upstream has the job a submit interrupted by a
+/// crash may have created. Only <see cref="Found"/> and <see cref="NotFound"/> are definite; the tracker acts on them
+/// alone and looks again later after <see cref="Unknown"/>.
+/// </summary>
+internal abstract record UpstreamLookup
+{
+    /// <summary>The upstream has the job: it is adopted as if the submit had been answered (tracking goes on from there).</summary>
+    public sealed record Found(string UpstreamId, string? State = null) : UpstreamLookup;
+
+    /// <summary>The upstream definitely never took the job (neither queued, running nor finished): sending it again is safe.</summary>
+    public sealed record NotFound : UpstreamLookup;
+
+    /// <summary>Could not tell (timeout, 5xx, connection error, garbage body): look again later, never act on this alone.</summary>
+    public sealed record Unknown(string Reason) : UpstreamLookup;
+
+    /// <summary>The provider cannot look jobs up (the default): reconciliation falls back to idempotency keys or fails the task.</summary>
+    public sealed record Unsupported : UpstreamLookup;
+}
+
+/// <summary>
 /// A remote video generator behind the one canonical model: submit, poll, cancel, open result. Implementations live in
 /// their own folder (<c>Providers/Xai</c>, <c>Providers/OpenAi</c>, <c>Providers/ComfyUi</c>) and know their wire format;
 /// nothing outside that folder does. Instances are built from <see cref="UpstreamSettings"/> by their
@@ -112,12 +132,24 @@ internal interface IUpstreamProvider
 
     /// <summary>
     /// True when the upstream honours <see cref="UpstreamJob.IdempotencyKey"/>: a submit interrupted by a crash is then
-    /// sent again with the same key (the upstream returns the job it already has). False (xAI): such a task is failed
-    /// with <c>upstream_submit_interrupted</c> instead, never submitted twice.
+    /// sent again with the same key (the upstream returns the job it already has). False (xAI): such a task is looked up
+    /// with <see cref="FindAsync"/> where the provider can, otherwise failed with <c>upstream_submit_interrupted</c>,
+    /// never submitted twice.
     /// </summary>
     bool SupportsIdempotencyKey => false;
 
     Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct);
+
+    /// <summary>
+    /// Looks for the job a submit with <paramref name="idempotencyKey"/> (<see cref="UpstreamJob.IdempotencyKey"/>, the
+    /// task id) would have created, with the key it was submitted with. Used after a crash between the paid call and
+    /// storing the upstream id: <see cref="UpstreamLookup.Found"/> adopts the job, <see cref="UpstreamLookup.NotFound"/>
+    /// submits once more, <see cref="UpstreamLookup.Unknown"/> waits for the next round. Only a provider whose upstream
+    /// can be asked by something the submit chose itself (ComfyUI: the <c>prompt_id</c>) can answer; the default says
+    /// <see cref="UpstreamLookup.Unsupported"/>.
+    /// </summary>
+    Task<UpstreamLookup> FindAsync(string idempotencyKey, string apiKey, CancellationToken ct)
+        => Task.FromResult<UpstreamLookup>(new UpstreamLookup.Unsupported());
 
     Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct);
 

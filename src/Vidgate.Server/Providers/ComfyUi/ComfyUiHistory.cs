@@ -20,6 +20,12 @@ internal static class ComfyUiHistory
         Running,
     }
 
+    /// <summary>True when <paramref name="queue"/> has ComfyUI's shape: <c>queue_running</c> and <c>queue_pending</c> lists.</summary>
+    public static bool IsQueue(JsonElement queue) =>
+        queue.ValueKind == JsonValueKind.Object
+        && queue.TryGetProperty("queue_running", out var running) && running.ValueKind == JsonValueKind.Array
+        && queue.TryGetProperty("queue_pending", out var pending) && pending.ValueKind == JsonValueKind.Array;
+
     /// <summary>Where <paramref name="promptId"/> sits in <c>/queue</c> (entries are <c>[number, prompt_id, prompt, extra, outputs]</c>).</summary>
     public static Place InQueue(JsonElement queue, string promptId)
     {

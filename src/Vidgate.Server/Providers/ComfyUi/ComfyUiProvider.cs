@@ -52,9 +52,11 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
                 }
             }
 
+            var promptId = PromptId(settings.Id, job.IdempotencyKey);
             var body = new JsonObject
             {
                 ["prompt"] = options.Workflow.Fill(values),
+                ["prompt_id"] = promptId,
                 ["client_id"] = _clientId,
                 ["extra_data"] = new JsonObject { ["vidgate_task_id"] = task.Id },
             };
@@ -76,13 +78,64 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
                 return new UpstreamSubmit.Rejected(response.StatusCode == HttpStatusCode.BadRequest ? "upstream_workflow_invalid" : "upstream_rejected", message);
             }
 
-            return answer is { } ok && ComfyUiHistory.Text(ok, "prompt_id") is { Length: > 0 } promptId
-                ? new UpstreamSubmit.Accepted(promptId)
-                : new UpstreamSubmit.Unavailable("ComfyUI answered without a prompt_id");
+            if (answer is not { } ok || ComfyUiHistory.Text(ok, "prompt_id") is not { Length: > 0 } accepted)
+            {
+                return new UpstreamSubmit.Unavailable("ComfyUI answered without a prompt_id");
+            }
+
+            if (accepted != promptId)
+            {
+                // An old ComfyUI that picks its own ids: tracking works, but a crash mid-submit cannot be looked up.
+                ComfyUiLog.PromptIdIgnored(logger, settings.Id);
+            }
+
+            return new UpstreamSubmit.Accepted(accepted);
         }
         catch (Exception ex) when (IsTransport(ex, ct))
         {
             return new UpstreamSubmit.Unavailable(Describe(ex));
+        }
+    }
+
+    /// <summary>
+    /// The prompt a submit with this idempotency key sent: queued or running in <c>/queue</c>, or finished in
+    /// <c>/history/{prompt_id}</c>. The queue is read first: ComfyUI writes a finished prompt's history in the same step
+    /// that takes it off the queue, so a prompt finishing between the two reads is still seen.
+    /// </summary>
+    public async Task<UpstreamLookup> FindAsync(string idempotencyKey, string apiKey, CancellationToken ct)
+    {
+        var promptId = PromptId(settings.Id, idempotencyKey);
+        try
+        {
+            var (queue, failure) = await GetJsonAsync(Endpoint("queue"), apiKey, ct);
+            if (failure is UpstreamPoll.Transient queueFailure)
+            {
+                return new UpstreamLookup.Unknown(queueFailure.Reason);
+            }
+
+            if (!ComfyUiHistory.IsQueue(queue))
+            {
+                return new UpstreamLookup.Unknown("ComfyUI answered /queue without queue_running and queue_pending lists");
+            }
+
+            if (ComfyUiHistory.InQueue(queue, promptId) != ComfyUiHistory.Place.Absent)
+            {
+                return new UpstreamLookup.Found(promptId);
+            }
+
+            var (history, historyFailure) = await GetJsonAsync(Endpoint($"history/{Uri.EscapeDataString(promptId)}"), apiKey, ct);
+            if (historyFailure is UpstreamPoll.Transient transient)
+            {
+                return new UpstreamLookup.Unknown(transient.Reason);
+            }
+
+            return history.TryGetProperty(promptId, out var entry) && entry.ValueKind == JsonValueKind.Object
+                ? new UpstreamLookup.Found(promptId)
+                : new UpstreamLookup.NotFound();
+        }
+        catch (Exception ex) when (IsTransport(ex, ct))
+        {
+            return new UpstreamLookup.Unknown(Describe(ex));
         }
     }
 
@@ -212,6 +265,22 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
     /// <summary>Deterministic per task (a retry renders the same video), 48 bits so every JSON reader keeps it exact.</summary>
     public static long Seed(string taskId) =>
         (long)(BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(taskId))) >> 16);
+
+    /// <summary>
+    /// The <c>prompt_id</c> sent with <c>POST /prompt</c> (ComfyUI keeps a client-chosen one): a UUID made from a SHA-256
+    /// of the instance id and the idempotency key (the task id), with the version and variant bits of a name-based UUID
+    /// (version 5 layout, SHA-256 instead of SHA-1). The same task on the same instance always gets the same id, so after
+    /// a crash <see cref="FindAsync"/> can ask for it; two instances on one ComfyUI never share one.
+    /// </summary>
+    public static string PromptId(string instanceId, string idempotencyKey)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"vidgate-comfyui\n{instanceId}\n{idempotencyKey}"), hash);
+        var bytes = hash[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x50);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true).ToString("D");
+    }
 
     private async Task<(string? Name, UpstreamSubmit? Failure)> UploadAsync(string taskId, int index, UpstreamImage image, string apiKey, CancellationToken ct)
     {
