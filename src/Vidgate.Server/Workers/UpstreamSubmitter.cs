@@ -196,6 +196,15 @@ internal sealed partial class UpstreamSubmitter(
         await instance.Gate.WaitAsync(ct);
         var upstreamModel = settings.ModelMap.TryGetValue(task.Model, out var mapped) ? mapped : settings.UpstreamModel(routeModel);
         var result = await instance.Provider.SubmitAsync(new UpstreamJob(task, images, upstreamModel, settings.ApiKeys[keyIndex], task.Id), ct);
+        if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered
+            && await LookUpAsync(instance, task.Id, settings.ApiKeys[keyIndex], ct) is UpstreamLookup.Found found)
+        {
+            // A timeout or a 5xx after the upstream had already queued the job (ComfyUI does not deduplicate): sending it
+            // to the next route, or again later, would render it twice. The job it has is adopted instead.
+            Log.FoundAfterFailedSubmit(logger, task.Id, settings.Id, unanswered.Reason);
+            result = new UpstreamSubmit.Accepted(found.UpstreamId, found.State);
+        }
+
         switch (result)
         {
             case UpstreamSubmit.Accepted accepted:
@@ -228,6 +237,22 @@ internal sealed partial class UpstreamSubmitter(
                 return (unavailable.KeyRefused ? Attempt.KeyRefused : Attempt.Unavailable, unavailable.RetryAfter);
             default:
                 throw new System.Diagnostics.UnreachableException();
+        }
+    }
+
+    /// <summary>Asks an upstream that can look jobs up whether a submit that seemed to fail created the job after all.</summary>
+    private async Task<UpstreamLookup> LookUpAsync(UpstreamInstance instance, string taskId, string apiKey, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(2 * instance.Settings.RequestTimeout);
+            await instance.Gate.WaitAsync(timeout.Token);
+            return await instance.Provider.FindAsync(taskId, apiKey, timeout.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new UpstreamLookup.Unknown(ex.GetType().Name);
         }
     }
 
@@ -336,6 +361,9 @@ internal sealed partial class UpstreamSubmitter(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} refused its API key #{KeyIndex}; leaving that key out for {Minutes:0.#} min")]
         public static partial void KeyRefused(ILogger logger, string provider, int keyIndex, double minutes);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: the submit to {Provider} seemed to fail ({Reason}) but the upstream has the job; adopting it")]
+        public static partial void FoundAfterFailedSubmit(ILogger logger, string taskId, string provider, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} rejected by {Provider}: {Code}")]
         public static partial void Rejected(ILogger logger, string taskId, string provider, string code);

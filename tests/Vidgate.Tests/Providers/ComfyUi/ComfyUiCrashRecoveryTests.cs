@@ -114,6 +114,54 @@ public sealed class ComfyUiCrashRecoveryTests
         Assert.Equal((crash.StartBalance, 0L, 0), (books.Balance, books.Held, books.InFlight));
     }
 
+    [Fact]
+    public async Task A_prompt_comfyui_queued_although_the_submit_timed_out_is_adopted_not_sent_to_the_next_route()
+    {
+        await using var fake = await FakeComfyUi.StartAsync();
+        await using var other = await FakeComfyUi.StartAsync();
+        fake.Faults.HoldPrompt = PromptHold.AfterQueue;
+        var dir = Directory.CreateTempSubdirectory("vidgate-comfy-timeout-").FullName;
+        using (var app = new VidgateApp(dir, settings: Settings))
+        {
+            using (var admin = app.Admin())
+            {
+                var priority = 0;
+                foreach (var (id, upstream) in new[] { ("gpu-box", fake), ("spare-box", other) })
+                {
+                    await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
+                    {
+                        id,
+                        type = "comfyui",
+                        base_url = upstream.BaseUrl.ToString(),
+                        api_keys = new[] { "none" },
+                        request_timeout_seconds = 1,
+                        options = JsonDocument.Parse(ComfyUiTestKit.SampleOptions("wan2.1-t2v-api.json", "\"fps\":16,\"frame_step\":4")).RootElement,
+                    }, Ct));
+                    await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = "grok-imagine-video", provider = id, priority = priority++ }, Ct));
+                }
+            }
+
+            using var user = await app.NewUserAsync();
+            var created = await user.CreateAsync(new { model = "grok-imagine-video", prompt = "slow to answer", seconds = "2" });
+            var waited = DateTime.UtcNow;
+            while (fake.Held == 0)
+            {
+                Assert.True(DateTime.UtcNow - waited < TimeSpan.FromSeconds(20), "the submit never reached the fake");
+                await Task.Delay(50, Ct);
+            }
+
+            // The held POST times out on our side; the prompt is queued on ComfyUI's. Let later calls through.
+            fake.Faults.HoldPrompt = null;
+            await user.WaitForAsync(created.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(40));
+
+            Assert.Equal((1, 0), (fake.Queued, other.Queued));
+            Assert.Single(fake.Calls, c => c == "POST /prompt");
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
     /// <summary>
     /// Creates a task on a fresh server whose <c>POST /prompt</c> the fake holds (<paramref name="hold"/>), and stops the
     /// server while it waits: the task is left <c>submitting</c>, as after a crash in that window.
