@@ -2,7 +2,7 @@
 # Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
 #   bench/run.sh [poll|create|render|tracking|all]      (default all; normally run as ./vidgate bench …)
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
-# Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=3,
+# Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5,
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations).
 # Needs: dotnet, wrk, ffmpeg, curl. Everything listens on 127.0.0.1 and every load has a fixed duration.
@@ -17,7 +17,7 @@ DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
-RENDER_RUNS="${BENCH_RENDER_RUNS:-3}"
+RENDER_RUNS="${BENCH_RENDER_RUNS:-5}"
 read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 
 BUILD="$ROOT/.build/bench"
