@@ -140,7 +140,7 @@ internal sealed partial class UpstreamSubmitter(
                 if (attempt is Attempt.KeyRefused)
                 {
                     instance.RefuseKey(key, clock.GetUtcNow() + options.Value.RefusedKeyPause);
-                    Log.KeyRefused(logger, instance.Settings.Id, key % instance.Settings.ApiKeys.Count, options.Value.RefusedKeyPause.TotalMinutes);
+                    Log.KeyRefused(logger, task.Id, instance.Settings.Id, key % instance.Settings.ApiKeys.Count, options.Value.RefusedKeyPause.TotalMinutes);
                     if (pinnedKey is null)
                     {
                         continue;
@@ -228,7 +228,11 @@ internal sealed partial class UpstreamSubmitter(
                 await FailAsync(task.Id, rejected.Code, rejected.Message);
                 return (Attempt.Ended, null);
             case UpstreamSubmit.Unavailable unavailable:
-                Log.Unavailable(logger, task.Id, settings.Id, unavailable.Reason);
+                if (!unavailable.KeyRefused)
+                {
+                    Log.Unavailable(logger, task.Id, settings.Id, unavailable.Reason);
+                }
+
                 if (unavailable.RetryAfter is { } retryAfter)
                 {
                     instance.Gate.Pause(retryAfter);
@@ -359,8 +363,8 @@ internal sealed partial class UpstreamSubmitter(
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: {Provider} unavailable ({Reason}); trying the next route")]
         public static partial void Unavailable(ILogger logger, string taskId, string provider, string reason);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} refused its API key #{KeyIndex}; leaving that key out for {Minutes:0.#} min")]
-        public static partial void KeyRefused(ILogger logger, string provider, int keyIndex, double minutes);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: {Provider} refused its API key #{KeyIndex} (401/403); that key sits out {Minutes:0.#} min, trying the next key or route")]
+        public static partial void KeyRefused(ILogger logger, string taskId, string provider, int keyIndex, double minutes);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: the submit to {Provider} seemed to fail ({Reason}) but the upstream has the job; adopting it")]
         public static partial void FoundAfterFailedSubmit(ILogger logger, string taskId, string provider, string reason);
