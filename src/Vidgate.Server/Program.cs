@@ -24,4 +24,13 @@ app.MapModels();
 app.MapAdminKeys();
 app.MapBilling();
 app.MapAdminProviders();
-app.Run();
+try
+{
+    app.Run();
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // The one start-up failure every new user meets: say what to do instead of a stack trace.
+    Console.Error.WriteLine($"vidgate: {ex.Message} Another process listens there: stop it, or start Vidgate on another address, e.g. --urls http://127.0.0.1:8081.");
+    Environment.ExitCode = 1;
+}

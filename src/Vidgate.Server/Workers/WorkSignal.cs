@@ -10,6 +10,10 @@ internal sealed class WorkSignal
 
     public void Notify() => _channel.Writer.TryWrite(true);
 
+    /// <summary>
+    /// Waits for a hint, at most <paramref name="timeout"/>. Returns quietly when <paramref name="ct"/> fires too: the
+    /// worker loops check their stopping token, and a throw here would end a worker with an error on a normal stop.
+    /// </summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -19,9 +23,9 @@ internal sealed class WorkSignal
             await _channel.Reader.WaitToReadAsync(timer.Token);
             _channel.Reader.TryRead(out _);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // Timed out: look at the store anyway.
+            // Timed out (look at the store anyway) or stopping (the caller's loop ends).
         }
     }
 }
