@@ -186,8 +186,9 @@ internal static class RequestRules
     }
 
     /// <summary>
-    /// An image given as a URL field (OpenAI <c>input_reference[image_url]</c>, xAI <c>image.url</c>): data URLs only;
-    /// remote URLs get a clear refusal until fetching them safely exists.
+    /// An image given as a URL field (OpenAI <c>input_reference[image_url]</c>, xAI <c>image.url</c>): a data URL. Remote
+    /// URLs are fetched through the SSRF guard before parsing (<c>ImageUrlResolver</c>) and arrive here as data URLs; one
+    /// that did not (a path that skipped the fetch) gets a clear refusal, never a fetch from inside a parser.
     /// </summary>
     public static (InputImage? Image, ApiError? Error) ImageUrl(string? url, long maxBytes, string param)
     {

@@ -16,7 +16,49 @@ internal static class XaiDialect
 {
     public const string DefaultModel = "grok-imagine-video";
 
-    public static (VideoRequest? Request, ApiError? Error) Parse(JsonElement body, ModelCatalog catalog, long maxImageBytes)
+    /// <summary>
+    /// The http(s) image URLs of a create (<c>image.url</c>, <c>reference_images[i].url</c>, or bare strings), to be
+    /// fetched through the SSRF guard before <see cref="Parse"/>; malformed shapes are left for Parse to refuse.
+    /// </summary>
+    public static IReadOnlyList<(string Url, string Param)> RemoteImageUrls(JsonElement body)
+    {
+        var urls = new List<(string, string)>();
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return urls;
+        }
+
+        if (Get(body, "image") is { } image && UrlOf(image) is { } single && IsRemote(single))
+        {
+            urls.Add((single, "image.url"));
+        }
+
+        if (Get(body, "reference_images") is { ValueKind: JsonValueKind.Array } references)
+        {
+            var index = 0;
+            foreach (var item in references.EnumerateArray())
+            {
+                if (UrlOf(item) is { } url && IsRemote(url))
+                {
+                    urls.Add((url, $"reference_images[{index}].url"));
+                }
+
+                index++;
+            }
+        }
+
+        return urls;
+    }
+
+    private static bool IsRemote(string url) =>
+        url.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.TrimStart().StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Parses a create. <paramref name="fetched"/> maps the remote image URLs of <see cref="RemoteImageUrls"/> to the data
+    /// URLs fetched for them; without it a remote URL is refused.
+    /// </summary>
+    public static (VideoRequest? Request, ApiError? Error) Parse(
+        JsonElement body, ModelCatalog catalog, long maxImageBytes, IReadOnlyDictionary<string, string>? fetched = null)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -67,7 +109,7 @@ internal static class XaiDialect
             return (null, resolutionError);
         }
 
-        var (images, imageError) = Images(body, Math.Min(SeedDialect.MaxImages, model.MaxImages), maxImageBytes);
+        var (images, imageError) = Images(body, Math.Min(SeedDialect.MaxImages, model.MaxImages), maxImageBytes, fetched);
         if (imageError is not null)
         {
             return (null, imageError);
@@ -94,7 +136,7 @@ internal static class XaiDialect
         return new XaiVideoStatus(status, task.Progress, task.Model, video, error);
     }
 
-    private static (IReadOnlyList<InputImage>, ApiError?) Images(JsonElement body, int maxImages, long maxImageBytes)
+    private static (IReadOnlyList<InputImage>, ApiError?) Images(JsonElement body, int maxImages, long maxImageBytes, IReadOnlyDictionary<string, string>? fetched)
     {
         var image = Get(body, "image") is { ValueKind: not JsonValueKind.Null } i ? i : (JsonElement?)null;
         var references = Get(body, "reference_images") is { ValueKind: not JsonValueKind.Null } r ? r : (JsonElement?)null;
@@ -105,7 +147,7 @@ internal static class XaiDialect
 
         if (image is { } single)
         {
-            var (decoded, error) = ImageObject(single, maxImageBytes, "image");
+            var (decoded, error) = ImageObject(single, maxImageBytes, "image", fetched);
             return error is null ? ([decoded!], null) : ([], error);
         }
 
@@ -122,7 +164,7 @@ internal static class XaiDialect
         var images = new List<InputImage>();
         foreach (var item in array.EnumerateArray())
         {
-            var (decoded, error) = ImageObject(item, maxImageBytes, $"reference_images[{images.Count}]");
+            var (decoded, error) = ImageObject(item, maxImageBytes, $"reference_images[{images.Count}]", fetched);
             if (error is not null)
             {
                 return ([], error);
@@ -135,14 +177,21 @@ internal static class XaiDialect
     }
 
     // {"url": "..."} as the AI SDK sends it; a bare string is accepted too (LiteLLM forwards one).
-    private static (InputImage?, ApiError?) ImageObject(JsonElement value, long maxImageBytes, string param)
+    private static string? UrlOf(JsonElement value) => value.ValueKind switch
     {
-        var url = value.ValueKind switch
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Object when value.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
+        _ => null,
+    };
+
+    private static (InputImage?, ApiError?) ImageObject(JsonElement value, long maxImageBytes, string param, IReadOnlyDictionary<string, string>? fetched)
+    {
+        var url = UrlOf(value);
+        if (url is not null && fetched?.TryGetValue(url, out var dataUrl) == true)
         {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Object when value.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
-            _ => null,
-        };
+            url = dataUrl;
+        }
+
         return url is null
             ? (null, ApiError.Invalid(param, $"'{param}' must be an object {{\"url\": \"data:image/png;base64,...\"}}.", "invalid_image"))
             : RequestRules.ImageUrl(url, maxImageBytes, param + ".url");

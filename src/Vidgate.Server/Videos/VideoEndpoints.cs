@@ -49,7 +49,8 @@ internal static class VideoEndpoints
 
     /// <summary>xAI native create: JSON only, as xAI itself (it rejects multipart).</summary>
     private static async Task<IResult> CreateXai(
-        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, IOptions<VidgateOptions> options, CancellationToken ct)
+        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, ImageUrlResolver imageUrls, IOptions<VidgateOptions> options,
+        CancellationToken ct)
     {
         var request = http.Request;
         var (idempotencyKey, keyError) = IdempotencyKeyOf(request);
@@ -71,7 +72,16 @@ internal static class VideoEndpoints
 
         using (document)
         {
-            var (parsed, error) = XaiDialect.Parse(document!.RootElement, catalog, options.Value.MaxImageBytes);
+            var remote = XaiDialect.RemoteImageUrls(document!.RootElement);
+            var (fetched, fetchError) = remote.Count == 0
+                ? (null, null)
+                : await imageUrls.FetchAllAsync(remote, options.Value.MaxImageBytes, ct);
+            if (fetchError is not null)
+            {
+                return fetchError.ToResult();
+            }
+
+            var (parsed, error) = XaiDialect.Parse(document.RootElement, catalog, options.Value.MaxImageBytes, fetched);
             if (error is not null)
             {
                 return error.ToResult();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Vidgate.Fakes;
@@ -6,7 +7,10 @@ using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Providers;
 
-/// <summary>OpenAI's <c>input_reference[image_url]</c>: fetched at create time through the SSRF guard; errors are 400s.</summary>
+/// <summary>
+/// Image URLs (OpenAI's <c>input_reference[image_url]</c>, xAI's <c>image.url</c> and <c>reference_images[i].url</c>):
+/// fetched at create time through the SSRF guard; errors are 400s naming the field.
+/// </summary>
 [Collection(UpstreamCollection.Name)]
 public sealed class ImageUrlTests
 {
@@ -66,6 +70,57 @@ public sealed class ImageUrlTests
     }
 
     [Fact]
+    public async Task Xai_image_and_reference_image_urls_are_fetched_and_sent_upstream_as_images()
+    {
+        var png = await TestImages.BytesAsync("png", 64, 48);
+        await using var images = await ImagesAsync(png);
+        await using var h = await XaiHarness.StartAsync();
+        using var user = await h.App.NewUserAsync();
+        var url = new Uri(images.BaseUrl, "/cat.png").ToString();
+
+        foreach (var body in new object[]
+        {
+            new { model = "grok-imagine-video", prompt = "the cat [fake:seconds=0.3]", duration = 2, image = new { url } },
+            new { model = "grok-imagine-video", prompt = "two cats [fake:seconds=0.3]", duration = 2, reference_images = new object[] { new { url }, url } },
+        })
+        {
+            var created = await Api.OkJsonAsync(await user.PostAsJsonAsync("/v1/videos/generations", body, Ct));
+            var id = created.GetProperty("request_id").GetString()!;
+            while ((await user.GetVideoAsync(id)).GetProperty("status").GetString() == "pending")
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Equal("done", (await user.GetVideoAsync(id)).GetProperty("status").GetString());
+        }
+
+        var dataUrl = "data:image/png;base64," + Convert.ToBase64String(png);
+        var sent = h.Fake.Requests.Values.ToList();
+        Assert.Contains(sent, r => r.TryGetProperty("image", out var i) && i.GetProperty("url").GetString() == dataUrl);
+        Assert.Contains(sent, r => r.TryGetProperty("reference_images", out var refs)
+            && refs.GetArrayLength() == 2 && refs.EnumerateArray().All(x => x.GetProperty("url").GetString() == dataUrl));
+    }
+
+    [Theory]
+    [InlineData("/page.html", "invalid_image", true)]
+    [InlineData("/missing.png", "image_url_unreachable", false)]
+    public async Task A_bad_xai_image_url_is_a_400_naming_the_field(string path, string code, bool reference)
+    {
+        await using var images = await ImagesAsync(await TestImages.BytesAsync("png", 64, 48));
+        await using var h = await XaiHarness.StartAsync();
+        using var user = await h.App.NewUserAsync();
+        var url = new Uri(images.BaseUrl, path).ToString();
+        object body = reference
+            ? new { prompt = "x", reference_images = new object[] { new { url = "data:image/png;base64," + Convert.ToBase64String(await TestImages.BytesAsync("png", 8, 8)) }, new { url } } }
+            : new { prompt = "x", image = new { url } };
+
+        var error = await Api.ErrorAsync(await user.PostAsJsonAsync("/v1/videos/generations", body, Ct), HttpStatusCode.BadRequest);
+
+        Assert.Equal((code, reference ? "reference_images[1].url" : "image.url"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
+        Assert.Equal(0, h.Fake.Submits);
+    }
+
+    [Fact]
     public async Task An_image_url_on_a_private_address_is_refused_without_an_allowlist()
     {
         await using var images = await ImagesAsync(await TestImages.BytesAsync("png", 64, 48));
@@ -75,6 +130,9 @@ public sealed class ImageUrlTests
         using var form = Form(new Uri(images.BaseUrl, "/cat.png").ToString());
         var error = await Api.ErrorAsync(await user.PostAsync("/v1/videos", form, Ct), HttpStatusCode.BadRequest);
         Assert.Equal("image_url_refused", error.GetProperty("code").GetString());
+        var xai = await Api.ErrorAsync(await user.PostAsJsonAsync("/v1/videos/generations",
+            new { prompt = "x", image = new { url = new Uri(images.BaseUrl, "/cat.png").ToString() } }, Ct), HttpStatusCode.BadRequest);
+        Assert.Equal(("image_url_refused", "image.url"), (xai.GetProperty("code").GetString(), xai.GetProperty("param").GetString()));
         Assert.Equal(0, h.Fake.Submits);
     }
 }

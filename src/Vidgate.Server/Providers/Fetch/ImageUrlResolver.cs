@@ -42,6 +42,30 @@ internal sealed class ImageUrlResolver(IGuardedFetcher fetcher, IOptions<FetchOp
         return (form, null);
     }
 
+    /// <summary>
+    /// Fetches every http(s) URL of <paramref name="urls"/> (xAI's <c>image.url</c>, <c>reference_images[i].url</c>) at
+    /// once; the answer maps each URL to its data URL, or is the first failure as the caller's 400.
+    /// </summary>
+    public async Task<(IReadOnlyDictionary<string, string> DataUrls, ApiError? Error)> FetchAllAsync(
+        IReadOnlyList<(string Url, string Param)> urls, long maxBytes, CancellationToken ct)
+    {
+        var fetched = await Task.WhenAll(urls.Select(async u => Uri.TryCreate(u.Url.Trim(), UriKind.Absolute, out var url)
+            ? (u.Url, await FetchAsync(url, u.Param, maxBytes, ct))
+            : (u.Url, (null, ApiError.Invalid(u.Param, $"'{u.Param}' must be an http(s) URL or a data URL.", "invalid_image_url")))));
+        if (fetched.FirstOrDefault(f => f.Item2.Error is not null) is { Item2.Error: { } error })
+        {
+            return (new Dictionary<string, string>(), error);
+        }
+
+        var dataUrls = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (url, (dataUrl, _)) in fetched)
+        {
+            dataUrls[url] = dataUrl!;
+        }
+
+        return (dataUrls, null);
+    }
+
     private async Task<(string? DataUrl, ApiError? Error)> FetchAsync(Uri url, string param, long maxBytes, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
