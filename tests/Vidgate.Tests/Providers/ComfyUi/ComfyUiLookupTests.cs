@@ -6,26 +6,9 @@ using Vidgate.Server.Providers.ComfyUi;
 namespace Vidgate.Tests.Providers.ComfyUi;
 
 /// <summary>The client-chosen <c>prompt_id</c> and the lookup crash reconciliation relies on, against the fake ComfyUI.</summary>
-public sealed class ComfyUiLookupTests : IAsyncLifetime
+public sealed class ComfyUiLookupTests : ComfyUiFakeTests
 {
     private static readonly string Wan = ComfyUiTestKit.SampleOptions("wan2.1-t2v-api.json", "\"fps\":16,\"frame_step\":4");
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly ComfyUiTestKit _kit;
-    private FakeComfyUi _fake = null!;
-
-    public ComfyUiLookupTests() => _kit = new ComfyUiTestKit(_clock);
-
-    public async ValueTask InitializeAsync()
-    {
-        _fake = await FakeComfyUi.StartAsync(_clock);
-        _fake.Faults.JobDuration = TimeSpan.FromSeconds(10);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _fake.DisposeAsync();
-        _kit.Dispose();
-    }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -48,19 +31,19 @@ public sealed class ComfyUiLookupTests : IAsyncLifetime
     [Fact]
     public async Task Submit_sends_the_prompt_id_and_comfyui_keeps_it()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var task = UpstreamJobs.Task();
 
         var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await provider.SubmitAsync(UpstreamJobs.Job(task, ""), Ct));
 
         Assert.Equal(ComfyUiProvider.PromptId(provider.Settings.Id, task.Id), accepted.UpstreamId);
-        Assert.Equal(accepted.UpstreamId, Assert.Single(_fake.Submitted).Key);
+        Assert.Equal(accepted.UpstreamId, Assert.Single(Fake.Submitted).Key);
     }
 
     [Fact]
     public async Task A_prompt_is_found_while_pending_running_and_finished_and_not_found_when_never_sent()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var first = UpstreamJobs.Task();
         var second = UpstreamJobs.Task();
         await provider.SubmitAsync(UpstreamJobs.Job(first, ""), Ct);
@@ -71,9 +54,9 @@ public sealed class ComfyUiLookupTests : IAsyncLifetime
         Assert.Equal(secondId, Assert.IsType<UpstreamLookup.Found>(await provider.FindAsync(second.Id, "", Ct)).UpstreamId);
         Assert.IsType<UpstreamLookup.Found>(await provider.FindAsync(first.Id, "", Ct));
 
-        _clock.Advance(TimeSpan.FromSeconds(30));
+        Clock.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(secondId, Assert.IsType<UpstreamLookup.Found>(await provider.FindAsync(second.Id, "", Ct)).UpstreamId);
-        Assert.Contains($"GET /history/{secondId}", _fake.Calls);
+        Assert.Contains($"GET /history/{secondId}", Fake.Calls);
 
         Assert.IsType<UpstreamLookup.NotFound>(await provider.FindAsync(UpstreamJobs.Task().Id, "", Ct));
     }
@@ -81,29 +64,29 @@ public sealed class ComfyUiLookupTests : IAsyncLifetime
     [Fact]
     public async Task Errors_and_garbage_make_the_lookup_unknown_never_not_found()
     {
-        var provider = _kit.Create(_fake, Wan, TimeSpan.FromSeconds(2));
+        var provider = Kit.Create(Fake, Wan, TimeSpan.FromSeconds(2));
         var taskId = UpstreamJobs.Task().Id;
 
-        _fake.Faults.QueueStatus = 500;
+        Fake.Faults.QueueStatus = 500;
         Assert.IsType<UpstreamLookup.Unknown>(await provider.FindAsync(taskId, "", Ct));
 
-        _fake.Faults.QueueStatus = null;
-        _fake.Faults.HistoryStatus = 503;
+        Fake.Faults.QueueStatus = null;
+        Fake.Faults.HistoryStatus = 503;
         Assert.IsType<UpstreamLookup.Unknown>(await provider.FindAsync(taskId, "", Ct));
 
-        _fake.Faults.HistoryStatus = null;
-        _fake.Faults.GarbageHistory = true;
+        Fake.Faults.HistoryStatus = null;
+        Fake.Faults.GarbageHistory = true;
         Assert.IsType<UpstreamLookup.Unknown>(await provider.FindAsync(taskId, "", Ct));
 
-        _fake.Faults.GarbageHistory = false;
+        Fake.Faults.GarbageHistory = false;
         Assert.IsType<UpstreamLookup.NotFound>(await provider.FindAsync(taskId, "", Ct));
     }
 
     [Fact]
     public async Task An_unreachable_comfyui_makes_the_lookup_unknown()
     {
-        var gone = await FakeComfyUi.StartAsync(_clock);
-        var provider = _kit.Create(gone, Wan, TimeSpan.FromSeconds(2));
+        var gone = await FakeComfyUi.StartAsync(Clock);
+        var provider = Kit.Create(gone, Wan, TimeSpan.FromSeconds(2));
         await gone.DisposeAsync();
 
         var lookup = await provider.FindAsync(UpstreamJobs.Task().Id, "", Ct);

@@ -8,27 +8,9 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Providers.ComfyUi;
 
 /// <summary>The comfyui provider against the fake ComfyUI, on a clock shared by both.</summary>
-public sealed class ComfyUiProviderTests : IAsyncLifetime
+public sealed class ComfyUiProviderTests : ComfyUiFakeTests
 {
     private static readonly string Wan = ComfyUiTestKit.SampleOptions("wan2.1-t2v-api.json", "\"fps\":16,\"frame_step\":4,\"negative_prompt\":\"blurry, static\"");
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly ComfyUiTestKit _kit;
-    private FakeComfyUi _fake = null!;
-
-    public ComfyUiProviderTests() => _kit = new ComfyUiTestKit(_clock);
-
-    public async ValueTask InitializeAsync()
-    {
-        _fake = await FakeComfyUi.StartAsync(_clock);
-        _fake.Faults.JobDuration = TimeSpan.FromSeconds(10);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _fake.DisposeAsync();
-        _kit.Dispose();
-    }
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private async Task<UpstreamHandle> SubmitAsync(IUpstreamProvider provider, params UpstreamImage[] images)
@@ -42,9 +24,9 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     {
         var task = UpstreamJobs.Task("a \"tiny\" boat {{seed}}", seconds: 6);
 
-        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await _kit.Create(_fake, Wan).SubmitAsync(UpstreamJobs.Job(task, ""), Ct));
+        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await Kit.Create(Fake, Wan).SubmitAsync(UpstreamJobs.Job(task, ""), Ct));
 
-        var prompt = _fake.Submitted[accepted.UpstreamId];
+        var prompt = Fake.Submitted[accepted.UpstreamId];
         Assert.Equal(task.Prompt, prompt["6"]!["inputs"]!["text"]!.GetValue<string>());
         Assert.Equal("blurry, static", prompt["7"]!["inputs"]!["text"]!.GetValue<string>());
         Assert.Equal(ComfyUiProvider.Seed(task.Id), prompt["3"]!["inputs"]!["seed"]!.GetValue<long>());
@@ -52,34 +34,34 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
         Assert.Equal(720, prompt["40"]!["inputs"]!["height"]!.GetValue<int>());
         Assert.Equal(97, prompt["40"]!["inputs"]!["length"]!.GetValue<int>());
         Assert.Equal(16, prompt["50"]!["inputs"]!["fps"]!.GetValue<int>());
-        Assert.Equal("vidgate-up-test", Assert.Single(_fake.ClientIds));
+        Assert.Equal("vidgate-up-test", Assert.Single(Fake.ClientIds));
     }
 
     [Fact]
     public async Task Reference_images_are_uploaded_and_referenced_by_the_name_comfyui_gave_them()
     {
-        var provider = _kit.Create(_fake, ComfyUiTestKit.SampleOptions("wan2.1-i2v-api.json", "\"fps\":16,\"frame_step\":4"));
+        var provider = Kit.Create(Fake, ComfyUiTestKit.SampleOptions("wan2.1-i2v-api.json", "\"fps\":16,\"frame_step\":4"));
         var png = await TestImages.BytesAsync("png");
         var task = UpstreamJobs.Task();
 
         var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await provider.SubmitAsync(UpstreamJobs.Job(task, "", new UpstreamImage(png, "image/png")), Ct));
 
         var name = $"vidgate-{task.Id}-0.png";
-        Assert.Equal(png, _fake.Inputs[name]);
-        Assert.Equal(name, _fake.Submitted[accepted.UpstreamId]["52"]!["inputs"]!["image"]!.GetValue<string>());
-        Assert.True(_fake.Calls.ToList().IndexOf("POST /upload/image") < _fake.Calls.ToList().IndexOf("POST /prompt"));
+        Assert.Equal(png, Fake.Inputs[name]);
+        Assert.Equal(name, Fake.Submitted[accepted.UpstreamId]["52"]!["inputs"]!["image"]!.GetValue<string>());
+        Assert.True(Fake.Calls.ToList().IndexOf("POST /upload/image") < Fake.Calls.ToList().IndexOf("POST /prompt"));
     }
 
     [Fact]
     public async Task The_wrong_number_of_images_is_rejected_before_anything_is_sent()
     {
         var png = new UpstreamImage(await TestImages.BytesAsync("png"), "image/png");
-        var t2v = await _kit.Create(_fake, Wan).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), "", png), Ct);
-        var i2v = await _kit.Create(_fake, ComfyUiTestKit.SampleOptions("wan2.1-i2v-api.json")).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct);
+        var t2v = await Kit.Create(Fake, Wan).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), "", png), Ct);
+        var i2v = await Kit.Create(Fake, ComfyUiTestKit.SampleOptions("wan2.1-i2v-api.json")).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct);
 
         Assert.Equal("unsupported_input", Assert.IsType<UpstreamSubmit.Rejected>(t2v).Code);
         Assert.Contains("exactly 1", Assert.IsType<UpstreamSubmit.Rejected>(i2v).Message, StringComparison.Ordinal);
-        Assert.Empty(_fake.Calls);
+        Assert.Empty(Fake.Calls);
     }
 
     [Fact]
@@ -91,7 +73,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
                          "3":{"class_type":"SaveVideo","inputs":{"video":["2",0]}}}}
             """;
 
-        var result = await _kit.Create(_fake, options).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct);
+        var result = await Kit.Create(Fake, options).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct);
 
         var rejected = Assert.IsType<UpstreamSubmit.Rejected>(result);
         Assert.Equal("upstream_workflow_invalid", rejected.Code);
@@ -105,7 +87,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     {
         const string options = """{"workflow":{"1":{"class_type":"NotInstalledNode","inputs":{"text":"{{prompt}}"}}}}""";
 
-        var rejected = Assert.IsType<UpstreamSubmit.Rejected>(await _kit.Create(_fake, options).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
+        var rejected = Assert.IsType<UpstreamSubmit.Rejected>(await Kit.Create(Fake, options).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
 
         Assert.Contains("NotInstalledNode does not exist", rejected.Message, StringComparison.Ordinal);
     }
@@ -113,12 +95,12 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task Server_errors_resets_and_timeouts_on_submit_are_unavailable()
     {
-        var provider = _kit.Create(_fake, Wan);
-        _fake.Faults.PromptStatus = 500;
+        var provider = Kit.Create(Fake, Wan);
+        Fake.Faults.PromptStatus = 500;
         Assert.IsType<UpstreamSubmit.Unavailable>(await provider.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
 
-        _fake.Faults.PromptStatus = null;
-        _fake.Faults.ResetPrompt = true;
+        Fake.Faults.PromptStatus = null;
+        Fake.Faults.ResetPrompt = true;
         Assert.IsType<UpstreamSubmit.Unavailable>(await provider.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
     }
 
@@ -137,7 +119,7 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task Poll_reports_pending_running_and_done_and_the_video_comes_from_view()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var first = await SubmitAsync(provider);
         var second = await SubmitAsync(provider);
 
@@ -145,11 +127,11 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
         Assert.IsType<UpstreamPoll.Running>(await provider.PollAsync(first, Ct), exactMatch: true);
         Assert.True(await provider.PollAsync(first, Ct) is UpstreamPoll.Running { Progress: null or 0 });
         Assert.Equal(new UpstreamPoll.Running(0), await provider.PollAsync(second, Ct));
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
         var done = Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(first, Ct));
         Assert.True(await provider.PollAsync(second, Ct) is UpstreamPoll.Running { Progress: null or 0 });
 
-        Assert.Equal($"{_fake.BaseUrl.AbsoluteUri.TrimEnd('/')}/view?filename=vidgate_wan_00001_.mp4&subfolder=video&type=output", done.ResultUrl);
+        Assert.Equal($"{Fake.BaseUrl.AbsoluteUri.TrimEnd('/')}/view?filename=vidgate_wan_00001_.mp4&subfolder=video&type=output", done.ResultUrl);
         using var response = await provider.OpenResultAsync(first, done, Ct);
         Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
     }
@@ -157,9 +139,9 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task Sampler_progress_of_the_running_prompt_comes_from_the_websocket()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var handle = await SubmitAsync(provider);
-        _clock.Advance(TimeSpan.FromSeconds(5));
+        Clock.Advance(TimeSpan.FromSeconds(5));
 
         // The first poll connects the socket; the fake then reports step 10 of 20.
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -170,17 +152,17 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
             await Task.Delay(50, Ct);
         }
 
-        _clock.Advance(TimeSpan.FromSeconds(5));
+        Clock.Advance(TimeSpan.FromSeconds(5));
         Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(handle, Ct));
     }
 
     [Fact]
     public async Task An_execution_error_fails_with_the_node_and_message()
     {
-        _fake.Faults.ExecutionError = "CUDA out of memory. Tried to allocate 2.00 GiB";
-        var provider = _kit.Create(_fake, Wan);
+        Fake.Faults.ExecutionError = "CUDA out of memory. Tried to allocate 2.00 GiB";
+        var provider = Kit.Create(Fake, Wan);
         var handle = await SubmitAsync(provider);
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
 
         var failed = Assert.IsType<UpstreamPoll.Failed>(await provider.PollAsync(handle, Ct));
 
@@ -191,22 +173,22 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task History_errors_and_garbage_are_transient()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var handle = await SubmitAsync(provider);
-        _fake.Faults.HistoryStatus = 500;
+        Fake.Faults.HistoryStatus = 500;
         Assert.IsType<UpstreamPoll.Transient>(await provider.PollAsync(handle, Ct));
 
-        _fake.Faults.HistoryStatus = null;
-        _fake.Faults.GarbageHistory = true;
+        Fake.Faults.HistoryStatus = null;
+        Fake.Faults.GarbageHistory = true;
         Assert.IsType<UpstreamPoll.Transient>(await provider.PollAsync(handle, Ct));
     }
 
     [Fact]
     public async Task A_restarted_comfyui_that_forgot_the_prompt_fails_it()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var handle = await SubmitAsync(provider);
-        _fake.Restart();
+        Fake.Restart();
 
         Assert.Equal("upstream_not_found", Assert.IsType<UpstreamPoll.Failed>(await provider.PollAsync(handle, Ct)).Code);
     }
@@ -218,9 +200,9 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
             {"workflow":{"1":{"class_type":"CLIPTextEncode","inputs":{"text":"{{prompt}}"}},
                          "2":{"class_type":"SaveAnimatedWEBP","inputs":{"images":["1",0],"filename_prefix":"anim"}}}}
             """;
-        var provider = _kit.Create(_fake, options);
+        var provider = Kit.Create(Fake, options);
         var handle = await SubmitAsync(provider);
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
 
         var failed = Assert.IsType<UpstreamPoll.Failed>(await provider.PollAsync(handle, Ct));
 
@@ -237,9 +219,9 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
                          "3":{"class_type":"VHS_VideoCombine","inputs":{"images":["1",0],"filename_prefix":"final","frame_rate":"{{fps}}"}}},
              "output_node":"3"}
             """;
-        var provider = _kit.Create(_fake, options);
+        var provider = Kit.Create(Fake, options);
         var handle = await SubmitAsync(provider);
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
 
         var done = Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(handle, Ct));
 
@@ -249,13 +231,13 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_deletes_a_pending_prompt_without_interrupting_the_running_one()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var running = await SubmitAsync(provider);
         var pending = await SubmitAsync(provider);
 
         await provider.CancelAsync(pending, Ct);
 
-        Assert.Equal(0, _fake.Interrupts);
+        Assert.Equal(0, Fake.Interrupts);
         Assert.Equal("upstream_not_found", Assert.IsType<UpstreamPoll.Failed>(await provider.PollAsync(pending, Ct)).Code);
         Assert.IsType<UpstreamPoll.Running>(await provider.PollAsync(running, Ct));
     }
@@ -263,23 +245,23 @@ public sealed class ComfyUiProviderTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_interrupts_a_running_prompt()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var running = await SubmitAsync(provider);
 
         await provider.CancelAsync(running, Ct);
 
-        Assert.Equal(1, _fake.Interrupts);
+        Assert.Equal(1, Fake.Interrupts);
         Assert.Equal("upstream_cancelled", Assert.IsType<UpstreamPoll.Failed>(await provider.PollAsync(running, Ct)).Code);
     }
 
     [Fact]
     public async Task A_view_that_is_not_a_video_is_handed_over_for_the_finisher_to_refuse()
     {
-        var provider = _kit.Create(_fake, Wan);
+        var provider = Kit.Create(Fake, Wan);
         var handle = await SubmitAsync(provider);
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
         var done = Assert.IsType<UpstreamPoll.Done>(await provider.PollAsync(handle, Ct));
-        _fake.Faults.ViewNotVideo = true;
+        Fake.Faults.ViewNotVideo = true;
 
         using var response = await provider.OpenResultAsync(handle, done, Ct);
 
