@@ -5,7 +5,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Vidgate.Fakes;
 using Vidgate.Server.Metrics;
+using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Hosting;
@@ -188,7 +190,7 @@ public sealed partial class MetricsTests
     [InlineData("# TYPE x gauge\nx one\n")]
     public void The_test_parser_is_strict(string text) => Assert.ThrowsAny<Exception>(() => Exposition.Parse(text));
 
-    private static async Task<string> ScrapeAsync(HttpClient client)
+    internal static async Task<string> ScrapeAsync(HttpClient client)
     {
         var response = await client.GetAsync("/metrics", Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -409,5 +411,59 @@ public sealed partial class MetricsTests
 
         [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)$")]
         private static partial Regex SampleLine();
+    }
+}
+
+/// <summary>Remote provider calls, counted by instance, operation and outcome (with the upstream tests: they share the cores).</summary>
+[Collection(UpstreamCollection.Name)]
+public sealed class UpstreamMetricsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_failover_and_a_finished_remote_task_are_counted_per_instance()
+    {
+        await using var busy = await FakeOpenAiUpstream.StartAsync();
+        busy.Faults.SubmitStatus = 429;
+        await using var spare = await FakeOpenAiUpstream.StartAsync();
+        spare.Faults.MinJobDuration = spare.Faults.MaxJobDuration = TimeSpan.FromSeconds(1);
+        using var app = UpstreamServer.Start();
+        await UpstreamServer.ConnectAsync(app, "busy", "openai", busy.BaseUrl, busy.ApiKey, null, priority: 0);
+        await UpstreamServer.ConnectAsync(app, "spare", "openai", spare.BaseUrl, spare.ApiKey, null, priority: 1);
+        using var user = await app.NewUserAsync();
+
+        var id = (await user.CreateAsync(new { model = "grok-imagine-video", prompt = "a calm lake", seconds = "2" })).GetProperty("id").GetString()!;
+        await user.WaitForAsync(id, "completed", TimeSpan.FromSeconds(60));
+
+        using var local = app.Client(key: null);
+        MetricsTests.Exposition metrics;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            metrics = MetricsTests.Exposition.Parse(await MetricsTests.ScrapeAsync(local));
+            if (metrics.Value("vidgate_tasks_finished_total", ("status", "completed"), ("provider", "upstream")) == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(50, Ct);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        double Calls(string provider, string operation, string outcome)
+            => metrics.Samples.Where(s => s.Name == "vidgate_upstream_requests_total" && s.Labels["provider"] == provider
+                && s.Labels["operation"] == operation && s.Labels["outcome"] == outcome).Sum(s => s.Value);
+
+        Assert.Equal(1, metrics.Value("vidgate_tasks_finished_total", ("status", "completed"), ("provider", "upstream")));
+        Assert.Equal(1, metrics.Value("vidgate_tasks", ("status", "completed"), ("provider", "upstream")));
+        Assert.Equal(0, metrics.Value("vidgate_tasks", ("status", "completed"), ("provider", "builtin")));
+        Assert.True(Calls("busy", "submit", "unavailable") >= 1);
+        Assert.Equal(0, Calls("busy", "submit", "ok"));
+        Assert.Equal(1, Calls("spare", "submit", "ok"));
+        Assert.True(Calls("spare", "poll", "ok") >= 1);
+        Assert.Equal(1, Calls("spare", "download", "ok"));
+        Assert.DoesNotContain(metrics.Samples, s => s.Name == "vidgate_upstream_requests_total" && s.Labels["outcome"] == "error" && s.Value > 0);
+        Assert.DoesNotContain(metrics.Samples, s => s.Name == "vidgate_upstream_requests_total" && !(s.Labels["provider"] is "busy" or "spare"));
+        Assert.DoesNotContain(busy.ApiKey, await MetricsTests.ScrapeAsync(local), StringComparison.Ordinal);
     }
 }
