@@ -14,7 +14,7 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
 
     private static readonly VideoStatus[] Statuses = [VideoStatus.Queued, VideoStatus.Processing, VideoStatus.Completed, VideoStatus.Failed, VideoStatus.Cancelled];
     private static readonly string[] Providers = ["builtin", "upstream"];
-    private static readonly double StartTime = Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds;
+    private static readonly double StartTime = ProcessStart();
     private static readonly string Version = typeof(MetricsExposition).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(MetricsExposition).Assembly.GetName().Version?.ToString() ?? "unknown";
 
@@ -74,6 +74,12 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
     }
 
     public void Dispose() => _refresh.Dispose();
+
+    private static double ProcessStart()
+    {
+        using var process = Process.GetCurrentProcess();
+        return (process.StartTime.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds;
+    }
 
     private sealed record CachedCounts(long At, IReadOnlyList<TaskCount> Counts);
 }
