@@ -1,6 +1,7 @@
 using Vidgate.Server.Admin;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Hosting;
+using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
 using Vidgate.Server.Videos;
 
@@ -9,6 +10,7 @@ using Vidgate.Server.Videos;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddVidgateConfiguration();
 builder.Services
+    .AddVidgateMetrics()
     .AddStore()
     .AddVideos()
     .AddBilling()
@@ -18,6 +20,7 @@ builder.Services
 var app = builder.Build();
 app.UseVidgateErrors();
 app.MapHealth();
+app.MapMetrics();
 app.MapVideos();
 app.MapVideoContent();
 app.MapModels();

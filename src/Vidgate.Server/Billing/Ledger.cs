@@ -19,6 +19,9 @@ internal abstract record HoldRefusal
     public sealed record NoAccount : HoldRefusal;
 }
 
+/// <summary>What closing a hold moved, in micro-units: charged to the account, and given back to its balance.</summary>
+internal readonly record struct HoldClosed(long Charged, long Returned);
+
 /// <summary>
 /// All money movement, on the caller's open connection and inside the caller's write, so it commits or rolls back
 /// with the task transition that caused it. Settle and release are conditional on the hold still being open, so
@@ -73,9 +76,9 @@ internal static class Ledger
 
     /// <summary>
     /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)
-    /// and give the rest back. False if the hold was already closed (or never existed).
+    /// and give the rest back. Null if the hold was already closed (or never existed).
     /// </summary>
-    public static bool Settle(SqliteConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
+    public static HoldClosed? Settle(SqliteConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
     {
         long perSecond, perImage, multiplier, amount;
         int seconds, images;
@@ -87,7 +90,7 @@ internal static class Ledger
         {
             if (!reader.Read())
             {
-                return false;
+                return null;
             }
 
             (accountId, seconds, images) = (reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2));
@@ -99,8 +102,8 @@ internal static class Ledger
         return Close(connection, taskId, accountId, amount, charge, "settled", "completed", delivered, now);
     }
 
-    /// <summary>Failed, cancelled, deadline, expired: the whole hold goes back. False if it was already closed.</summary>
-    public static bool Release(SqliteConnection connection, string taskId, string outcome, DateTimeOffset now)
+    /// <summary>Failed, cancelled, deadline, expired: the whole hold goes back. Null if it was already closed.</summary>
+    public static HoldClosed? Release(SqliteConnection connection, string taskId, string outcome, DateTimeOffset now)
     {
         string accountId;
         long amount;
@@ -109,7 +112,7 @@ internal static class Ledger
         {
             if (!reader.Read())
             {
-                return false;
+                return null;
             }
 
             (accountId, amount) = (reader.GetString(0), reader.GetInt64(1));
@@ -132,7 +135,7 @@ internal static class Ledger
         return true;
     }
 
-    private static bool Close(
+    private static HoldClosed? Close(
         SqliteConnection connection, string taskId, string accountId, long amount, long charge, string state, string outcome, int seconds, DateTimeOffset now)
     {
         var ms = now.ToUnixTimeMilliseconds();
@@ -145,7 +148,7 @@ internal static class Ledger
             .With("$t", taskId).ExecuteNonQuery();
         if (closed == 0)
         {
-            return false;
+            return null;
         }
 
         Statements.For(connection, "UPDATE accounts SET held = held - $x, balance = balance + $x - $c, in_flight = in_flight - 1 WHERE id = $a;")
@@ -155,7 +158,7 @@ internal static class Ledger
             Entry(connection, accountId, "charge", -charge, taskId, null, ms);
         }
 
-        return true;
+        return new HoldClosed(charge, amount - charge);
     }
 
     private static void Entry(SqliteConnection connection, string accountId, string kind, long amount, string? taskId, string? reason, long ms)

@@ -20,6 +20,7 @@ internal static class HostingExtensions
         ("VIDGATE_ADMIN_KEY", "Vidgate:AdminKey"),
         ("VIDGATE_PUBLIC_URL", "Vidgate:PublicBaseUrl"),
         ("VIDGATE_FFMPEG", "Providers:Builtin:FfmpegPath"),
+        ("VIDGATE_METRICS_TOKEN", "Vidgate:Metrics:Token"),
     ];
 
     public static WebApplicationBuilder AddVidgateConfiguration(this WebApplicationBuilder builder)

@@ -65,6 +65,12 @@ internal interface ITaskStore
 
     Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>Tasks per status and provider, in one grouped read (for <c>/metrics</c>, which caches it).</summary>
+    Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct);
+
     /// <summary>Cheap liveness probe for /readyz.</summary>
     Task<bool> PingAsync(CancellationToken ct);
 }
+
+/// <summary>How many tasks are in <paramref name="Status"/> on <paramref name="Provider"/>.</summary>
+internal sealed record TaskCount(VideoStatus Status, string Provider, long Count);

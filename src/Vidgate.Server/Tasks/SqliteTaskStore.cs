@@ -1,11 +1,16 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Metrics;
 
 namespace Vidgate.Server.Tasks;
 
-/// <summary><see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement.</summary>
-internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
+/// <summary>
+/// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement. Creates and
+/// endings are counted here (<paramref name="metrics"/>; null for store tests and tools), after the commit, because this
+/// is the one place each of them happens and the only one that knows it really changed a row.
+/// </summary>
+internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics = null) : ITaskStore
 {
     private const string Columns = """
         id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
@@ -22,7 +27,18 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, null, ct);
 
-    public Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct) => db.WriteAsync(connection =>
+    public async Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct)
+    {
+        var outcome = await InsertWriteAsync(task, hold, idempotency, ct);
+        if (outcome is InsertOutcome.Created)
+        {
+            metrics?.TaskCreated(task);
+        }
+
+        return outcome;
+    }
+
+    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct) => db.WriteAsync(connection =>
     {
         // Checked again here, in the one writer, so concurrent duplicates of a key make exactly one task.
         if (idempotency is not null && Idempotency.Find(connection, task.AccountId, idempotency.Key) is { } earlier)
@@ -119,17 +135,19 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         => CompleteAsync(id, owner, now, expiresAt, null, ct);
 
     public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct)
-        => Changed(connection => Ledger.Settle(connection, id, actualSeconds, now), """
+        => EndAsync(VideoStatus.Completed, connection => Ledger.Settle(connection, id, actualSeconds, now), """
             UPDATE tasks SET status = 'completed', progress = 100, completed_at = $now, expires_at = $expires,
                              lease_owner = NULL, lease_until = NULL
-             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing'
+            RETURNING provider;
             """, ct, ("$id", id), ("$owner", owner), ("$now", Ms(now)), ("$expires", expiresAt is { } e ? Ms(e) : null));
 
     public Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct)
-        => Changed(connection => Ledger.Release(connection, id, "failed", now), """
+        => EndAsync(VideoStatus.Failed, connection => Ledger.Release(connection, id, "failed", now), """
             UPDATE tasks SET status = 'failed', completed_at = $now, error_code = $code, error_message = $message,
                              lease_owner = NULL, lease_until = NULL
-             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing'
+            RETURNING provider;
             """, ct, ("$id", id), ("$owner", owner), ("$now", Ms(now)), ("$code", code), ("$message", message));
 
     public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct)
@@ -138,7 +156,18 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
              WHERE id = $id AND lease_owner = $owner AND status = 'processing';
             """, ct, ("$id", id), ("$owner", owner));
 
-    public Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+    public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+    {
+        var (task, changed, hold) = await CancelWriteAsync(id, accountId, now, ct);
+        if (changed)
+        {
+            metrics?.TaskFinished(VideoStatus.Cancelled, task!.Provider, hold);
+        }
+
+        return (task, changed);
+    }
+
+    private Task<(VideoTask? Task, bool Changed, HoldClosed? Hold)> CancelWriteAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
         => db.WriteAsync(connection =>
         {
             using var update = connection.CreateCommand();
@@ -153,15 +182,14 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
             update.Parameters.AddWithValue("$now", Ms(now));
             if (ReadOne(update) is { } cancelled)
             {
-                Ledger.Release(connection, id, "cancelled", now);
-                return ((VideoTask?)cancelled, true);
+                return ((VideoTask?)cancelled, true, Ledger.Release(connection, id, "cancelled", now));
             }
 
             using var select = connection.CreateCommand();
             select.CommandText = $"SELECT {Columns} FROM tasks WHERE id = $id AND account_id = $account;";
             select.Parameters.AddWithValue("$id", id);
             select.Parameters.AddWithValue("$account", accountId);
-            return (ReadOne(select), false);
+            return (ReadOne(select), false, (HoldClosed?)null);
         }, ct);
 
     public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct)
@@ -206,6 +234,20 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
     public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct)
         => Changed("UPDATE tasks SET content_deleted_at = $now WHERE id = $id AND content_deleted_at IS NULL;", ct, ("$id", id), ("$now", Ms(now)));
 
+    public Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status, provider, COUNT(*) FROM tasks GROUP BY status, provider;";
+        using var reader = command.ExecuteReader();
+        var counts = new List<TaskCount>();
+        while (reader.Read())
+        {
+            counts.Add(new TaskCount(Enum.Parse<VideoStatus>(reader.GetString(0), ignoreCase: true), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return (IReadOnlyList<TaskCount>)counts;
+    }, ct);
+
     public Task<bool> PingAsync(CancellationToken ct) => db.ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
@@ -213,28 +255,46 @@ internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }, ct);
 
+    /// <summary>One conditional statement; true when it changed a row.</summary>
     private Task<bool> Changed(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-        => Changed(null, sql, ct, parameters);
-
-    /// <summary>One conditional statement; when it changed a row, <paramref name="then"/> runs in the same write (billing).</summary>
-    private Task<bool> Changed(Func<SqliteConnection, bool>? then, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
         => db.WriteAsync(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-            }
-
-            if (command.ExecuteNonQuery() == 0)
-            {
-                return false;
-            }
-
-            then?.Invoke(connection);
-            return true;
+            using var command = Command(connection, sql, parameters);
+            return command.ExecuteNonQuery() > 0;
         }, ct);
+
+    /// <summary>
+    /// A terminal transition: one conditional statement returning the task's provider; when it changed the row,
+    /// <paramref name="close"/> settles or releases the hold in the same write. Counted once committed.
+    /// </summary>
+    private async Task<bool> EndAsync(
+        VideoStatus status, Func<SqliteConnection, HoldClosed?> close, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        var (provider, hold) = await db.WriteAsync(connection =>
+        {
+            using var command = Command(connection, sql, parameters);
+            return command.ExecuteScalar() is string changed ? (changed, close(connection)) : ((string?)null, (HoldClosed?)null);
+        }, ct);
+        if (provider is null)
+        {
+            return false;
+        }
+
+        metrics?.TaskFinished(status, provider, hold);
+        return true;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
 
     private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 

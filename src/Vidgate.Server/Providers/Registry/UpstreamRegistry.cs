@@ -48,6 +48,7 @@ internal sealed partial class UpstreamRegistry(
     ModelCatalog catalog,
     TimeProvider clock,
     IOptions<UpstreamOptions> options,
+    Metrics.VidgateMetrics metrics,
     ILogger<UpstreamRegistry> logger) : IDisposable
 {
     /// <summary>The task <c>provider</c> of tasks routed to remote instances; the upstream workers claim these.</summary>
@@ -134,7 +135,7 @@ internal sealed partial class UpstreamRegistry(
 
                 try
                 {
-                    instances[settings.Id] = new UpstreamInstance(type.Create(settings), new InstanceGate(settings.MaxRequestsPerSecond, clock));
+                    instances[settings.Id] = new UpstreamInstance(new Metrics.MeteredUpstreamProvider(type.Create(settings), metrics), new InstanceGate(settings.MaxRequestsPerSecond, clock));
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
                 {

@@ -1,0 +1,89 @@
+using System.Diagnostics.Metrics;
+using Vidgate.Server.Billing;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Metrics;
+
+/// <summary>
+/// The instruments of the one <c>Vidgate</c> meter, recorded where things happen (store transitions, the builtin
+/// provider, the upstream provider wrapper). Created through <see cref="IMeterFactory"/>, so each host (and each test
+/// server in one process) has its own meter and its own <see cref="MetricsCollector"/> sees only its own measurements.
+/// An instrument nobody listens to costs one branch. Label values are bounded by construction: statuses, provider
+/// names, dialects, configured model names, fixed operation and outcome words; never ids, prompts, keys or accounts.
+/// </summary>
+internal sealed class VidgateMetrics
+{
+    public const string MeterName = "Vidgate";
+
+    /// <summary>Render wall times cluster between a second (1 s at 480p) and two minutes (15 s at 720p on a busy node).</summary>
+    public static readonly IReadOnlyList<double> RenderBuckets = [0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120];
+
+    private readonly Counter<long> _created;
+    private readonly Counter<long> _finished;
+    private readonly Histogram<double> _render;
+    private readonly Counter<long> _upstream;
+    private readonly Counter<long> _charged;
+    private readonly Counter<long> _refunded;
+
+    /// <param name="collector">Taken so the listener is on before the first measurement can be made.</param>
+    public VidgateMetrics(IMeterFactory meters, MetricsCollector collector)
+    {
+        ArgumentNullException.ThrowIfNull(collector);
+        var meter = meters.Create(MeterName);
+        _created = meter.CreateCounter<long>("vidgate.tasks.created", "{task}", "Tasks created, by request dialect and model.");
+        _finished = meter.CreateCounter<long>("vidgate.tasks.finished", "{task}", "Tasks that reached an end state (completed, failed, cancelled), by provider.");
+        _render = meter.CreateHistogram("vidgate.render.seconds", "s", "Wall time of finished builtin (ffmpeg) renders, by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RenderBuckets });
+        _upstream = meter.CreateCounter<long>("vidgate.upstream.requests", "{request}",
+            "Calls to remote provider instances, by instance, operation (submit, poll, download, lookup, cancel) and outcome.");
+        _charged = meter.CreateCounter<long>("vidgate.billing.charged_micros", "{micro}", "Micro-units charged when tasks completed (settled holds).");
+        _refunded = meter.CreateCounter<long>("vidgate.billing.refunded_micros", "{micro}",
+            "Micro-units of holds given back: whole holds of failed and cancelled tasks, the unused part of settled ones.");
+
+        // Known series start at zero, so rate() and absent-series alerts work from the first scrape.
+        _charged.Add(0);
+        _refunded.Add(0);
+        foreach (var status in (ReadOnlySpan<VideoStatus>)[VideoStatus.Completed, VideoStatus.Failed, VideoStatus.Cancelled])
+        {
+            foreach (var provider in (ReadOnlySpan<string>)["builtin", "upstream"])
+            {
+                _finished.Add(0, new("status", StatusLabel(status)), new("provider", provider));
+            }
+        }
+    }
+
+    public void TaskCreated(VideoTask task) => _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
+
+    /// <summary>A terminal transition committed: counts the task and the money its hold moved.</summary>
+    public void TaskFinished(VideoStatus status, string provider, HoldClosed? hold)
+    {
+        _finished.Add(1, new("status", StatusLabel(status)), new("provider", provider));
+        if (hold is { } closed)
+        {
+            _charged.Add(closed.Charged);
+            _refunded.Add(closed.Returned);
+        }
+    }
+
+    public void Rendered(double seconds, string outcome) => _render.Record(seconds, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void UpstreamRequest(string provider, string operation, string outcome)
+        => _upstream.Add(1, new("provider", provider), new("operation", operation), new("outcome", outcome));
+
+    public static string StatusLabel(VideoStatus status) => status switch
+    {
+        VideoStatus.Queued => "queued",
+        VideoStatus.Processing => "processing",
+        VideoStatus.Completed => "completed",
+        VideoStatus.Failed => "failed",
+        _ => "cancelled",
+    };
+
+    private static string DialectLabel(Dialect dialect) => dialect switch
+    {
+        Dialect.Seed => "seed",
+        Dialect.OpenAi => "openai",
+        Dialect.Xai => "xai",
+        _ => "legacy_grok",
+    };
+}
