@@ -20,6 +20,7 @@ internal sealed partial class SqliteDatabase : IDisposable
     private const int MaxBatch = 256;
     private const int MaxIdleReaders = 32;
 
+    private long _generation;
     private readonly string _connectionString;
     private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _writer;
@@ -154,6 +155,13 @@ internal sealed partial class SqliteDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bumped after every write batch (committed or rolled back), before any of its callers hears back. A read taken
+    /// while the generation was g is still current as long as it is g: this process is the database's only writer
+    /// (one server per data folder), so nothing else can change a row in between.
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
     private void RunBatch(SqliteConnection connection, List<IWrite> batch)
     {
         try
@@ -186,6 +194,7 @@ internal sealed partial class SqliteDatabase : IDisposable
                 // Nothing was open; the failure above already said why.
             }
 
+            Interlocked.Increment(ref _generation);
             foreach (var write in batch)
             {
                 write.Abort(ex);
@@ -194,6 +203,7 @@ internal sealed partial class SqliteDatabase : IDisposable
             return;
         }
 
+        Interlocked.Increment(ref _generation);
         foreach (var write in batch)
         {
             write.Publish();

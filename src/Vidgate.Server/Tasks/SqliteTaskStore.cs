@@ -12,6 +12,16 @@ namespace Vidgate.Server.Tasks;
 /// </summary>
 internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics = null) : ITaskStore
 {
+    /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
+    private const int MaxRecent = 4096;
+
+    /// <summary>How long a remembered read may answer at most: bounds what another process on the same file may change unseen.</summary>
+    private const long MaxAgeMs = 250;
+
+    private static readonly Task<VideoTask?> NoTask = Task.FromResult<VideoTask?>(null);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Generation, long ReadAtMs, Task<VideoTask?> Task)> _recent = new(StringComparer.Ordinal);
+
     private const string Columns = """
         id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
         provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
@@ -80,14 +90,47 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
 
-    // The poll path: a kept prepared statement on a reader connection.
-    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
+    /// <summary>
+    /// The poll path. A task read at the database's current write generation, less than <see cref="MaxAgeMs"/> ago, is
+    /// answered from memory: no write of this process has committed since, so the row is what SQLite would return
+    /// (read-your-writes holds, since the generation moves before a writer hears back). Another process on the same
+    /// file (an API-only node) is not seen by the generation; its writes show within <see cref="MaxAgeMs"/>. Otherwise
+    /// a kept prepared statement on a reader connection reads it.
+    /// </summary>
+    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct)
     {
-        var command = db.Prepared(connection, GetSql);
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$account", (object?)accountId ?? DBNull.Value);
-        return ReadOne(command);
-    }, ct);
+        var generation = db.Generation;
+        if (_recent.TryGetValue(id, out var hit) && hit.Generation == generation && Environment.TickCount64 - hit.ReadAtMs < MaxAgeMs)
+        {
+            return accountId is null || hit.Task.Result!.AccountId == accountId ? hit.Task : NoTask;
+        }
+
+        return ReadAndRememberAsync(id, accountId, generation, ct);
+    }
+
+    private async Task<VideoTask?> ReadAndRememberAsync(string id, string? accountId, long generation, CancellationToken ct)
+    {
+        var readAt = Environment.TickCount64;
+        var task = await db.ReadAsync(connection =>
+        {
+            var command = db.Prepared(connection, GetSql);
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$account", DBNull.Value);
+            return ReadOne(command);
+        }, ct);
+        if (task is null)
+        {
+            return null;
+        }
+
+        if (_recent.Count >= MaxRecent)
+        {
+            _recent.Clear();
+        }
+
+        _recent[id] = (generation, readAt, Task.FromResult<VideoTask?>(task));
+        return accountId is null || task.AccountId == accountId ? task : null;
+    }
 
     public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(connection =>
     {

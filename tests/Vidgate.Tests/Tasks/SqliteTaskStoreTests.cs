@@ -56,6 +56,51 @@ public sealed class SqliteTaskStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_task_read_from_memory_is_never_older_than_the_last_write_of_any_kind()
+    {
+        var task = NewTask();
+        await _store.InsertAsync(task, Ct);
+        var first = await _store.GetAsync(task.Id, "acct_a", Ct);
+
+        // Nothing written since: the same answer, also for another owner (none) and for no owner.
+        Assert.Equal(first!.Status, (await _store.GetAsync(task.Id, "acct_a", Ct))!.Status);
+        Assert.Null(await _store.GetAsync(task.Id, "acct_b", Ct));
+        Assert.Equal(first.Id, (await _store.GetAsync(task.Id, null, Ct))!.Id);
+
+        // Any write (here: a claim, then progress, then a cancel) is seen by the very next read.
+        var claimed = await _store.TryClaimAsync(Builtin, "w1", Now, Now.AddMinutes(1), Ct);
+        Assert.Equal(VideoStatus.Processing, (await _store.GetAsync(task.Id, "acct_a", Ct))!.Status);
+        Assert.True(await _store.HeartbeatAsync(claimed!.Id, "w1", Now.AddMinutes(1), 42, Ct));
+        Assert.Equal(42, (await _store.GetAsync(task.Id, "acct_a", Ct))!.Progress);
+        await _store.CancelAsync(task.Id, "acct_a", Now, Ct);
+        Assert.Equal(VideoStatus.Cancelled, (await _store.GetAsync(task.Id, "acct_a", Ct))!.Status);
+
+        // Deleted: gone from memory as from the table.
+        Assert.True(await _store.DeleteFinishedAsync(task.Id, "acct_a", Ct));
+        Assert.Null(await _store.GetAsync(task.Id, "acct_a", Ct));
+    }
+
+    [Fact]
+    public async Task A_change_made_by_another_process_on_the_same_file_shows_within_a_moment()
+    {
+        var task = NewTask();
+        await _store.InsertAsync(task, Ct);
+        Assert.Equal(VideoStatus.Queued, (await _store.GetAsync(task.Id, "acct_a", Ct))!.Status);
+
+        // Another server on the same data folder (an API-only node and a worker node) has its own writer.
+        using var otherDb = Open();
+        var other = new SqliteTaskStore(otherDb);
+        await other.CancelAsync(task.Id, "acct_a", Now, Ct);
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await _store.GetAsync(task.Id, "acct_a", Ct))!.Status != VideoStatus.Cancelled)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the other process's cancel never showed");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    [Fact]
     public async Task Two_workers_racing_for_one_task_never_both_win()
     {
         await _store.InsertAsync(NewTask(), Ct);
