@@ -71,7 +71,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
 
     public Task<Caller?> FindActiveAsync(byte[] secretHash, CancellationToken ct) => db.ReadAsync(connection =>
     {
-        var command = db.Prepared(connection, FindSql);
+        var command = SqliteDatabase.Prepared(connection, FindSql);
         command.Parameters.AddWithValue("$hash", secretHash);
         using var r = command.ExecuteReader();
         if (!r.Read())

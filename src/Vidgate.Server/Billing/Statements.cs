@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;
 
@@ -9,24 +9,7 @@ namespace Vidgate.Server.Billing;
 /// </summary>
 internal static class Statements
 {
-    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cache = [];
-
-    public static SqliteCommand For(SqliteConnection connection, string sql)
-    {
-        var commands = Cache.GetOrCreateValue(connection);
-        lock (commands)
-        {
-            if (!commands.TryGetValue(sql, out var command))
-            {
-                command = connection.CreateCommand();
-                command.CommandText = sql;
-                commands[sql] = command;
-            }
-
-            command.Parameters.Clear();
-            return command;
-        }
-    }
+    public static SqliteCommand For(SqliteConnection connection, string sql) => SqliteDatabase.Prepared(connection, sql);
 
     public static SqliteCommand With(this SqliteCommand command, string name, object? value)
     {

@@ -26,7 +26,7 @@ internal sealed partial class SqliteDatabase : IDisposable
     private readonly Thread _writer;
     private readonly ILogger<SqliteDatabase> _logger;
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
-    private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> _statements = [];
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Statements = [];
 
     public SqliteDatabase(IOptions<VidgateOptions> options, ILogger<SqliteDatabase> logger)
     {
@@ -103,11 +103,12 @@ internal sealed partial class SqliteDatabase : IDisposable
 
     /// <summary>
     /// A command for <paramref name="sql"/> kept with its connection, so the statement is prepared once per connection.
-    /// Parameters are cleared; the caller adds them. Do not dispose it.
+    /// Parameters are cleared; the caller adds them. Do not dispose it. A connection is used by one thread at a time
+    /// (the writer's, or a reader's while it is out of the pool), so no lock is needed.
     /// </summary>
-    public SqliteCommand Prepared(SqliteConnection connection, string sql)
+    public static SqliteCommand Prepared(SqliteConnection connection, string sql)
     {
-        var commands = _statements.GetOrCreateValue(connection);
+        var commands = Statements.GetOrCreateValue(connection);
         if (!commands.TryGetValue(sql, out var command))
         {
             command = connection.CreateCommand();

@@ -113,7 +113,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         var readAt = Environment.TickCount64;
         var task = await db.ReadAsync(connection =>
         {
-            var command = db.Prepared(connection, GetSql);
+            var command = SqliteDatabase.Prepared(connection, GetSql);
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$account", DBNull.Value);
             return ReadOne(command);
