@@ -254,16 +254,7 @@ internal sealed partial class Tracker(
     private async Task<bool> LookUpAsync(UpstreamJobRow job, UpstreamInstance instance, CancellationToken ct)
     {
         var handle = Handle(job, instance);
-        UpstreamLookup lookup;
-        await instance.Gate.WaitAsync(ct);
-        try
-        {
-            lookup = await instance.Provider.FindAsync(job.TaskId, handle.ApiKey, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            lookup = new UpstreamLookup.Unknown(ex.GetType().Name);
-        }
+        var lookup = await instance.LookUpAsync(job.TaskId, handle.ApiKey, ct);
 
         var now = clock.GetUtcNow();
         switch (lookup)

@@ -197,7 +197,7 @@ internal sealed partial class UpstreamSubmitter(
         var upstreamModel = settings.ModelMap.TryGetValue(task.Model, out var mapped) ? mapped : settings.UpstreamModel(routeModel);
         var result = await instance.Provider.SubmitAsync(new UpstreamJob(task, images, upstreamModel, settings.ApiKeys[keyIndex], task.Id), ct);
         if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered
-            && await LookUpAsync(instance, task.Id, settings.ApiKeys[keyIndex], ct) is UpstreamLookup.Found found)
+            && await instance.LookUpAsync(task.Id, settings.ApiKeys[keyIndex], ct) is UpstreamLookup.Found found)
         {
             // A timeout or a 5xx after the upstream had already queued the job (ComfyUI does not deduplicate): sending it
             // to the next route, or again later, would render it twice. The job it has is adopted instead.
@@ -241,22 +241,6 @@ internal sealed partial class UpstreamSubmitter(
                 return (unavailable.KeyRefused ? Attempt.KeyRefused : Attempt.Unavailable, unavailable.RetryAfter);
             default:
                 throw new System.Diagnostics.UnreachableException();
-        }
-    }
-
-    /// <summary>Asks an upstream that can look jobs up whether a submit that seemed to fail created the job after all.</summary>
-    private async Task<UpstreamLookup> LookUpAsync(UpstreamInstance instance, string taskId, string apiKey, CancellationToken ct)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(2 * instance.Settings.RequestTimeout);
-            await instance.Gate.WaitAsync(timeout.Token);
-            return await instance.Provider.FindAsync(taskId, apiKey, timeout.Token);
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            return new UpstreamLookup.Unknown(ex.GetType().Name);
         }
     }
 

@@ -33,6 +33,26 @@ internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate 
         return null;
     }
 
+    /// <summary>
+    /// Asks the upstream, through this instance's rate gate, whether it has the job of <paramref name="taskId"/>. The call
+    /// is bounded by two request timeouts; any failure of its own is <see cref="UpstreamLookup.Unknown"/>, never a throw
+    /// (only <paramref name="ct"/> ending is).
+    /// </summary>
+    public async Task<UpstreamLookup> LookUpAsync(string taskId, string apiKey, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(2 * Settings.RequestTimeout);
+            await Gate.WaitAsync(timeout.Token);
+            return await Provider.FindAsync(taskId, apiKey, timeout.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new UpstreamLookup.Unknown(ex.GetType().Name);
+        }
+    }
+
     /// <summary>Leaves a key the upstream refused (401/403) out of the rotation until <paramref name="until"/>.</summary>
     public void RefuseKey(int index, DateTimeOffset until) => Volatile.Write(ref _refusedUntil[index % _refusedUntil.Length], until.UtcTicks);
 }
