@@ -1,8 +1,11 @@
+using Vidgate.Server.Accounts;
 using Vidgate.Server.Admin;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Health;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
+using Vidgate.Server.Storage;
 using Vidgate.Server.Videos;
 
 // The content root is where the server was built to, not the caller's working directory: appsettings.json (log
@@ -12,6 +15,9 @@ builder.AddVidgateConfiguration();
 builder.Services
     .AddVidgateMetrics()
     .AddStore()
+    .AddStorage()
+    .AddAccounts()
+    .AddModels()
     .AddVideos()
     .AddBilling()
     .AddProviders()
@@ -24,9 +30,7 @@ app.MapMetrics();
 app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
-app.MapAdminKeys();
-app.MapBilling();
-app.MapAdminProviders();
+app.MapAdmin();
 try
 {
     app.Run();

@@ -7,7 +7,7 @@ namespace Vidgate.Server.Accounts;
 /// First start with an empty database: create the admin key. <c>VIDGATE_ADMIN_KEY</c> if set, else a generated
 /// one written once to the console (stdout, not the log: logs get shipped and kept, a console is seen once).
 /// </summary>
-internal sealed partial class AdminKeyBootstrap(IKeyStore store, ApiKeys keys, IOptions<VidgateOptions> options, ILogger<AdminKeyBootstrap> logger)
+internal sealed partial class AdminKeyBootstrap(IKeyStore store, ApiKeys keys, IOptions<VidgateOptions> options, ILogger<AdminKeyBootstrap> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +34,8 @@ internal sealed partial class AdminKeyBootstrap(IKeyStore store, ApiKeys keys, I
 
         Log.AdminCreated(logger, record!.Id, string.IsNullOrWhiteSpace(configured) ? "generated" : "VIDGATE_ADMIN_KEY");
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static partial class Log
     {

@@ -1,5 +1,3 @@
-using Vidgate.Server.Admin;
-
 namespace Vidgate.Server.Billing;
 
 internal static class BillingExtensions
@@ -13,14 +11,5 @@ internal static class BillingExtensions
         services.AddSingleton<RequestLimits>();
         services.AddHostedService<IdempotencySweeper>();
         return services;
-    }
-
-    public static IEndpointRouteBuilder MapBilling(this IEndpointRouteBuilder routes)
-    {
-        routes.MapAdminAccounts();
-        routes.MapAdminTiers();
-        routes.MapAdminPrices();
-        routes.MapUsage();
-        return routes;
     }
 }

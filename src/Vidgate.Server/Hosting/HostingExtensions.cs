@@ -40,8 +40,6 @@ internal static class HostingExtensions
         });
 
         Bind<VidgateOptions>(builder.Services, VidgateOptions.Section);
-        builder.Services.AddOptions<ModelCatalogOptions>()
-            .Configure<IConfiguration>((options, config) => config.GetSection(ModelCatalogOptions.Section).Bind(options.Models));
 
         var maxBody = builder.Configuration.GetValue<long?>("Vidgate:MaxRequestBodyBytes") ?? new VidgateOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
@@ -54,18 +52,6 @@ internal static class HostingExtensions
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<ITaskStore, SqliteTaskStore>();
         services.AddSingleton<IKeyStore, SqliteKeyStore>();
-        services.AddSingleton<IBlobStore, FileBlobStore>();
-        return services;
-    }
-
-    public static IServiceCollection AddVideos(this IServiceCollection services)
-    {
-        services.AddSingleton<ApiKeys>();
-        services.AddSingleton<AdminKeyBootstrap>();
-        services.AddSingleton<ContentLinks>();
-        services.AddSingleton<ModelCatalog>();
-        services.AddSingleton<VideoService>();
-        services.AddHostedService<StartupTasks>();
         return services;
     }
 
@@ -79,6 +65,7 @@ internal static class HostingExtensions
 
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddHostedService<WorkFolderCleanup>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<Sweeper>();
@@ -105,19 +92,17 @@ internal static class HostingExtensions
         => services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }
 
-/// <summary>Runs before the server listens: admin key on an empty database, link secret, stale work folders.</summary>
-internal sealed class StartupTasks(AdminKeyBootstrap admin, ContentLinks links, IOptions<VidgateOptions> options) : IHostedService
+/// <summary>Work folders of renders interrupted by a crash, removed before the server listens; their tasks are re-run from the store.</summary>
+internal sealed class WorkFolderCleanup(IOptions<VidgateOptions> options) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await admin.StartAsync(cancellationToken);
-        await links.InitializeAsync(cancellationToken);
-
-        // Work folders of renders interrupted by a crash; their tasks are re-run from the store.
         if (Directory.Exists(options.Value.WorkRoot))
         {
             Directory.Delete(options.Value.WorkRoot, recursive: true);
         }
+
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -3,14 +3,14 @@ using Vidgate.Contracts;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Tasks;
 
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Health;
 
 /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: store open, providers usable, workers running or deliberately off.</summary>
 internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => TypedResults.Json(new Health("ok"), ContractsJson.Wire.Health));
+        routes.MapGet("/healthz", () => TypedResults.Json(new Contracts.Health("ok"), ContractsJson.Wire.Health));
         routes.MapGet("/readyz", Ready);
         return routes;
     }
@@ -37,6 +37,6 @@ internal static class HealthEndpoints
         }
 
         checks["workers"] = options.Value.Workers ? "running" : "off";
-        return TypedResults.Json(new Health(ready ? "ready" : "not_ready", checks), ContractsJson.Wire.Health, statusCode: ready ? 200 : 503);
+        return TypedResults.Json(new Contracts.Health(ready ? "ready" : "not_ready", checks), ContractsJson.Wire.Health, statusCode: ready ? 200 : 503);
     }
 }

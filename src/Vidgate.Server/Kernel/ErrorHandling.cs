@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Vidgate.Contracts;
 
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Kernel;
 
 /// <summary>
 /// Last line of defence: anything not handled as an <see cref="ApiError"/> still leaves in the one error shape.

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Kernel;
 
 /// <summary>Deploy-time settings of the server (section <c>Vidgate</c>). Runtime settings live in the database.</summary>
 internal sealed class VidgateOptions

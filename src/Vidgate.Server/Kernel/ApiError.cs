@@ -1,6 +1,6 @@
 using Vidgate.Contracts;
 
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Kernel;
 
 /// <summary>An expected failure, as a value. Mapped to the wire in exactly one place: <see cref="ToResult"/>.</summary>
 internal sealed record ApiError(int Status, string Code, string Message, string? Param = null)

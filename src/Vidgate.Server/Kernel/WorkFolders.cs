@@ -1,4 +1,4 @@
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Kernel;
 
 /// <summary>Private local folders of renders and downloads, under <see cref="VidgateOptions.WorkRoot"/>.</summary>
 internal static class WorkFolders
