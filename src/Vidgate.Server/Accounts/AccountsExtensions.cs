@@ -6,6 +6,7 @@ internal static class AccountsExtensions
     public static IServiceCollection AddAccounts(this IServiceCollection services)
     {
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<CallerResolver>();
         services.AddSingleton<AdminKeyBootstrap>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminKeyBootstrap>());
         return services;

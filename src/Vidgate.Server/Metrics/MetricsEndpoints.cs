@@ -30,9 +30,9 @@ internal static class MetricsEndpoints
         return routes;
     }
 
-    private static async Task<IResult> Scrape(HttpContext http, IOptions<MetricsOptions> options, MetricsExposition exposition, CancellationToken ct)
+    private static async Task<IResult> Scrape(HttpContext http, IOptions<MetricsOptions> options, MetricsExposition exposition, CallerResolver callers, CancellationToken ct)
     {
-        if (await RefusalAsync(http, options.Value.Token) is { } refusal)
+        if (await RefusalAsync(http, options.Value.Token, callers) is { } refusal)
         {
             return refusal.ToResult();
         }
@@ -41,7 +41,7 @@ internal static class MetricsEndpoints
     }
 
     /// <summary>Null when the request may read the metrics; otherwise the error to answer.</summary>
-    private static async Task<ApiError?> RefusalAsync(HttpContext http, string? token)
+    private static async Task<ApiError?> RefusalAsync(HttpContext http, string? token, CallerResolver callers)
     {
         var hasToken = !string.IsNullOrWhiteSpace(token);
         if (!hasToken && IsLocal(http.Connection.RemoteIpAddress))
@@ -62,7 +62,7 @@ internal static class MetricsEndpoints
 
         // Not the token: maybe an admin key. A wrong one counts towards the client's failed-authentication limit, so the
         // token cannot be guessed faster than a key can.
-        var (caller, error) = await CallerAuth.ResolveAsync(http, "Missing or invalid metrics token. Send it as 'Authorization: Bearer <token>' (an admin key works too).");
+        var (caller, error) = await callers.ResolveAsync(http, "Missing or invalid metrics token. Send it as 'Authorization: Bearer <token>' (an admin key works too).");
         return error ?? (caller!.IsAdmin ? null : new ApiError(403, "admin_required", "/metrics needs the metrics token or an admin key."));
     }
 

@@ -17,7 +17,7 @@ internal static class ContentEndpoints
 
     private static async Task<IResult> Download(
         string id, string? variant, string? expires, string? signature,
-        HttpContext http, ITaskStore store, IBlobStore blobs, ContentLinks links, CancellationToken ct)
+        HttpContext http, ITaskStore store, IBlobStore blobs, ContentLinks links, CallerResolver callers, CancellationToken ct)
     {
         VideoTask? task;
         if (http.Request.Headers.Authorization.Count == 0 && signature is not null)
@@ -31,7 +31,7 @@ internal static class ContentEndpoints
         }
         else
         {
-            var (caller, error) = await CallerAuth.ResolveAsync(http, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>', or use the signed video_url.");
+            var (caller, error) = await callers.ResolveAsync(http, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>', or use the signed video_url.");
             if (error is not null)
             {
                 return error.ToResult();
