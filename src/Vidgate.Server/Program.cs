@@ -31,6 +31,12 @@ app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdmin();
+if (!await app.PassesStartupChecksAsync())
+{
+    Environment.ExitCode = 1;
+    return;
+}
+
 try
 {
     app.Run();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Contracts;
 using Vidgate.Server.Providers;
+using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Health;
@@ -15,7 +16,7 @@ internal static class HealthEndpoints
         return routes;
     }
 
-    private static async Task<IResult> Ready(ITaskStore store, IEnumerable<IVideoProvider> providers, IOptions<VidgateOptions> options, CancellationToken ct)
+    private static async Task<IResult> Ready(ITaskStore store, IBlobStore blobs, IEnumerable<IVideoProvider> providers, IOptions<VidgateOptions> options, CancellationToken ct)
     {
         var checks = new Dictionary<string, string>(StringComparer.Ordinal);
         var ready = true;
@@ -29,6 +30,9 @@ internal static class HealthEndpoints
         }
 
         ready &= checks["store"] == "ok";
+        var storage = await blobs.CheckAsync(ct);
+        checks["storage"] = storage ?? "ok";
+        ready &= storage is null;
         foreach (var provider in providers)
         {
             var problem = await provider.CheckAsync(ct);

@@ -3,7 +3,7 @@ namespace Vidgate.Server.Storage;
 /// <summary>An opened blob: a stream plus what HTTP needs for Range, ETag and Last-Modified.</summary>
 internal sealed record BlobContent(Stream Stream, long Length, string ETag, DateTimeOffset LastModified);
 
-/// <summary>Where inputs and results live. Implementations: local files (embedded default); S3 follows.</summary>
+/// <summary>Where inputs and results live. Implementations: local files (embedded default) and S3-compatible buckets.</summary>
 internal interface IBlobStore
 {
     /// <summary>Stores bytes durably (flushed to disk) under <paramref name="key"/>.</summary>
@@ -20,4 +20,13 @@ internal interface IBlobStore
 
     /// <summary>Deletes every blob whose key starts with <paramref name="prefix"/>.</summary>
     Task DeletePrefixAsync(string prefix, CancellationToken ct);
+
+    /// <summary>
+    /// A short-lived URL a client may download the blob from directly (a presigned S3 GET), or null when downloads go
+    /// through this server (the default).
+    /// </summary>
+    Task<Uri?> DownloadUrlAsync(string key, CancellationToken ct) => Task.FromResult<Uri?>(null);
+
+    /// <summary>Null when the store can be used; otherwise what is wrong (start-up check and <c>/readyz</c>).</summary>
+    Task<string?> CheckAsync(CancellationToken ct) => Task.FromResult<string?>(null);
 }

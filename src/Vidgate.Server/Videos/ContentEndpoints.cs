@@ -62,6 +62,13 @@ internal static class ContentEndpoints
             return ApiError.NotFound($"Video '{id}' is not ready: its status is {task.Status.ToString().ToLowerInvariant()}.", "video_not_ready").ToResult();
         }
 
+        // A bucket that serves downloads itself (presigned GET) takes the bytes off this node.
+        if (task.ContentDeletedAt is null && await blobs.DownloadUrlAsync(key, ct) is { } direct)
+        {
+            http.Response.Headers.CacheControl = "private, no-store";
+            return TypedResults.Redirect(direct.AbsoluteUri);
+        }
+
         var content = task.ContentDeletedAt is null ? await blobs.OpenReadAsync(key, ct) : null;
         if (content is null)
         {

@@ -39,24 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(string dataDir, int? port = null, params string[] args)
     {
         port ??= FreePort();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Vidgate.Server.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["VIDGATE_DATA_DIR"] = dataDir;
-        start.Environment["VIDGATE_ADMIN_KEY"] = VidgateApp.AdminKey;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-
+        var start = StartInfo(dataDir, port.Value, args);
         var process = Process.Start(start)!;
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"), dataDir);
         process.OutputDataReceived += (_, e) => server.Collect(e.Data);
@@ -86,6 +69,48 @@ public sealed class ServerProcess : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, "the server did not become ready:\n" + server.Output);
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Runs a server that is expected to stop by itself (a refused start): its exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDir, TimeSpan timeout, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(dataDir, FreePort(), args))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the server did not stop by itself:\n" + await stdout + await stderr);
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(string dataDir, int port, string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Vidgate.Server.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["VIDGATE_DATA_DIR"] = dataDir;
+        start.Environment["VIDGATE_ADMIN_KEY"] = VidgateApp.AdminKey;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return start;
     }
 
     public HttpClient Client(string? key)
