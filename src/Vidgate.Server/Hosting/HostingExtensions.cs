@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Data;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Builtin;
@@ -51,9 +52,7 @@ internal static class HostingExtensions
 
     public static IServiceCollection AddStore(this IServiceCollection services)
     {
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<ITaskStore, SqliteTaskStore>();
-        services.AddSingleton<IKeyStore, SqliteKeyStore>();
+        services.AddDatabase();
         services.AddSingleton<IBlobStore, FileBlobStore>();
         return services;
     }

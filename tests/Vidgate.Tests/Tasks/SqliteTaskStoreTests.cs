@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Data.Sqlite;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Tasks;
 
