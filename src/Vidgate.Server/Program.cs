@@ -1,6 +1,7 @@
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Admin;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Data;
 using Vidgate.Server.Health;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
@@ -14,7 +15,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddVidgateConfiguration();
 builder.Services
     .AddVidgateMetrics()
-    .AddStore()
+    .AddDatabase()
     .AddStorage()
     .AddAccounts()
     .AddModels()

@@ -21,15 +21,15 @@ internal static class AdminAccountEndpoints
         group.MapGet("", List);
         group.MapGet("/{id}", Get);
         group.MapPatch("/{id}", Update);
-        group.MapPost("/{id}/top-up", (string id, HttpRequest request, BillingStore store, ApiKeys keys, CancellationToken ct)
+        group.MapPost("/{id}/top-up", (string id, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
             => ChangeAsync(id, "credit", request, store, keys, ct));
-        group.MapPost("/{id}/adjust", (string id, HttpRequest request, BillingStore store, ApiKeys keys, CancellationToken ct)
+        group.MapPost("/{id}/adjust", (string id, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
             => ChangeAsync(id, "adjust", request, store, keys, ct));
         group.MapGet("/{id}/ledger", Ledger);
         return group;
     }
 
-    private static async Task<IResult> Create(HttpRequest request, BillingStore store, CancellationToken ct)
+    private static async Task<IResult> Create(HttpRequest request, IBillingStore store, CancellationToken ct)
     {
         var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.CreateAccountRequest, ct);
         var name = body?.Name?.Trim();
@@ -47,15 +47,15 @@ internal static class AdminAccountEndpoints
         return account is null ? TierNotFound(body.Tier!).ToResult() : Json(account, null);
     }
 
-    private static async Task<IResult> List(BillingStore store, CancellationToken ct)
+    private static async Task<IResult> List(IBillingStore store, CancellationToken ct)
         => TypedResults.Json(new ListOf<AccountInfo>("list", [.. (await store.ListAccountsAsync(ct)).Select(a => Info(a, null))]), ContractsJson.Wire.ListOfAccountInfo);
 
-    private static async Task<IResult> Get(string id, BillingStore store, CancellationToken ct)
+    private static async Task<IResult> Get(string id, IBillingStore store, CancellationToken ct)
         => await store.GetAccountWithLedgerAsync(id, ct) is var (account, ledgerBalance)
             ? Json(account, ledgerBalance)
             : NotFound(id).ToResult();
 
-    private static async Task<IResult> Update(string id, HttpRequest request, BillingStore store, ApiKeys keys, CancellationToken ct)
+    private static async Task<IResult> Update(string id, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
     {
         var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.UpdateAccountRequest, ct);
         if (error is not null)
@@ -68,7 +68,7 @@ internal static class AdminAccountEndpoints
         return tierMissing ? TierNotFound(body.Tier!).ToResult() : account is null ? NotFound(id).ToResult() : Json(account, null);
     }
 
-    private static async Task<IResult> ChangeAsync(string id, string kind, HttpRequest request, BillingStore store, ApiKeys keys, CancellationToken ct)
+    private static async Task<IResult> ChangeAsync(string id, string kind, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
     {
         var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.BalanceChangeRequest, ct);
         error ??= body!.AmountMicros switch
@@ -95,7 +95,7 @@ internal static class AdminAccountEndpoints
         };
     }
 
-    private static async Task<IResult> Ledger(string id, string? after, string? limit, BillingStore store, CancellationToken ct)
+    private static async Task<IResult> Ledger(string id, string? after, string? limit, IBillingStore store, CancellationToken ct)
     {
         long afterSeq = 0;
         var size = 100;

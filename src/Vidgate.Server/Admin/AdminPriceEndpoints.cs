@@ -29,7 +29,7 @@ internal static class AdminPriceEndpoints
         return TypedResults.Json(new ListOf<PriceInfo>("list", [.. rows]), ContractsJson.Wire.ListOfPriceInfo);
     }
 
-    private static async Task<IResult> Put(HttpRequest request, BillingStore store, PriceBook prices, ModelCatalog catalog, CancellationToken ct)
+    private static async Task<IResult> Put(HttpRequest request, IBillingStore store, PriceBook prices, ModelCatalog catalog, CancellationToken ct)
     {
         var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.PriceRequest, ct);
         error ??= body?.Model is not { } model || catalog.Find(model) is null
@@ -51,7 +51,7 @@ internal static class AdminPriceEndpoints
         return List(prices);
     }
 
-    private static async Task<IResult> Delete(string model, int resolution, BillingStore store, PriceBook prices, CancellationToken ct)
+    private static async Task<IResult> Delete(string model, int resolution, IBillingStore store, PriceBook prices, CancellationToken ct)
     {
         if (!await store.DeletePriceAsync(model, resolution, ct))
         {

@@ -19,10 +19,10 @@ internal static class AdminTierEndpoints
         return group;
     }
 
-    private static async Task<IResult> List(BillingStore store, CancellationToken ct)
+    private static async Task<IResult> List(IBillingStore store, CancellationToken ct)
         => TypedResults.Json(new ListOf<TierInfo>("list", [.. (await store.ListTiersAsync(ct)).Select(Info)]), ContractsJson.Wire.ListOfTierInfo);
 
-    private static async Task<IResult> Put(string id, HttpRequest request, BillingStore store, ApiKeys keys, ModelCatalog catalog, CancellationToken ct)
+    private static async Task<IResult> Put(string id, HttpRequest request, IBillingStore store, ApiKeys keys, ModelCatalog catalog, CancellationToken ct)
     {
         var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.TierRequest, ct);
         error ??= Validate(id, body!, catalog);

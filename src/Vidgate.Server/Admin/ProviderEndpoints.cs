@@ -29,25 +29,25 @@ internal static class ProviderEndpoints
         return routes;
     }
 
-    private static async Task<IResult> ListProviders(UpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> ListProviders(IUpstreamConfigStore store, CancellationToken ct)
     {
         var records = await store.ProvidersAsync(ct);
         return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt))]),
             UpstreamsJson.Default.ListOfProviderInfo);
     }
 
-    private static async Task<IResult> GetProvider(string id, UpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> GetProvider(string id, IUpstreamConfigStore store, CancellationToken ct)
         => (await store.ProvidersAsync(ct)).FirstOrDefault(r => r.Settings.Id == id) is { } r
             ? TypedResults.Json(ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt), UpstreamsJson.Default.ProviderInfo)
             : ProviderNotFound(id).ToResult();
 
-    private static Task<IResult> CreateProvider(HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+    private static Task<IResult> CreateProvider(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
         => SaveAsync(request, null, store, registry, clock, ct);
 
-    private static Task<IResult> UpdateProvider(string id, HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+    private static Task<IResult> UpdateProvider(string id, HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
         => SaveAsync(request, id, store, registry, clock, ct);
 
-    private static async Task<IResult> SaveAsync(HttpRequest request, string? urlId, UpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> SaveAsync(HttpRequest request, string? urlId, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
     {
         var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
         if (error is not null)
@@ -79,7 +79,7 @@ internal static class ProviderEndpoints
         return TypedResults.Json(ProviderRequests.Info(settings!, existing?.CreatedAt ?? now, now), UpstreamsJson.Default.ProviderInfo);
     }
 
-    private static async Task<IResult> DeleteProvider(string id, UpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
+    private static async Task<IResult> DeleteProvider(string id, IUpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
     {
         var outcome = await store.DeleteProviderAsync(id, ct);
         await registry.ReloadAsync(ct);
@@ -92,14 +92,14 @@ internal static class ProviderEndpoints
         };
     }
 
-    private static async Task<IResult> ListRoutes(string? model, UpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> ListRoutes(string? model, IUpstreamConfigStore store, CancellationToken ct)
     {
         var records = await store.RoutesAsync(ct);
         return TypedResults.Json(new ListOf<RouteInfo>("list", [.. records.Where(r => model is null || r.Model == model).Select(Info)]),
             UpstreamsJson.Default.ListOfRouteInfo);
     }
 
-    private static async Task<IResult> CreateRoute(HttpRequest request, UpstreamConfigStore store, UpstreamRegistry registry, ModelCatalog catalog, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> CreateRoute(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, ModelCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
         var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
         if (error is not null)
@@ -137,7 +137,7 @@ internal static class ProviderEndpoints
         return TypedResults.Json(Info(route), UpstreamsJson.Default.RouteInfo);
     }
 
-    private static async Task<IResult> DeleteRoute(string id, UpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
+    private static async Task<IResult> DeleteRoute(string id, IUpstreamConfigStore store, UpstreamRegistry registry, CancellationToken ct)
     {
         if (!await store.DeleteRouteAsync(id, ct))
         {

@@ -28,7 +28,7 @@ internal static class UsageEndpoints
         return routes;
     }
 
-    private static async Task<IResult> Own(HttpContext http, string? from, string? to, string? model, string? format, BillingStore store, CancellationToken ct)
+    private static async Task<IResult> Own(HttpContext http, string? from, string? to, string? model, string? format, IBillingStore store, CancellationToken ct)
     {
         var caller = http.Caller();
         var (filter, error) = Filter(caller.AccountId, null, model, from, to);
@@ -43,7 +43,7 @@ internal static class UsageEndpoints
     }
 
     private static async Task<IResult> All(
-        HttpContext http, string? account_id, string? key_id, string? model, string? from, string? to, string? format, BillingStore store, CancellationToken ct)
+        HttpContext http, string? account_id, string? key_id, string? model, string? from, string? to, string? format, IBillingStore store, CancellationToken ct)
     {
         var (filter, error) = Filter(account_id, key_id, model, from, to);
         if (error is not null)

@@ -1,18 +1,29 @@
+using Vidgate.Server.Tasks;
+
 namespace Vidgate.Server.Billing;
 
 /// <summary>An <c>Idempotency-Key</c> to record with a create: the key and a hash of the canonical request.</summary>
 internal sealed record IdempotencyClaim(string Key, byte[] RequestHash);
 
-/// <summary>What an insert did. Only <see cref="Created"/> wrote anything.</summary>
-internal abstract record InsertOutcome
+/// <summary>
+/// What a create asks to hold, and the terms of its insert (<see cref="TaskMoney"/> commits them with the task): the
+/// price used, written on the hold so settling later needs no price lookup, and the idempotency key to record.
+/// </summary>
+internal sealed record HoldRequest(
+    string TaskId, string AccountId, string KeyId, string Model, int Resolution, int Seconds, int Images, Price Price, Plan Plan) : InsertTerms
 {
-    public sealed record Created : InsertOutcome;
+    public long Amount => Money.Cost(Price.PerSecond, Seconds, Price.PerImage, Images, Plan.PriceMultiplier);
 
-    /// <summary>The idempotency key was already used for the same request: this is its task.</summary>
-    public sealed record Existing(string TaskId) : InsertOutcome;
+    /// <summary>The create's <c>Idempotency-Key</c>, recorded in the same write as the task; null: none.</summary>
+    public IdempotencyClaim? Idempotency { get; init; }
+}
 
-    /// <summary>The idempotency key was already used for a different request.</summary>
-    public sealed record KeyReused : InsertOutcome;
+/// <summary>Why a hold was refused (nothing was written).</summary>
+internal abstract record HoldRefusal : InsertRefusal
+{
+    public sealed record Insufficient(long Needed, long Available) : HoldRefusal;
 
-    public sealed record Refused(HoldRefusal Reason) : InsertOutcome;
+    public sealed record TooManyInFlight(int Limit) : HoldRefusal;
+
+    public sealed record NoAccount : HoldRefusal;
 }

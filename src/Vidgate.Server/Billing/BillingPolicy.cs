@@ -1,6 +1,7 @@
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;
 
@@ -13,7 +14,8 @@ internal sealed class BillingPolicy(PriceBook prices)
     /// <summary>Seconds to suggest to a caller at its in-flight cap: a hint, tasks finish when they finish.</summary>
     public const int InFlightRetryAfter = 5;
 
-    public (HoldRequest? Hold, ApiError? Error) Admit(Caller caller, string taskId, VideoRequest request)
+    /// <summary>The hold a create asks for, with its <paramref name="idempotency"/> key to record in the same write; or why not.</summary>
+    public (HoldRequest? Hold, ApiError? Error) Admit(Caller caller, string taskId, VideoRequest request, IdempotencyClaim? idempotency = null)
     {
         var plan = caller.Plan;
         if (!plan.Allows(request.Model))
@@ -37,10 +39,13 @@ internal sealed class BillingPolicy(PriceBook prices)
             return (null, new ApiError(403, "model_not_priced", $"Model '{request.Model}' has no price set by the operator yet, so it cannot be used.", "model"));
         }
 
-        return (new HoldRequest(taskId, caller.AccountId, caller.KeyId, request.Model, shortSide, request.Seconds, request.Images.Count, price, plan), null);
+        return (new HoldRequest(taskId, caller.AccountId, caller.KeyId, request.Model, shortSide, request.Seconds, request.Images.Count, price, plan)
+        {
+            Idempotency = idempotency,
+        }, null);
     }
 
-    public static ApiError Refused(HoldRefusal refusal) => refusal switch
+    public static ApiError Refused(InsertRefusal refusal) => refusal switch
     {
         HoldRefusal.Insufficient(var needed, var available) => new ApiError(
             402, "insufficient_quota",

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Tasks;
 
@@ -8,7 +7,8 @@ namespace Vidgate.Server.Billing;
 
 /// <summary>
 /// <c>Idempotency-Key</c> on creates. A retry is recognised by the key (per account) and a hash of the canonical
-/// request, not of the raw body: a multipart retry has a new boundary but asks for the same video.
+/// request, not of the raw body: a multipart retry has a new boundary but asks for the same video. The keys are kept by
+/// <see cref="ILedger"/> (recorded in the create's write by <see cref="TaskMoney"/>) and swept by <see cref="IdempotencySweeper"/>.
 /// </summary>
 internal static class Idempotency
 {
@@ -38,27 +38,5 @@ internal static class Idempotency
         }
 
         return hash.GetHashAndReset();
-    }
-
-    public static Entry? Find(SqliteConnection connection, string accountId, string key)
-    {
-        using var reader = Statements.For(connection, "SELECT task_id, request_hash FROM idempotency_keys WHERE account_id = $a AND key = $k;")
-            .With("$a", accountId).With("$k", key).ExecuteReader();
-        return reader.Read() ? new Entry(reader.GetString(0), (byte[])reader.GetValue(1)) : null;
-    }
-
-    public static void Record(SqliteConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now)
-        => Statements.For(connection, """
-            INSERT INTO idempotency_keys (account_id, key, request_hash, task_id, created_at) VALUES ($a, $k, $h, $t, $now);
-            """).With("$a", accountId).With("$k", claim.Key).With("$h", claim.RequestHash).With("$t", taskId)
-            .With("$now", now.ToUnixTimeMilliseconds()).ExecuteNonQuery();
-
-    /// <summary>Keys older than the lifetime are forgotten; a later request with one of them is a new create.</summary>
-    public static int Sweep(SqliteConnection connection, DateTimeOffset olderThan)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM idempotency_keys WHERE created_at < $before;";
-        command.Parameters.AddWithValue("$before", olderThan.ToUnixTimeMilliseconds());
-        return command.ExecuteNonQuery();
     }
 }

@@ -4,7 +4,7 @@ namespace Vidgate.Server.Billing;
 
 /// <summary>Forgets <c>Idempotency-Key</c>s older than their lifetime (24 h by default), once an hour.</summary>
 internal sealed partial class IdempotencySweeper(
-    BillingStore store, TimeProvider clock, IOptions<BillingOptions> options, ILogger<IdempotencySweeper> logger) : BackgroundService
+    IBillingStore store, TimeProvider clock, IOptions<BillingOptions> options, ILogger<IdempotencySweeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 

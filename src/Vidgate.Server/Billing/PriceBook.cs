@@ -1,5 +1,3 @@
-using Vidgate.Server.Tasks;
-
 namespace Vidgate.Server.Billing;
 
 /// <summary>A list price: micro-units per second of output at one resolution, plus per reference image.</summary>
@@ -11,7 +9,7 @@ internal sealed record PriceRow(string Model, int Resolution, long PerSecond, lo
 /// The <c>prices</c> table in memory, so pricing a create costs no query. Reloaded at once after an admin edit on this
 /// node and at most <see cref="RefreshAfter"/> later on the others.
 /// </summary>
-internal sealed class PriceBook(SqliteDatabase db, TimeProvider clock)
+internal sealed class PriceBook(IBillingStore store, TimeProvider clock)
 {
     private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(10);
     private volatile Snapshot? _snapshot;
@@ -53,22 +51,10 @@ internal sealed class PriceBook(SqliteDatabase db, TimeProvider clock)
         }
 
         // Reads are synchronous inside (an indexed SQLite read); the result is ready when this returns.
-        snapshot = db.ReadAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT model, resolution, per_second, per_image, updated_at FROM prices ORDER BY model, resolution;";
-            using var reader = command.ExecuteReader();
-            var all = new List<PriceRow>();
-            while (reader.Read())
-            {
-                all.Add(new PriceRow(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
-            }
-
-            var rows = all.GroupBy(r => r.Model, StringComparer.Ordinal).ToDictionary(
-                g => g.Key, g => new SortedList<int, Price>(g.ToDictionary(r => r.Resolution, r => new Price(r.PerSecond, r.PerImage))), StringComparer.Ordinal);
-            return new Snapshot(rows, all, now);
-        }).GetAwaiter().GetResult();
+        var all = store.PricesAsync(CancellationToken.None).GetAwaiter().GetResult();
+        var rows = all.GroupBy(r => r.Model, StringComparer.Ordinal).ToDictionary(
+            g => g.Key, g => new SortedList<int, Price>(g.ToDictionary(r => r.Resolution, r => new Price(r.PerSecond, r.PerImage))), StringComparer.Ordinal);
+        snapshot = new Snapshot(rows, all, now);
         _snapshot = snapshot;
         return snapshot;
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Data;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Builtin;
@@ -45,14 +46,6 @@ internal static class HostingExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
-    }
-
-    public static IServiceCollection AddStore(this IServiceCollection services)
-    {
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<ITaskStore, SqliteTaskStore>();
-        services.AddSingleton<IKeyStore, SqliteKeyStore>();
-        return services;
     }
 
     public static IServiceCollection AddProviders(this IServiceCollection services)

@@ -40,9 +40,7 @@ internal static class UpstreamExtensions
             });
         services.AddSingleton<IGuardedFetcher, GuardedFetcher>();
         services.AddSingleton<ImageUrlResolver>();
-        services.AddSingleton<UpstreamConfigStore>();
         services.AddSingleton<UpstreamRegistry>();
-        services.AddSingleton<IUpstreamJobStore, SqliteUpstreamJobStore>();
         services.AddSingleton<PreviewMaker>();
         return services;
     }

@@ -1,28 +1,27 @@
-using Vidgate.Server.Billing;
-
 namespace Vidgate.Server.Tasks;
 
 /// <summary>
 /// The durable task store, which is also the queue. Every transition after the insert is a compare-and-swap:
 /// conditional on the lease owner or on the previous status, so a task is finished, failed or cancelled once only,
-/// whichever node gets there first. Implementations: SQLite (embedded default); PostgreSQL follows the same contract.
+/// whichever node gets there first. Implementations live in <c>Data/</c> (SQLite: <c>Data/Sqlite/SqliteTaskStore.cs</c>);
+/// every engine runs the same contract suite (<c>tests/Vidgate.Tests/Data/TaskStoreContract.cs</c>).
 /// <para>
-/// Money rule (docs/billing.md): every transition that ENDS a task must, in the same write and only when its
-/// compare-and-swap changed a row, either settle the task's hold (<c>Ledger.Settle</c>, completed) or release it
-/// (<c>Ledger.Release</c>, failed, cancelled, deadline, expired). Transitions that keep the task alive (claim,
-/// heartbeat, hand-back, lease re-queue) leave the hold alone: one hold per task, not per attempt.
+/// Rule for implementations: every transition that ENDS a task calls <see cref="ITaskParticipant.Ended"/> in the same
+/// write, and only when its compare-and-swap changed a row; transitions that keep the task alive (claim, heartbeat,
+/// hand-back, lease re-queue) do not. What that means for money is Billing's (<c>Billing/TaskMoney.cs</c>).
 /// </para>
 /// </summary>
 internal interface ITaskStore
 {
-    /// <summary>Commits the task durably (fsynced) before returning. No hold: for store-level tests and tools.</summary>
-    async Task InsertAsync(VideoTask task, CancellationToken ct) => await InsertAsync(task, null, null, ct);
+    /// <summary>Commits the task durably (fsynced) before returning. No terms: for store-level tests and tools.</summary>
+    async Task InsertAsync(VideoTask task, CancellationToken ct) => await InsertAsync(task, null, ct);
 
     /// <summary>
-    /// Commits the task, its billing hold and its idempotency key in one transaction, or nothing: an idempotency key
-    /// already used answers with its task (or a mismatch), and a refused hold writes nothing.
+    /// Commits the task and what <paramref name="terms"/> ask the <see cref="ITaskParticipant"/> to commit with it (a
+    /// create's billing hold and idempotency key) in one transaction, or nothing: the participant may answer instead (an
+    /// idempotency key already used, a refused hold), and then nothing is written.
     /// </summary>
-    Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct);
+    Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct);
 
     /// <summary>The task if it exists and (when <paramref name="accountId"/> is given) belongs to that account.</summary>
     Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct);
@@ -40,18 +39,18 @@ internal interface ITaskStore
         => CompleteAsync(id, owner, now, expiresAt, null, ct);
 
     /// <summary>
-    /// processing → completed, if still leased by <paramref name="owner"/>; settles the hold on
-    /// <paramref name="actualSeconds"/> (the provider's output length when shorter than asked; null: as asked).
+    /// processing → completed, if still leased by <paramref name="owner"/>; an ending with <paramref name="actualSeconds"/>
+    /// (the provider's output length when shorter than asked; null: as asked), on which the participant settles the hold.
     /// </summary>
     Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct);
 
-    /// <summary>processing → failed, if still leased by <paramref name="owner"/>; releases the hold.</summary>
+    /// <summary>processing → failed, if still leased by <paramref name="owner"/>; an ending (the participant releases the hold).</summary>
     Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>processing → queued (lease given back, e.g. on shutdown), if still leased by <paramref name="owner"/>.</summary>
     Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct);
 
-    /// <summary>queued|processing → cancelled for the owner; releases the hold. Null if not found; the unchanged task if already finished.</summary>
+    /// <summary>queued|processing → cancelled for the owner; an ending. Null if not found; the unchanged task if already finished.</summary>
     Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Removes a finished task's record. False if it is missing, foreign or unfinished.</summary>

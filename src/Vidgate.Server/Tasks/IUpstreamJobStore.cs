@@ -56,7 +56,7 @@ internal interface IUpstreamJobStore
 
     /// <summary>
     /// The upstream said done: <see cref="TryLeaseAsync"/>, and in the same write, if the lease was taken and the upstream
-    /// reported one, the job's cost in USD ticks (<c>upstream_jobs.cost_usd_ticks</c> and the hold's copy for usage).
+    /// reported one, the job's cost in USD ticks (<c>upstream_jobs.cost_usd_ticks</c>, and <see cref="ITaskParticipant.CostReported"/>: the hold's copy for usage).
     /// A later Done of the same job (a re-poll after a failed download) writes the same figure again, never adds to it.
     /// </summary>
     Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct);

@@ -14,7 +14,7 @@ namespace Vidgate.Server.Videos;
 /// <summary>Request-side logic shared by every dialect: create, read, cancel, delete; all owner-scoped.</summary>
 internal sealed partial class VideoService(
     ITaskStore store,
-    BillingStore billingStore,
+    IBillingStore billingStore,
     BillingPolicy policy,
     RequestLimits limits,
     IBlobStore blobs,
@@ -43,7 +43,7 @@ internal sealed partial class VideoService(
         }
 
         // Cheap checks first (memory only): plan, price, rate. No database write happens for a refused create.
-        var (hold, refused) = policy.Admit(caller, id, request);
+        var (hold, refused) = policy.Admit(caller, id, request, claim);
         refused ??= limits.TakeCreate(caller);
         if (refused is not null)
         {
@@ -81,7 +81,7 @@ internal sealed partial class VideoService(
         };
 
         // Not the request's token: once the insert is in the writer's batch it commits, and the reply must say so.
-        var outcome = await store.InsertAsync(task, hold, claim, CancellationToken.None);
+        var outcome = await store.InsertAsync(task, hold, CancellationToken.None);
         if (outcome is InsertOutcome.Created)
         {
             Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);

@@ -63,7 +63,7 @@ internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate 
 /// when their settings change, so their rate gates and connection pools survive a reload.
 /// </summary>
 internal sealed partial class UpstreamRegistry(
-    UpstreamConfigStore store,
+    IUpstreamConfigStore store,
     IEnumerable<IUpstreamProviderType> types,
     ModelCatalog catalog,
     TimeProvider clock,

@@ -1,9 +1,14 @@
 using System.Reflection;
 using Microsoft.Data.Sqlite;
 
-namespace Vidgate.Server.Tasks;
+namespace Vidgate.Server.Data.Sqlite;
 
-/// <summary>Numbered, embedded <c>.sql</c> files applied in order at start-up, each in its own transaction.</summary>
+/// <summary>
+/// Numbered, embedded <c>.sql</c> files (<c>Data/Migrations/Sqlite</c>) applied in order at start-up, each in its own
+/// transaction. The resource names (<c>Vidgate.Migrations.Sqlite.NNNN_*.sql</c>) and so the versions recorded in
+/// <c>schema_version</c> do not depend on the folder the files live in. Commands here are one-offs (not kept): they run
+/// on the start-up connection, inside transactions of their own.
+/// </summary>
 internal static partial class SqliteMigrations
 {
     private const string Prefix = "Vidgate.Migrations.Sqlite.";
@@ -34,8 +39,7 @@ internal static partial class SqliteMigrations
             using (var command = connection.CreateCommand())
             {
                 command.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, unixepoch() * 1000);";
-                command.Parameters.AddWithValue("$v", version);
-                command.ExecuteNonQuery();
+                command.Bind("$v", version).ExecuteNonQuery();
             }
 
             transaction.Commit();

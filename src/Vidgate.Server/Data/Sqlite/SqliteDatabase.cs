@@ -1,19 +1,18 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Hosting;
 
-namespace Vidgate.Server.Tasks;
+namespace Vidgate.Server.Data.Sqlite;
 
 /// <summary>
 /// The embedded database: WAL mode, <c>synchronous=FULL</c> (a commit survives kill -9 and power loss).
 /// All writes go through one writer thread that <b>group-commits</b>: operations waiting at the same moment share one
 /// transaction and one fsync, each inside its own savepoint so one failing operation does not undo the others.
 /// That is why a durable create here is cheaper than a naive one-INSERT-per-request endpoint. Reads run on a small
-/// pool of open reader connections (WAL: they never wait for the writer) with their prepared statements kept, so a
-/// poll costs one indexed lookup and no SQL parsing.
+/// pool of open reader connections (WAL: they never wait for the writer) with their prepared statements kept
+/// (<see cref="Sql.Command"/>), so a poll costs one indexed lookup and no SQL parsing.
 /// </summary>
 internal sealed partial class SqliteDatabase : IDisposable
 {
@@ -26,7 +25,6 @@ internal sealed partial class SqliteDatabase : IDisposable
     private readonly Thread _writer;
     private readonly ILogger<SqliteDatabase> _logger;
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
-    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Statements = [];
 
     public SqliteDatabase(IOptions<VidgateOptions> options, ILogger<SqliteDatabase> logger)
     {
@@ -99,25 +97,6 @@ internal sealed partial class SqliteDatabase : IDisposable
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// A command for <paramref name="sql"/> kept with its connection, so the statement is prepared once per connection.
-    /// Parameters are cleared; the caller adds them. Do not dispose it. A connection is used by one thread at a time
-    /// (the writer's, or a reader's while it is out of the pool), so no lock is needed.
-    /// </summary>
-    public static SqliteCommand Prepared(SqliteConnection connection, string sql)
-    {
-        var commands = Statements.GetOrCreateValue(connection);
-        if (!commands.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            commands[sql] = command;
-        }
-
-        command.Parameters.Clear();
-        return command;
     }
 
     public SqliteConnection Open()

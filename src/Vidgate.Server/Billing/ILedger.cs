@@ -1,0 +1,35 @@
+using System.Data.Common;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Billing;
+
+/// <summary>
+/// All money movement and the idempotency records, on the caller's open connection and inside the caller's write, so
+/// each commits or rolls back with the task transition that caused it (one implementation per engine, in <c>Data/</c>).
+/// Settle and release are conditional on the hold still being open, so whichever node or retry closes it first wins
+/// and the other is a no-op: a task is charged or refunded once only.
+/// Invariant per account: credits + adjustments − charges (the ledger) − open holds = balance. A create writes no
+/// ledger row, only the hold: the hot path stays three statements (account, hold, task).
+/// </summary>
+internal interface ILedger
+{
+    /// <summary>Takes the hold for a new task, or says why not (and writes nothing). Call in the same write as the task insert.</summary>
+    HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now);
+
+    /// <summary>
+    /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)
+    /// and give the rest back. Null if the hold was already closed (or never existed).
+    /// </summary>
+    HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now);
+
+    /// <summary>Failed, cancelled, deadline, expired: the whole hold goes back. Null if it was already closed.</summary>
+    HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now);
+
+    /// <summary>What the upstream said the task's job cost us, in USD ticks, on its hold (for usage); written again, never added.</summary>
+    void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks);
+
+    /// <summary>The task an <c>Idempotency-Key</c> of this account made, with the hash of its request; null: unused.</summary>
+    Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key);
+
+    void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now);
+}

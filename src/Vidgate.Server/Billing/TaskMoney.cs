@@ -1,0 +1,49 @@
+using System.Data.Common;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Billing;
+
+/// <summary>
+/// Billing's part in the task store's writes (<see cref="ITaskParticipant"/>), so money moves in the same transaction
+/// as the task transition that causes it, and the store itself knows no money.
+/// <para>
+/// Money rule (docs/billing.md): a create's hold and idempotency key are written with the task row or not at all. Every
+/// transition that ENDS a task, in the same write and only when its compare-and-swap changed a row (the store calls
+/// <see cref="Ended"/> only then), either settles the task's hold (completed) or releases it (failed, cancelled,
+/// deadline, expired). Transitions that keep the task alive (claim, heartbeat, hand-back, lease re-queue) leave the
+/// hold alone: one hold per task, not per attempt.
+/// </para>
+/// </summary>
+internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
+{
+    public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    {
+        var hold = (HoldRequest)terms;
+
+        // Checked again here, in the one writer, so concurrent duplicates of a key make exactly one task.
+        if (hold.Idempotency is { } claim && ledger.FindIdempotency(connection, task.AccountId, claim.Key) is { } earlier)
+        {
+            return earlier.RequestHash.AsSpan().SequenceEqual(claim.RequestHash)
+                ? new InsertOutcome.Existing(earlier.TaskId)
+                : new InsertOutcome.KeyReused();
+        }
+
+        return ledger.Hold(connection, hold, task.CreatedAt) is { } refusal ? new InsertOutcome.Refused(refusal) : null;
+    }
+
+    public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    {
+        if (((HoldRequest)terms).Idempotency is { } claim)
+        {
+            ledger.RecordIdempotency(connection, task.AccountId, claim, task.Id, task.CreatedAt);
+        }
+    }
+
+    public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+        => ending.Status == VideoStatus.Completed
+            ? ledger.Settle(connection, taskId, ending.ActualSeconds, now)
+            : ledger.Release(connection, taskId, ending.Outcome, now);
+
+    public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
+        => ledger.RecordUpstreamCost(connection, taskId, costUsdTicks);
+}

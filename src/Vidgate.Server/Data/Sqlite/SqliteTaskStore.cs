@@ -1,0 +1,296 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Vidgate.Server.Metrics;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Data.Sqlite;
+
+/// <summary>
+/// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement; an insert and
+/// every ending also run the <paramref name="participant"/>'s work (billing) in the same write. Creates and endings are
+/// counted here (<paramref name="metrics"/>; null for store tests and tools), after the commit, because this is the one
+/// place each of them happens and the only one that knows it really changed a row.
+/// </summary>
+internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics = null, ITaskParticipant? participant = null) : ITaskStore
+{
+    /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
+    private const int MaxRecent = 4096;
+
+    /// <summary>How long a remembered read may answer at most: bounds what another process on the same file may change unseen.</summary>
+    private const long MaxAgeMs = 250;
+
+    private static readonly Task<VideoTask?> NoTask = Task.FromResult<VideoTask?>(null);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Generation, long ReadAtMs, Task<VideoTask?> Task)> _recent = new(StringComparer.Ordinal);
+
+    private const string Columns = """
+        id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
+        provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
+        content_deleted_at, error_code, error_message, remixed_from_id
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+        VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
+                $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed);
+        """;
+
+    public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
+
+    public async Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    {
+        var outcome = await InsertWriteAsync(task, terms, ct);
+        if (outcome is InsertOutcome.Created)
+        {
+            metrics?.TaskCreated(task);
+        }
+
+        return outcome;
+    }
+
+    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, InsertTerms? terms, CancellationToken ct) => db.WriteAsync(connection =>
+    {
+        if (terms is not null && participant?.BeforeInsert(connection, task, terms) is { } answer)
+        {
+            return answer;
+        }
+
+        Sql.Command(connection, InsertSql)
+            .Bind("$id", task.Id)
+            .Bind("$account", task.AccountId)
+            .Bind("$key", task.KeyId)
+            .Bind("$dialect", task.Dialect.ToString())
+            .Bind("$model", task.Model)
+            .Bind("$prompt", task.Prompt)
+            .Bind("$seconds", task.Seconds)
+            .Bind("$width", task.Width)
+            .Bind("$height", task.Height)
+            .Bind("$aspect", task.AspectRatio)
+            .Bind("$resolution", task.Resolution)
+            .Bind("$inputs", JsonSerializer.Serialize(task.InputKeys, StoreJson.Default.IReadOnlyListString))
+            .Bind("$provider", task.Provider)
+            .Bind("$created", Sql.Ms(task.CreatedAt))
+            .Bind("$remixed", task.RemixedFromId)
+            .ExecuteNonQuery();
+        if (terms is not null)
+        {
+            participant?.AfterInsert(connection, task, terms);
+        }
+
+        return new InsertOutcome.Created();
+    }, ct);
+
+    private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
+
+    /// <summary>
+    /// The poll path. A task read at the database's current write generation, less than <see cref="MaxAgeMs"/> ago, is
+    /// answered from memory: no write of this process has committed since, so the row is what SQLite would return
+    /// (read-your-writes holds, since the generation moves before a writer hears back). Another process on the same
+    /// file (an API-only node) is not seen by the generation; its writes show within <see cref="MaxAgeMs"/>. Otherwise
+    /// a kept prepared statement on a reader connection reads it.
+    /// </summary>
+    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct)
+    {
+        var generation = db.Generation;
+        if (_recent.TryGetValue(id, out var hit) && hit.Generation == generation && Environment.TickCount64 - hit.ReadAtMs < MaxAgeMs)
+        {
+            return accountId is null || hit.Task.Result!.AccountId == accountId ? hit.Task : NoTask;
+        }
+
+        return ReadAndRememberAsync(id, accountId, generation, ct);
+    }
+
+    private async Task<VideoTask?> ReadAndRememberAsync(string id, string? accountId, long generation, CancellationToken ct)
+    {
+        var readAt = Environment.TickCount64;
+        var task = await db.ReadAsync(connection =>
+        {
+            return Sql.Command(connection, GetSql).Bind("$id", id).Bind("$account", null).One(Map);
+        }, ct);
+        if (task is null)
+        {
+            return null;
+        }
+
+        if (_recent.Count >= MaxRecent)
+        {
+            _recent.Clear();
+        }
+
+        _recent[id] = (generation, readAt, Task.FromResult<VideoTask?>(task));
+        return accountId is null || task.AccountId == accountId ? task : null;
+    }
+
+    private const string ListAscendingSql = $"""
+        SELECT {Columns} FROM tasks
+         WHERE account_id = $account AND ($after IS NULL OR id > $after)
+         ORDER BY id ASC LIMIT $limit;
+        """;
+
+    private const string ListDescendingSql = $"""
+        SELECT {Columns} FROM tasks
+         WHERE account_id = $account AND ($after IS NULL OR id < $after)
+         ORDER BY id DESC LIMIT $limit;
+        """;
+
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(connection =>
+        (IReadOnlyList<VideoTask>)Sql.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
+            .Bind("$account", accountId).Bind("$after", after).Bind("$limit", limit).All(Map), ct);
+
+    private const string ClaimSql = $"""
+        UPDATE tasks
+           SET status = 'processing', lease_owner = $owner, lease_until = $lease, attempts = attempts + 1,
+               started_at = COALESCE(started_at, $now)
+         WHERE id = (SELECT id FROM tasks
+                      WHERE status = 'queued' AND run_after <= $now
+                        AND provider IN (SELECT value FROM json_each($providers))
+                      ORDER BY run_after, id LIMIT 1)
+        RETURNING {Columns};
+        """;
+
+    public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection => Sql.Command(connection, ClaimSql)
+            .Bind("$owner", owner).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$now", Sql.Ms(now))
+            .Bind("$providers", JsonSerializer.Serialize(providers.ToArray(), StoreJson.Default.StringArray))
+            .One(Map), ct);
+
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
+            UPDATE tasks SET lease_until = $lease, progress = MAX(progress, $progress)
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """).Bind("$id", id).Bind("$owner", owner).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$progress", Math.Clamp(progress, 0, 99)).Changed(), ct);
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
+        => CompleteAsync(id, owner, now, expiresAt, null, ct);
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct)
+        => EndAsync(id, TaskEnding.Completed(actualSeconds), now, connection => Sql.Command(connection, """
+            UPDATE tasks SET status = 'completed', progress = 100, completed_at = $now, expires_at = $expires,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing'
+            RETURNING provider;
+            """).Bind("$id", id).Bind("$owner", owner).Bind("$now", Sql.Ms(now)).Bind("$expires", Sql.Ms(expiresAt)), ct);
+
+    public Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct)
+        => EndAsync(id, TaskEnding.Failed, now, connection => Sql.Command(connection, """
+            UPDATE tasks SET status = 'failed', completed_at = $now, error_code = $code, error_message = $message,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing'
+            RETURNING provider;
+            """).Bind("$id", id).Bind("$owner", owner).Bind("$now", Sql.Ms(now)).Bind("$code", code).Bind("$message", message), ct);
+
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE id = $id AND lease_owner = $owner AND status = 'processing';
+            """).Bind("$id", id).Bind("$owner", owner).Changed(), ct);
+
+    public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+    {
+        var (task, changed, hold) = await CancelWriteAsync(id, accountId, now, ct);
+        if (changed)
+        {
+            metrics?.TaskFinished(VideoStatus.Cancelled, task!.Provider, hold);
+        }
+
+        return (task, changed);
+    }
+
+    private const string CancelSql = $"""
+        UPDATE tasks SET status = 'cancelled', completed_at = $now, error_code = 'cancelled',
+                         error_message = 'The task was cancelled by its owner.', lease_owner = NULL, lease_until = NULL
+         WHERE id = $id AND account_id = $account AND status IN ('queued', 'processing')
+        RETURNING {Columns};
+        """;
+
+    private Task<(VideoTask? Task, bool Changed, HoldClosed? Hold)> CancelWriteAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+        => db.WriteAsync(connection =>
+        {
+            if (Sql.Command(connection, CancelSql).Bind("$id", id).Bind("$account", accountId).Bind("$now", Sql.Ms(now)).One(Map) is { } cancelled)
+            {
+                return ((VideoTask?)cancelled, true, participant?.Ended(connection, id, TaskEnding.Cancelled, now));
+            }
+
+            return (Sql.Command(connection, GetSql).Bind("$id", id).Bind("$account", accountId).One(Map), false, (HoldClosed?)null);
+        }, ct);
+
+    public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
+            DELETE FROM tasks WHERE id = $id AND account_id = $account AND status IN ('completed', 'failed', 'cancelled');
+            """).Bind("$id", id).Bind("$account", accountId).Changed(), ct);
+
+    public Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE status = 'processing' AND lease_until < $now
+               -- Remote tasks are never re-queued: a lapsed submit may have reached the upstream (the tracker
+               -- reconciles it) and an accepted one is polled again, not resubmitted.
+               AND NOT EXISTS (SELECT 1 FROM upstream_jobs j WHERE j.task_id = tasks.id);
+            """).Bind("$now", Sql.Ms(now)).ExecuteNonQuery(), ct);
+
+    public Task<IReadOnlyList<string>> ExpiredContentAsync(DateTimeOffset now, int limit, CancellationToken ct) => db.ReadAsync(connection =>
+        (IReadOnlyList<string>)Sql.Command(connection, """
+            SELECT id FROM tasks
+             WHERE status = 'completed' AND content_deleted_at IS NULL AND expires_at <= $now
+             ORDER BY expires_at LIMIT $limit;
+            """).Bind("$now", Sql.Ms(now)).Bind("$limit", limit).All(static r => r.GetString(0)), ct);
+
+    public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
+        Sql.Command(connection, "UPDATE tasks SET content_deleted_at = $now WHERE id = $id AND content_deleted_at IS NULL;")
+            .Bind("$id", id).Bind("$now", Sql.Ms(now)).Changed(), ct);
+
+    public Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct) => db.ReadAsync(connection =>
+        (IReadOnlyList<TaskCount>)Sql.Command(connection, "SELECT status, provider, COUNT(*) FROM tasks GROUP BY status, provider;")
+            .All(static r => new TaskCount(Enum.Parse<VideoStatus>(r.GetString(0), ignoreCase: true), r.GetString(1), r.GetInt64(2))), ct);
+
+    public Task<bool> PingAsync(CancellationToken ct) => db.ReadAsync(connection => Sql.Command(connection, "SELECT 1;").Scalar() == 1, ct);
+
+    /// <summary>
+    /// A terminal transition: one conditional statement returning the task's provider; when it changed the row, the
+    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same write. Counted once committed.
+    /// </summary>
+    private async Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<SqliteConnection, SqliteCommand> transition, CancellationToken ct)
+    {
+        var status = ending.Status;
+        var (provider, hold) = await db.WriteAsync(connection => transition(connection).ExecuteScalar() is string changed
+            ? (changed, participant?.Ended(connection, id, ending, now))
+            : ((string?)null, (HoldClosed?)null), ct);
+        if (provider is null)
+        {
+            return false;
+        }
+
+        metrics?.TaskFinished(status, provider, hold);
+        return true;
+    }
+
+    private static VideoTask Map(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        AccountId = r.GetString(1),
+        KeyId = r.GetString(2),
+        Dialect = Enum.Parse<Dialect>(r.GetString(3)),
+        Model = r.GetString(4),
+        Prompt = r.GetString(5),
+        Seconds = r.GetInt32(6),
+        Width = r.GetInt32(7),
+        Height = r.GetInt32(8),
+        AspectRatio = r.GetString(9),
+        Resolution = r.GetString(10),
+        InputKeys = JsonSerializer.Deserialize(r.GetString(11), StoreJson.Default.IReadOnlyListString) ?? [],
+        Provider = r.GetString(12),
+        Status = Enum.Parse<VideoStatus>(r.GetString(13), ignoreCase: true),
+        Progress = r.GetInt32(14),
+        Attempts = r.GetInt32(15),
+        UpstreamId = r.TextOrNull(16),
+        CreatedAt = r.Time(17),
+        StartedAt = r.TimeOrNull(18),
+        CompletedAt = r.TimeOrNull(19),
+        ExpiresAt = r.TimeOrNull(20),
+        ContentDeletedAt = r.TimeOrNull(21),
+        ErrorCode = r.TextOrNull(22),
+        ErrorMessage = r.TextOrNull(23),
+        RemixedFromId = r.TextOrNull(24),
+    };
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,71 @@
+using System.Data.Common;
+
+namespace Vidgate.Server.Tasks;
+
+/// <summary>
+/// Work that must commit or roll back with a task's insert or with its ending: the task store calls it inside its own
+/// write, on that write's open connection (engine-neutral <see cref="DbConnection"/>; each engine's participant uses its
+/// own), so there is still one transaction, and the store knows nothing of what the work is. Billing implements it
+/// (<c>Billing/TaskMoney.cs</c>: the hold, the idempotency key, settle and release, an upstream's reported cost).
+/// None is registered for store-level tests and tools.
+/// </summary>
+internal interface ITaskParticipant
+{
+    /// <summary>
+    /// In the insert's write, before the task row. Non-null stops the insert: nothing is written, and the store answers
+    /// with this outcome (the key was used before, or the participant refused).
+    /// </summary>
+    InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms);
+
+    /// <summary>In the insert's write, after the task row.</summary>
+    void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms);
+
+    /// <summary>
+    /// In the write of a transition that ended the task, and only when its compare-and-swap changed a row, so it runs
+    /// once per task whichever node or retry gets there first. What it returns is passed on, opaque, to the counters.
+    /// </summary>
+    HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now);
+
+    /// <summary>In the write that took the lease of a remote job the upstream reported done, with the cost it reported.</summary>
+    void CostReported(DbConnection connection, string taskId, long costUsdTicks);
+}
+
+/// <summary>What a create asks the participant to commit with its task (billing: the hold and the idempotency key).</summary>
+internal abstract record InsertTerms;
+
+/// <summary>Why a participant refused an insert; what it means belongs to the participant (billing: <c>HoldRefusal</c>).</summary>
+internal abstract record InsertRefusal;
+
+/// <summary>What an insert did. Only <see cref="Created"/> wrote anything.</summary>
+internal abstract record InsertOutcome
+{
+    public sealed record Created : InsertOutcome;
+
+    /// <summary>The idempotency key was already used for the same request: this is its task.</summary>
+    public sealed record Existing(string TaskId) : InsertOutcome;
+
+    /// <summary>The idempotency key was already used for a different request.</summary>
+    public sealed record KeyReused : InsertOutcome;
+
+    public sealed record Refused(InsertRefusal Reason) : InsertOutcome;
+}
+
+/// <summary>
+/// How a task ended, as its participant sees it: <see cref="VideoStatus.Completed"/> with the seconds delivered (null:
+/// as asked), or any other ending with its <see cref="Outcome"/> word (<c>failed</c>, <c>cancelled</c>; later
+/// <c>deadline</c>, <c>expired</c>).
+/// </summary>
+internal readonly record struct TaskEnding(VideoStatus Status, string Outcome, int? ActualSeconds = null)
+{
+    public static TaskEnding Failed => new(VideoStatus.Failed, "failed");
+
+    public static TaskEnding Cancelled => new(VideoStatus.Cancelled, "cancelled");
+
+    public static TaskEnding Completed(int? actualSeconds) => new(VideoStatus.Completed, "completed", actualSeconds);
+}
+
+/// <summary>
+/// What the participant moved when a task ended, in micro-units: charged to the account, and given back to its balance.
+/// The store only passes it on to the counters.
+/// </summary>
+internal readonly record struct HoldClosed(long Charged, long Returned);

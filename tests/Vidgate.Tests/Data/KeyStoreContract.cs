@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using Vidgate.Server.Accounts;
+using Vidgate.Server.Billing;
+
+namespace Vidgate.Tests.Data;
+
+/// <summary>
+/// <see cref="IKeyStore"/>, on any engine: keys are found by the hash of their secret only, with their account's plan;
+/// revoked keys are not found; a new account gets its tier and credit in the same write as its first key.
+/// </summary>
+public abstract class KeyStoreContract : StoreContract
+{
+    private protected KeyStoreContract(StoreEngine engine)
+        : base(engine)
+    {
+    }
+
+    private IKeyStore Keys => Engine.Keys;
+
+    private static byte[] SecretHash() => SHA256.HashData(RandomNumberGenerator.GetBytes(32));
+
+    [Fact]
+    public async Task A_key_is_found_by_the_hash_of_its_secret_with_its_accounts_plan()
+    {
+        Assert.False(await Keys.AnyAsync(Ct));
+        var hash = SecretHash();
+        var record = (await Keys.CreateAsync(new NewKey("alice", IsAdmin: false), hash, "vg_abcdefg", Now, Ct))!;
+        Assert.True(await Keys.AnyAsync(Ct));
+        Assert.Equal(("alice", "vg_abcdefg", false, Now), (record.Name, record.Prefix, record.IsAdmin, record.CreatedAt));
+
+        var caller = (await Keys.FindActiveAsync(hash, Ct))!;
+        Assert.Equal((record.Id, record.AccountId, false), (caller.KeyId, caller.AccountId, caller.IsAdmin));
+        Assert.Equal(("default", false), (caller.Plan.TierId, caller.Plan.Unmetered));
+        Assert.Null(await Keys.FindActiveAsync(SecretHash(), Ct));
+        Assert.Equal(record, Assert.Single(await Keys.ListAsync(Ct)));
+    }
+
+    [Fact]
+    public async Task A_new_account_gets_the_configured_credit_in_its_ledger_and_an_admins_is_unmetered()
+    {
+        var user = (await Keys.CreateAsync(new NewKey("user", IsAdmin: false), SecretHash(), "vg_user", Now, Ct))!;
+        var account = await BooksAsync(user.AccountId);
+        Assert.Equal((new BillingOptions().NewAccountCredit, "default", false), (account.Balance, account.TierId, account.Unmetered));
+
+        var adminHash = SecretHash();
+        var admin = (await Keys.CreateAsync(new NewKey("root", IsAdmin: true), adminHash, "vg_root", Now, Ct))!;
+        var adminAccount = await BooksAsync(admin.AccountId);
+        Assert.Equal((0L, "unlimited", true), (adminAccount.Balance, adminAccount.TierId, adminAccount.Unmetered));
+        Assert.True((await Keys.FindActiveAsync(adminHash, Ct))!.IsAdmin);
+    }
+
+    [Fact]
+    public async Task A_second_key_joins_an_existing_account_and_a_missing_account_makes_none()
+    {
+        var first = (await Keys.CreateAsync(new NewKey("a", IsAdmin: false), SecretHash(), "vg_a", Now, Ct))!;
+        var second = (await Keys.CreateAsync(new NewKey("b", IsAdmin: false, first.AccountId), SecretHash(), "vg_b", Now, Ct))!;
+        Assert.Equal(first.AccountId, second.AccountId);
+        Assert.Null(await Keys.CreateAsync(new NewKey("c", IsAdmin: false, "acct_missing"), SecretHash(), "vg_c", Now, Ct));
+        Assert.Equal(2, (await Keys.ListAsync(Ct)).Count);
+    }
+
+    [Fact]
+    public async Task A_revoked_key_is_no_longer_found_and_keeps_its_first_revocation_time()
+    {
+        var hash = SecretHash();
+        var record = (await Keys.CreateAsync(new NewKey("k", IsAdmin: false), hash, "vg_k", Now, Ct))!;
+        Assert.Equal(Now.AddMinutes(1), (await Keys.RevokeAsync(record.Id, Now.AddMinutes(1), Ct))!.RevokedAt);
+        Assert.Equal(Now.AddMinutes(1), (await Keys.RevokeAsync(record.Id, Now.AddMinutes(2), Ct))!.RevokedAt);
+        Assert.Null(await Keys.FindActiveAsync(hash, Ct));
+        Assert.Null(await Keys.RevokeAsync("key_missing", Now, Ct));
+    }
+
+    [Fact]
+    public async Task A_keys_own_rate_limit_narrows_its_tier_and_never_widens_it()
+    {
+        var hash = SecretHash();
+        var record = (await Keys.CreateAsync(new NewKey("k", IsAdmin: false, RequestsPerMinute: 10, ExpiresAt: Now.AddDays(1)), hash, "vg_k", Now, Ct))!;
+        var caller = (await Keys.FindActiveAsync(hash, Ct))!;
+        Assert.Equal((10, Now.AddDays(1)), (caller.Plan.RequestsPerMinute, caller.ExpiresAt));
+
+        // The default tier allows 60 a minute: a key asking for more gets 60.
+        var updated = (await Keys.UpdateLimitsAsync(record.Id, 1000, null, Ct))!;
+        Assert.Equal((1000, (DateTimeOffset?)null), (updated.RequestsPerMinute, updated.ExpiresAt));
+        Assert.Equal(60, (await Keys.FindActiveAsync(hash, Ct))!.Plan.RequestsPerMinute);
+        Assert.Null(await Keys.UpdateLimitsAsync("key_missing", 1, null, Ct));
+    }
+
+    [Fact]
+    public async Task A_setting_is_created_once_and_every_later_caller_gets_the_same_value()
+    {
+        var values = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Keys.GetOrCreateSettingAsync("signing_key", () => $"value-{i}", Ct)));
+        Assert.Single(values.Distinct());
+        using var other = Engine.OpenAnother();
+        Assert.Equal(values[0], await other.Keys.GetOrCreateSettingAsync("signing_key", () => "another", Ct));
+    }
+}
+
+/// <summary>The key store contract on SQLite.</summary>
+public sealed class SqliteKeyStoreTests() : KeyStoreContract(new SqliteEngine());

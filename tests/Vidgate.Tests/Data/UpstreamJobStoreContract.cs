@@ -1,0 +1,190 @@
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Tests.Data;
+
+/// <summary>
+/// <see cref="IUpstreamJobStore"/>, on any engine: a submit is recorded only under the task's lease, a due poll is
+/// claimed once, the terminal lease is taken by one node, and a crashed submit is found again.
+/// </summary>
+public abstract class UpstreamJobStoreContract : StoreContract
+{
+    private static readonly string[] Remote = ["upstream"];
+
+    private protected UpstreamJobStoreContract(StoreEngine engine)
+        : base(engine)
+    {
+    }
+
+    private IUpstreamJobStore Jobs => Engine.UpstreamJobs;
+
+    /// <summary>A remote task, claimed by <paramref name="owner"/> and marked submitting to instance <c>xai-1</c>.</summary>
+    private async Task<VideoTask> SubmittingAsync(string owner = "submitter")
+    {
+        var task = NewTask(provider: "upstream");
+        await Engine.Tasks.InsertAsync(task, Ct);
+        Assert.NotNull(await Engine.Tasks.TryClaimAsync(Remote, owner, Now, Now.AddSeconds(30), Ct));
+        Assert.True(await Jobs.BeginSubmitAsync(task.Id, owner, "xai-1", 0, Now, Now.AddHours(1), Ct));
+        return task;
+    }
+
+    private async Task<VideoTask> TrackingAsync(DateTimeOffset firstPoll)
+    {
+        var task = await SubmittingAsync();
+        Assert.True(await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", "queued", Now, firstPoll, Ct));
+        return task;
+    }
+
+    [Fact]
+    public async Task A_queued_remote_task_is_seen_only_once_due()
+    {
+        await Engine.Tasks.InsertAsync(NewTask(provider: "upstream", at: Now), Ct);
+        Assert.False(await Jobs.AnyQueuedAsync("upstream", Now.AddSeconds(-1), Ct));
+        Assert.True(await Jobs.AnyQueuedAsync("upstream", Now, Ct));
+        Assert.False(await Jobs.AnyQueuedAsync("builtin", Now, Ct));
+    }
+
+    [Fact]
+    public async Task A_submit_is_recorded_only_under_the_tasks_lease()
+    {
+        var task = NewTask(provider: "upstream");
+        await Engine.Tasks.InsertAsync(task, Ct);
+        Assert.False(await Jobs.BeginSubmitAsync(task.Id, "submitter", "xai-1", 0, Now, Now.AddHours(1), Ct));
+        await Engine.Tasks.TryClaimAsync(Remote, "submitter", Now, Now.AddSeconds(30), Ct);
+        Assert.False(await Jobs.BeginSubmitAsync(task.Id, "intruder", "xai-1", 0, Now, Now.AddHours(1), Ct));
+        Assert.True(await Jobs.BeginSubmitAsync(task.Id, "submitter", "xai-1", 0, Now, Now.AddHours(1), Ct));
+
+        // Failing over to another route while still submitting rewrites the mark.
+        Assert.True(await Jobs.BeginSubmitAsync(task.Id, "submitter", "xai-2", 1, Now, Now.AddHours(1), Ct));
+        var row = await Jobs.GetAsync(task.Id, Ct);
+        Assert.Equal(("xai-2", 1, UpstreamJobRow.Submitting), (row!.ProviderId, row.KeyIndex, row.Phase));
+    }
+
+    [Fact]
+    public async Task An_accepted_submit_is_tracked_and_gives_up_the_task_lease()
+    {
+        var task = await SubmittingAsync();
+        Assert.False(await Jobs.AcceptedAsync(task.Id, "intruder", "up-1", null, Now, Now, Ct));
+        Assert.True(await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", "queued", Now, Now.AddSeconds(5), Ct));
+        Assert.False(await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", "queued", Now, Now.AddSeconds(5), Ct));
+
+        var row = await Jobs.GetAsync(task.Id, Ct);
+        Assert.Equal((UpstreamJobRow.Tracking, "up-1", "queued"), (row!.Phase, row.UpstreamId, row.State));
+        Assert.Equal("up-1", (await Engine.Tasks.GetAsync(task.Id, null, Ct))!.UpstreamId);
+        Assert.Equal(Now.AddSeconds(5), await Jobs.NextDueAsync(Ct));
+
+        // The lease was given up: a finisher can take it.
+        Assert.True(await Jobs.TryLeaseAsync(task.Id, "finisher", Now, Now.AddSeconds(30), Ct));
+    }
+
+    [Fact]
+    public async Task A_deferred_submit_is_queued_again_for_later()
+    {
+        var task = await SubmittingAsync();
+        Assert.False(await Jobs.DeferAsync(task.Id, "intruder", Now.AddMinutes(1), Ct));
+        Assert.True(await Jobs.DeferAsync(task.Id, "submitter", Now.AddMinutes(1), Ct));
+        Assert.Null(await Jobs.GetAsync(task.Id, Ct));
+        Assert.Equal(VideoStatus.Queued, (await Engine.Tasks.GetAsync(task.Id, null, Ct))!.Status);
+        Assert.False(await Jobs.AnyQueuedAsync("upstream", Now, Ct));
+        Assert.True(await Jobs.AnyQueuedAsync("upstream", Now.AddMinutes(1), Ct));
+    }
+
+    [Fact]
+    public async Task A_due_poll_is_claimed_once_until_its_claim_lapses()
+    {
+        var task = await TrackingAsync(firstPoll: Now);
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Jobs.ClaimDueAsync(Now, Now.AddSeconds(30), 10, Ct)));
+        var claimed = Assert.Single(claims.SelectMany(c => c));
+        Assert.Equal((task.Id, 1), (claimed.TaskId, claimed.Polls));
+        Assert.Empty(await Jobs.ClaimDueAsync(Now.AddSeconds(29), Now.AddSeconds(60), 10, Ct));
+        Assert.Single(await Jobs.ClaimDueAsync(Now.AddSeconds(30), Now.AddSeconds(60), 10, Ct));
+    }
+
+    [Fact]
+    public async Task A_recorded_poll_sets_the_next_one_and_never_lowers_progress()
+    {
+        var task = await TrackingAsync(firstPoll: Now);
+        await Jobs.RecordPollAsync(task.Id, Now.AddSeconds(10), 50, Ct);
+        await Jobs.RecordPollAsync(task.Id, Now.AddSeconds(20), 20, Ct);
+        Assert.Equal(50, (await Jobs.GetAsync(task.Id, Ct))!.LastProgress);
+        Assert.Equal(50, (await Engine.Tasks.GetAsync(task.Id, null, Ct))!.Progress);
+        Assert.Equal(Now.AddSeconds(20), await Jobs.NextDueAsync(Ct));
+    }
+
+    [Fact]
+    public async Task The_terminal_lease_is_taken_by_one_node_until_it_lapses_or_is_given_back()
+    {
+        var task = await TrackingAsync(firstPoll: Now);
+        var leases = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Jobs.TryLeaseAsync(task.Id, $"node-{i}", Now, Now.AddSeconds(30), Ct)));
+        Assert.Single(leases, l => l);
+        Assert.False(await Jobs.TryLeaseAsync(task.Id, "late", Now.AddSeconds(29), Now.AddSeconds(60), Ct));
+        Assert.True(await Jobs.TryLeaseAsync(task.Id, "late", Now.AddSeconds(31), Now.AddSeconds(60), Ct));
+
+        await Jobs.ReleaseToTrackingAsync(task.Id, "late", Now.AddSeconds(40), Ct);
+        Assert.True(await Jobs.TryLeaseAsync(task.Id, "other", Now.AddSeconds(32), Now.AddSeconds(60), Ct));
+        Assert.Equal(Now.AddSeconds(40), await Jobs.NextDueAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_reported_cost_is_written_once_per_job_and_reaches_the_usage_of_its_hold()
+    {
+        var account = await NewAccountAsync(100 * Server.Billing.Money.Unit);
+        var task = NewTask(account: account.Id, provider: "upstream");
+        Assert.IsType<InsertOutcome.Created>(await Engine.Tasks.InsertAsync(task, HoldFor(task), Ct));
+        await Engine.Tasks.TryClaimAsync(Remote, "submitter", Now, Now.AddSeconds(30), Ct);
+        await Jobs.BeginSubmitAsync(task.Id, "submitter", "xai-1", 0, Now, Now.AddHours(1), Ct);
+        await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", null, Now, Now, Ct);
+
+        Assert.True(await Jobs.TryLeaseDoneAsync(task.Id, "finisher", Now, Now.AddSeconds(30), 12_500_000_000, Ct));
+        Assert.False(await Jobs.TryLeaseDoneAsync(task.Id, "other", Now, Now.AddSeconds(30), 99, Ct));
+
+        // A re-poll after a failed download reports the same job again: written again, not added.
+        await Jobs.ReleaseToTrackingAsync(task.Id, "finisher", Now, Ct);
+        Assert.True(await Jobs.TryLeaseDoneAsync(task.Id, "finisher", Now, Now.AddSeconds(30), 12_500_000_000, Ct));
+
+        var usage = Assert.Single(await Engine.Billing.UsageAsync(new Server.Billing.UsageFilter(account.Id, null, null, null, null), Ct));
+        Assert.Equal((Int128)12_500_000_000, usage.UpstreamCost.Ticks);
+        Assert.Equal(1, usage.UpstreamCost.Tasks);
+    }
+
+    [Fact]
+    public async Task A_submit_stranded_by_a_crash_is_found_once_its_lease_lapsed()
+    {
+        var task = await SubmittingAsync();
+        Assert.Empty(await Jobs.StrandedSubmitsAsync(Now.AddSeconds(29), 10, Ct));
+        var stranded = Assert.Single(await Jobs.StrandedSubmitsAsync(Now.AddSeconds(31), 10, Ct));
+        Assert.Equal((task.Id, "xai-1", UpstreamJobRow.Submitting), (stranded.TaskId, stranded.ProviderId, stranded.Phase));
+
+        // A remote task is never re-queued by the lapsed-lease sweep: it may have reached the upstream.
+        Assert.Equal(0, await Engine.Tasks.RequeueLapsedAsync(Now.AddSeconds(31), Ct));
+    }
+
+    [Fact]
+    public async Task In_flight_jobs_are_counted_per_instance_and_ended_tasks_are_purged_from_tracking()
+    {
+        var first = await TrackingAsync(firstPoll: Now);
+        await TrackingAsync(firstPoll: Now);
+        Assert.Equal(2, (await Jobs.InFlightAsync(Ct))["xai-1"]);
+
+        await Engine.Tasks.CancelAsync(first.Id, "acct_a", Now, Ct);
+        Assert.Equal(1, (await Jobs.InFlightAsync(Ct))["xai-1"]);
+        Assert.Equal(1, await Jobs.PurgeFinishedAsync(Ct));
+        Assert.Equal(UpstreamJobRow.Finished, (await Jobs.GetAsync(first.Id, Ct))!.Phase);
+
+        await Engine.Tasks.DeleteFinishedAsync(first.Id, "acct_a", Ct);
+        Assert.Equal(1, await Jobs.PurgeFinishedAsync(Ct));
+        Assert.Null(await Jobs.GetAsync(first.Id, Ct));
+    }
+
+    [Fact]
+    public async Task A_finished_job_is_no_longer_polled_but_its_row_stays()
+    {
+        var task = await TrackingAsync(firstPoll: Now);
+        await Jobs.MarkFinishedAsync(task.Id, Ct);
+        Assert.Empty(await Jobs.ClaimDueAsync(Now.AddHours(1), Now.AddHours(2), 10, Ct));
+        Assert.Null(await Jobs.NextDueAsync(Ct));
+        Assert.Equal("xai-1", (await Jobs.GetAsync(task.Id, Ct))!.ProviderId);
+    }
+}
+
+/// <summary>The upstream job store contract on SQLite.</summary>
+public sealed class SqliteUpstreamJobStoreTests() : UpstreamJobStoreContract(new SqliteEngine());
