@@ -45,6 +45,12 @@ public sealed class FakeXaiOptions
 
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Source of the random faults and job lengths; a chaos test sets a seeded one so its run can be replayed.</summary>
+    public Random Random { get; set; } = Random.Shared;
+
+    /// <summary>The clock jobs run on; a test shares a fake one with the server to run long schedules in no time.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>The first poll of a job answers only <c>{"request_id"}</c>, as xAI does very early (api-contracts §3.3).</summary>
     public bool EarlyPollWithoutStatus { get; set; } = true;
 
@@ -208,8 +214,8 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         var id = Guid.NewGuid().ToString();
         var duration = SecondsMarker().Match(prompt) is { Success: true } m
             ? TimeSpan.FromSeconds(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
-            : Options.MinJob + (Options.MaxJob - Options.MinJob) * Random.Shared.NextDouble();
-        var created = DateTimeOffset.UtcNow;
+            : Options.MinJob + (Options.MaxJob - Options.MinJob) * Draw();
+        var created = Options.Clock.GetUtcNow();
         _jobs[id] = new Job(id, body, prompt, body.TryGetProperty("model", out var model) ? model.GetString() ?? "grok-imagine-video" : "grok-imagine-video",
             body.TryGetProperty("duration", out var d) ? d.GetInt32() : 8, created, created + duration);
 
@@ -246,7 +252,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
 
         await Delay(http);
-        var now = DateTimeOffset.UtcNow;
+        var now = Options.Clock.GetUtcNow();
         if (polls == 1 && Options.EarlyPollWithoutStatus && now < job.DoneAt)
         {
             await WriteJsonAsync(http, 200, $$"""{"request_id":"{{id}}"}""");
@@ -291,7 +297,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private async Task ResultAsync(HttpContext http, string id)
     {
         // Temporary URLs need no key (they are pre-signed upstream).
-        if (!_jobs.TryGetValue(id, out var job) || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal) || DateTimeOffset.UtcNow < job.DoneAt)
+        if (!_jobs.TryGetValue(id, out var job) || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal) || Options.Clock.GetUtcNow() < job.DoneAt)
         {
             http.Response.StatusCode = 404;
             return;
@@ -385,13 +391,23 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
            && url.GetString() is { } text
            && (text.StartsWith("data:image/", StringComparison.Ordinal) || text.StartsWith("https://", StringComparison.Ordinal));
 
+    // A seeded Random is not thread-safe and requests arrive concurrently.
+    private double Draw()
+    {
+        var random = Options.Random;
+        lock (random)
+        {
+            return random.NextDouble();
+        }
+    }
+
     private bool Authorized(HttpContext http)
         => http.Request.Headers.Authorization.ToString() == "Bearer " + Options.ApiKey;
 
     private async Task<bool> FaultAsync(HttpContext http, ConcurrentQueue<FakeFault> queue)
     {
         FakeFault? fault = queue.TryDequeue(out var queued) ? queued
-            : Options.FaultRate > 0 && Random.Shared.NextDouble() < Options.FaultRate ? RandomFaults[Random.Shared.Next(RandomFaults.Length)] : null;
+            : Options.FaultRate > 0 && Draw() < Options.FaultRate ? RandomFaults[(int)(Draw() * RandomFaults.Length)] : null;
         switch (fault)
         {
             case null:
