@@ -82,7 +82,17 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
     public async Task CopyToFileAsync(string key, string localPath, CancellationToken ct)
     {
         BlobKey.Checked(key);
-        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct);
+        GetObjectResponse response;
+        try
+        {
+            response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new FileNotFoundException($"Blob '{key}' does not exist.", key, ex);
+        }
+
+        using var owned = response;
         await using var file = new FileStream(localPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await response.ResponseStream.CopyToAsync(file, ct);
     }
