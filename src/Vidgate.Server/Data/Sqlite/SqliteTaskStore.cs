@@ -301,7 +301,3 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         RemixedFromId = r.TextOrNull(24),
     };
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
-internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;
