@@ -49,9 +49,20 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         return outcome;
     }
 
-    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, InsertTerms? terms, CancellationToken ct) => db.WriteAsync(connection =>
+    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
     {
-        if (terms is not null && participant?.BeforeInsert(connection, task, terms) is { } answer)
+        // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
+        if (terms is not null && participant is null)
+        {
+            throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
+        }
+
+        return db.WriteAsync(connection => InsertWrite(connection, task, terms), ct);
+    }
+
+    private InsertOutcome InsertWrite(SqliteConnection connection, VideoTask task, InsertTerms? terms)
+    {
+        if (terms is not null && participant!.BeforeInsert(connection, task, terms) is { } answer)
         {
             return answer;
         }
@@ -75,11 +86,11 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
             .ExecuteNonQuery();
         if (terms is not null)
         {
-            participant?.AfterInsert(connection, task, terms);
+            participant!.AfterInsert(connection, task, terms);
         }
 
         return new InsertOutcome.Created();
-    }, ct);
+    }
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
 
@@ -290,7 +301,3 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         RemixedFromId = r.TextOrNull(24),
     };
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
-internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;
