@@ -19,6 +19,9 @@ public sealed class FakeComfyUiFaults
 
     public bool ResetPrompt { get; set; }
 
+    /// <summary>Refuse <c>POST /prompt</c> with a 400 <c>{"error":{"message": this}}</c> (a proxy or node pack quoting what it got).</summary>
+    public string? PromptError { get; set; }
+
     /// <summary>
     /// <c>POST /prompt</c> is held without an answer until the client gives up: <see cref="PromptHold.BeforeQueue"/> never
     /// queues it (the request died on the way), <see cref="PromptHold.AfterQueue"/> queues it first (the answer is lost).
@@ -247,6 +250,11 @@ public sealed class FakeComfyUi : IAsyncDisposable
         if (Faults.PromptStatus is { } status)
         {
             return Results.Text("500 Internal Server Error", "text/plain", statusCode: status);
+        }
+
+        if (Faults.PromptError is { } refused)
+        {
+            return Results.Json(new JsonObject { ["error"] = new JsonObject { ["type"] = "invalid_prompt", ["message"] = refused }, ["node_errors"] = new JsonObject() }, statusCode: 400);
         }
 
         var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject;

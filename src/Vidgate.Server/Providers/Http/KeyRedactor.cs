@@ -75,12 +75,13 @@ internal static partial class KeyRedactor
         return safe.Length <= maxLength ? safe : string.Concat(safe.AsSpan(0, maxLength), "…");
     }
 
-    // "Bearer <token>" / "Basic <credentials>" / "Token <key>" as headers are echoed by proxies and gateways.
-    [GeneratedRegex(@"\b(Bearer|Basic|Token)\s+[A-Za-z0-9\-._~+/*]{8,}=*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // "Bearer <token>" / "Basic <credentials>" / "Token <key>" as headers are echoed by proxies and gateways (a sentence's
+    // final full stop is not part of the token; a digit in it tells a token from "Token validation failed").
+    [GeneratedRegex(@"\b(Bearer|Basic|Token)\s+(?=\S*[0-9])[A-Za-z0-9\-._~+/*]{7,}[A-Za-z0-9\-_~+/*]=*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SchemeToken();
 
     // Vendor key shapes (OpenAI/DashScope sk-, xAI xai-, Runway key_, Luma luma-, Replicate r8_), masked echoes such as
     // "sk-abc1****wxyz" included, and JWTs (Kling's tokens, OAuth access tokens).
-    [GeneratedRegex(@"\b(?:(?:sk|xai|key|luma|r8)[-_][A-Za-z0-9*._\-]{16,}|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:(?:sk|xai|luma|r8)[-_][A-Za-z0-9*_\-]{16,}|key_[0-9a-f]{32,}|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)", RegexOptions.CultureInvariant)]
     private static partial Regex KeyShaped();
 }
