@@ -18,9 +18,10 @@ namespace Vidgate.Server.Providers.ComfyUi;
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
     : IUpstreamProvider
 {
-    // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
+    // ComfyUI's refusals list node errors; longer than other upstreams' one-liners, still bounded.
     private const int MaxRefusal = 600;
 
+    // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
     private readonly string _clientId = $"vidgate-{settings.Id}";
     private readonly ComfyUiProgress _progress = new(settings.BaseUrl, $"vidgate-{settings.Id}", settings.ApiKeys.Count > 0 ? settings.ApiKeys[0] : null, clock, logger);
 
