@@ -10,6 +10,7 @@ namespace Vidgate.Server.Providers.Xai;
 /// <c>GET {base}/v1/videos/{request_id}</c>, download the temporary <c>video.url</c> through the SSRF guard. xAI has no
 /// cancel and no idempotency key, so a submit interrupted by a crash is failed, never repeated.
 /// </summary>
+/// <param name="clock">The app's clock (per-call timeouts, <c>Retry-After</c> dates); null means the system clock, for code that builds the provider by hand.</param>
 internal sealed partial class XaiProvider(
     UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null) : IUpstreamProvider
 {
