@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text;
 using Vidgate.Server.Providers.Http;
 
@@ -49,11 +50,17 @@ public sealed class TolerantJsonTests
         var big = Encoding.UTF8.GetBytes("{\"a\":\"" + new string('x', 5000) + "\"}");
 
         var (text, json) = await ReadAsync(big, max: 1000);
-        using var chunked = new StreamContent(new MemoryStream(big));
+
+        // Chunked: no Content-Length to refuse up front, so the read itself stops past the cap.
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(big, Ct);
+        await pipe.Writer.CompleteAsync();
+        using var chunked = new StreamContent(pipe.Reader.AsStream());
         var (_, streamed) = await TolerantJson.ReadAsync(chunked, 1000, Ct);
 
         Assert.Null(json);
         Assert.Equal("", text);
+        Assert.Null(chunked.Headers.ContentLength);
         Assert.Null(streamed);
         Assert.NotNull((await ReadAsync(big, max: big.Length)).Json);
     }
