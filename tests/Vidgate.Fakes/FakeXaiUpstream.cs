@@ -66,6 +66,9 @@ public sealed class FakeXaiOptions
     /// the empty string leaves <c>usage</c> out.
     /// </summary>
     public string? UsageJson { get; set; }
+
+    /// <summary>Error messages (a refused submit, a failed job) quote the key the request carried, as careless upstreams do.</summary>
+    public bool EchoKeyInErrors { get; set; }
 }
 
 /// <summary>
@@ -207,7 +210,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         var prompt = body.GetProperty("prompt").GetString()!;
         if (prompt.Contains("[fake:reject]", StringComparison.Ordinal))
         {
-            await ErrorAsync(http, 400, "content_policy_violation", "The prompt was rejected by content moderation.");
+            await ErrorAsync(http, 400, "content_policy_violation", "The prompt was rejected by content moderation." + Echo());
             return;
         }
 
@@ -277,7 +280,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         var json = job.Prompt switch
         {
             var p when p.Contains("[fake:failed]", StringComparison.Ordinal)
-                => $$$"""{"status":"failed","model":"{{{job.Model}}}","error":{"code":"internal_error","message":"Video generation failed."}}""",
+                => $$$"""{"status":"failed","model":"{{{job.Model}}}","error":{"code":"internal_error","message":"Video generation failed.{{{Echo()}}}"}}""",
             var p when p.Contains("[fake:expired]", StringComparison.Ordinal) => $$"""{"status":"expired","model":"{{job.Model}}"}""",
             var p when p.Contains("[fake:moderation]", StringComparison.Ordinal)
                 => $$$"""{"status":"done","progress":100,"model":"{{{job.Model}}}","video":{"url":"{{{url}}}","duration":{{{job.Duration}}},"respect_moderation":false}}""",
@@ -432,6 +435,8 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
                 return false;
         }
     }
+
+    private string Echo() => Options.EchoKeyInErrors ? $" (request key {Options.ApiKey})" : "";
 
     private Task Delay(HttpContext http) => Options.Latency > TimeSpan.Zero ? Task.Delay(Options.Latency, http.RequestAborted) : Task.CompletedTask;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Vidgate.Server.Providers.Xai;
 
 /// <summary>Builds <c>xai</c> instances: xAI's own video API, or anything that speaks it.</summary>
-internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers) : IUpstreamProviderType
+internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers) : IUpstreamProviderType
 {
     public string Type => "xai";
 
@@ -21,5 +21,5 @@ internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher f
     }
 
     public IUpstreamProvider Create(UpstreamSettings settings)
-        => new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>());
+        => new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>(), clock);
 }
