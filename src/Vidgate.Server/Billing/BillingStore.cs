@@ -59,6 +59,19 @@ internal sealed class BillingStore(SqliteDatabase db, TimeProvider clock)
             return (ReadAccount(command), false);
         }, ct);
 
+    /// <summary>
+    /// What closing the task's hold moved (charged, given back); null while it is open or when the task has none. Read by
+    /// whoever ended the task (it got <c>true</c> from the store) to count the money in <c>/metrics</c>.
+    /// </summary>
+    public Task<HoldClosed?> ClosedHoldAsync(string taskId, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT amount, COALESCE(charged, 0) FROM holds WHERE task_id = $t AND state <> 'held';";
+        command.Parameters.AddWithValue("$t", taskId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new HoldClosed(reader.GetInt64(1), reader.GetInt64(0) - reader.GetInt64(1)) : (HoldClosed?)null;
+    }, ct);
+
     public Task<Account?> GetAccountAsync(string id, CancellationToken ct) => db.ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();

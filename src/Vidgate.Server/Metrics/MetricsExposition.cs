@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Metrics;
@@ -8,7 +9,7 @@ namespace Vidgate.Server.Metrics;
 /// One scrape's text: the collected counters and histograms, plus gauges read now: tasks per status and provider (one
 /// grouped query, reused for <see cref="TaskCountsTtl"/> so a scrape storm costs one query) and process basics.
 /// </summary>
-internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store) : IDisposable
+internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store, UpstreamRegistry registry) : IDisposable
 {
     public static readonly TimeSpan TaskCountsTtl = TimeSpan.FromSeconds(2);
 
@@ -25,7 +26,8 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
     {
         var text = new PrometheusText();
         text.Header("vidgate_tasks", "gauge", "Tasks in the store now, by status and provider (read at most every 2 s).");
-        var counts = await TaskCountsAsync(ct);
+        var counts = (await TaskCountsAsync(ct))
+            .Select(c => c with { Provider = VidgateMetrics.ProviderLabel(c.Provider, registry.IsLocal(c.Provider)) }).ToList();
         var providers = Providers.Union(counts.Select(c => c.Provider), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var status in Statuses)
         {

@@ -1,16 +1,13 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Metrics;
 
 namespace Vidgate.Server.Tasks;
 
 /// <summary>
-/// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement. Creates and
-/// endings are counted here (<paramref name="metrics"/>; null for store tests and tools), after the commit, because this
-/// is the one place each of them happens and the only one that knows it really changed a row.
+/// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement.
 /// </summary>
-internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics = null) : ITaskStore
+internal sealed class SqliteTaskStore(SqliteDatabase db) : ITaskStore
 {
     /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
     private const int MaxRecent = 4096;
@@ -39,13 +36,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     public async Task<InsertOutcome> InsertAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct)
     {
-        var outcome = await InsertWriteAsync(task, hold, idempotency, ct);
-        if (outcome is InsertOutcome.Created)
-        {
-            metrics?.TaskCreated(task);
-        }
-
-        return outcome;
+        return await InsertWriteAsync(task, hold, idempotency, ct);
     }
 
     private Task<InsertOutcome> InsertWriteAsync(VideoTask task, HoldRequest? hold, IdempotencyClaim? idempotency, CancellationToken ct) => db.WriteAsync(connection =>
@@ -148,6 +139,12 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
     }, ct);
 
     public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync("IN", providers, owner, now, leaseUntil, ct);
+
+    public Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync("NOT IN", except, owner, now, leaseUntil, ct);
+
+    private Task<VideoTask?> ClaimAsync(string match, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => db.WriteAsync(connection =>
         {
             using var command = connection.CreateCommand();
@@ -157,7 +154,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
                        started_at = COALESCE(started_at, $now)
                  WHERE id = (SELECT id FROM tasks
                               WHERE status = 'queued' AND run_after <= $now
-                                AND provider IN (SELECT value FROM json_each($providers))
+                                AND provider {match} (SELECT value FROM json_each($providers))
                               ORDER BY run_after, id LIMIT 1)
                 RETURNING {Columns};
                 """;
@@ -201,12 +198,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
     {
-        var (task, changed, hold) = await CancelWriteAsync(id, accountId, now, ct);
-        if (changed)
-        {
-            metrics?.TaskFinished(VideoStatus.Cancelled, task!.Provider, hold);
-        }
-
+        var (task, changed, _) = await CancelWriteAsync(id, accountId, now, ct);
         return (task, changed);
     }
 
@@ -313,18 +305,12 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
     private async Task<bool> EndAsync(
         VideoStatus status, Func<SqliteConnection, HoldClosed?> close, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
-        var (provider, hold) = await db.WriteAsync(connection =>
+        var (provider, _) = await db.WriteAsync(connection =>
         {
             using var command = Command(connection, sql, parameters);
             return command.ExecuteScalar() is string changed ? (changed, close(connection)) : ((string?)null, (HoldClosed?)null);
         }, ct);
-        if (provider is null)
-        {
-            return false;
-        }
-
-        metrics?.TaskFinished(status, provider, hold);
-        return true;
+        return provider is not null;
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)

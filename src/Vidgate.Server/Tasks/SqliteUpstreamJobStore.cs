@@ -14,10 +14,11 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db) : IUpstreamJobSt
 
     private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = $id AND lease_owner = $owner AND status = 'processing')";
 
-    public Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
+    public Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
     {
-        using var command = Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= $now AND provider = $provider LIMIT 1;",
-            ("$now", Ms(now)), ("$provider", provider));
+        using var command = Command(connection,
+            "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= $now AND provider NOT IN (SELECT value FROM json_each($except)) LIMIT 1;",
+            ("$now", Ms(now)), ("$except", System.Text.Json.JsonSerializer.Serialize(except.ToArray(), StoreJson.Default.StringArray)));
         return command.ExecuteScalar() is not null;
     }, ct);
 

@@ -15,7 +15,7 @@ namespace Vidgate.Server.Providers.ComfyUi;
 /// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
 /// </summary>
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
-    : IUpstreamProvider
+    : IVideoProvider
 {
     // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
     private readonly string _clientId = $"vidgate-{settings.Id}";

@@ -12,7 +12,7 @@ namespace Vidgate.Server.Providers.Xai;
 /// <c>GET {base}/v1/videos/{request_id}</c>, download the temporary <c>video.url</c> through the SSRF guard. xAI has no
 /// cancel and no idempotency key, so a submit interrupted by a crash is failed, never repeated.
 /// </summary>
-internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger) : IUpstreamProvider
+internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger) : IVideoProvider
 {
     private static readonly (string Name, double Value)[] Ratios =
         [("1:1", 1), ("16:9", 16 / 9.0), ("9:16", 9 / 16.0), ("4:3", 4 / 3.0), ("3:4", 3 / 4.0), ("3:2", 1.5), ("2:3", 2 / 3.0)];
