@@ -9,7 +9,7 @@ namespace Vidgate.Server.Metrics;
 /// One scrape's text: the collected counters and histograms, plus gauges read now: tasks per status and provider (one
 /// grouped query, reused for <see cref="TaskCountsTtl"/> so a scrape storm costs one query) and process basics.
 /// </summary>
-internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store, UpstreamRegistry registry) : IDisposable
+internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store, UpstreamRegistry registry, TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan TaskCountsTtl = TimeSpan.FromSeconds(2);
 
@@ -51,7 +51,7 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
 
     private async Task<IReadOnlyList<TaskCount>> TaskCountsAsync(CancellationToken ct)
     {
-        if (_counts is { } fresh && Stopwatch.GetElapsedTime(fresh.At) < TaskCountsTtl)
+        if (_counts is { } fresh && clock.GetElapsedTime(fresh.At) < TaskCountsTtl)
         {
             return fresh.Counts;
         }
@@ -60,13 +60,13 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
         await _refresh.WaitAsync(ct);
         try
         {
-            if (_counts is { } other && Stopwatch.GetElapsedTime(other.At) < TaskCountsTtl)
+            if (_counts is { } other && clock.GetElapsedTime(other.At) < TaskCountsTtl)
             {
                 return other.Counts;
             }
 
             var counts = await store.CountAsync(ct);
-            _counts = new CachedCounts(Stopwatch.GetTimestamp(), counts);
+            _counts = new CachedCounts(clock.GetTimestamp(), counts);
             return counts;
         }
         finally

@@ -105,9 +105,6 @@ internal sealed partial class UpstreamRegistry(
     /// </summary>
     public string PlannedProvider(string model) => Routes(model) is [var first, ..] ? first.ProviderId : catalog.ProviderFor(model);
 
-    /// <summary>True when <paramref name="model"/> (or the catalog model it aliases) has at least one route.</summary>
-    public bool HasRoutes(string model) => Routes(model).Count > 0;
-
     /// <summary>The routes of <paramref name="model"/>, falling back to those of the model it aliases, by priority.</summary>
     public IReadOnlyList<RouteRecord> Routes(string model)
     {
