@@ -1,72 +1,8 @@
 namespace Vidgate.Server.Providers;
 
-/// <summary>The answer to a submit.</summary>
-internal abstract record UpstreamSubmit
-{
-    /// <summary>The upstream took the job; from now on the task is pinned to this instance and key.</summary>
-    public sealed record Accepted(string UpstreamId, string? State = null) : UpstreamSubmit;
-
-    /// <summary>A definite refusal (4xx validation, moderation): the task fails, no failover. <see cref="Code"/> becomes <c>error.code</c>.</summary>
-    public sealed record Rejected(string Code, string Message) : UpstreamSubmit;
-
-    /// <summary>
-    /// The upstream did not take the job (429, 5xx, timeout, connection error): try the next route.
-    /// <see cref="RetryAfter"/> from a 429's <c>Retry-After</c>, if any, applies to the whole instance.
-    /// <see cref="KeyRefused"/>: the upstream refused the API key (401/403); the instance's other keys are tried first,
-    /// and this one is left out for <see cref="UpstreamOptions.RefusedKeyPause"/>.
-    /// </summary>
-    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null, bool KeyRefused = false) : UpstreamSubmit;
-
-    /// <summary>
-    /// A local provider did the work inside the submit (the builtin renderer): nothing to track, the result is on this
-    /// node. <see cref="ActualSeconds"/>: the output's length when it is shorter than asked (billing settles on it).
-    /// </summary>
-    public sealed record Finished(Artifact Artifact, int? ActualSeconds = null) : UpstreamSubmit;
-}
-
-/// <summary>The answer to a poll. Polls never fail a task by themselves except through <see cref="Failed"/>.</summary>
-internal abstract record UpstreamPoll
-{
-    /// <summary>Still running. Progress 0..99 when known (never shown lower than before).</summary>
-    public sealed record Running(int? Progress) : UpstreamPoll;
-
-    /// <summary>
-    /// Finished with a video; <see cref="ActualSeconds"/> when the upstream says how long it really is (billing settles on it).
-    /// <see cref="CostUsdTicks"/>: what the upstream says the job cost us, in USD ticks (1 USD = 10,000,000,000), when it
-    /// says so as a non-negative integer; recorded for operators (<c>/admin/usage</c>), never charged to users.
-    /// </summary>
-    public sealed record Done(int? ActualSeconds = null, string? ResultUrl = null, long? CostUsdTicks = null) : UpstreamPoll;
-
-    /// <summary>Failed upstream (incl. moderation: code <c>moderation_blocked</c>; expired: <c>upstream_expired</c>).</summary>
-    public sealed record Failed(string Code, string Message) : UpstreamPoll;
-
-    /// <summary>Could not tell this time (timeout, 5xx, 429, garbage body): poll again later, never fail on this alone.</summary>
-    public sealed record Transient(string Reason, TimeSpan? RetryAfter = null) : UpstreamPoll;
-}
-
-/// <summary>
-/// The answer to <see cref="IVideoProvider.FindAsync"/>: whether the upstream has the job a submit interrupted by a
-/// crash may have created. Only <see cref="Found"/> and <see cref="NotFound"/> are definite; the tracker acts on them
-/// alone and looks again later after <see cref="Unknown"/>.
-/// </summary>
-internal abstract record UpstreamLookup
-{
-    /// <summary>The upstream has the job: it is adopted as if the submit had been answered (tracking goes on from there).</summary>
-    public sealed record Found(string UpstreamId, string? State = null) : UpstreamLookup;
-
-    /// <summary>The upstream definitely never took the job (neither queued, running nor finished): sending it again is safe.</summary>
-    public sealed record NotFound : UpstreamLookup;
-
-    /// <summary>Could not tell (timeout, 5xx, connection error, garbage body): look again later, never act on this alone.</summary>
-    public sealed record Unknown(string Reason) : UpstreamLookup;
-
-    /// <summary>The provider cannot look jobs up (the default): reconciliation falls back to idempotency keys or fails the task.</summary>
-    public sealed record Unsupported : UpstreamLookup;
-}
-
 /// <summary>
 /// The one provider seam: every video generator, local or remote, behind the canonical model. Submit, look up, poll,
-/// cancel, open result; the answers are the closed sets above. A remote provider (<c>Providers/Xai</c>,
+/// cancel, open result; the answers are the closed sets below. A remote provider (<c>Providers/Xai</c>,
 /// <c>Providers/OpenAi</c>, <c>Providers/ComfyUi</c>) answers a submit with <see cref="UpstreamSubmit.Accepted"/> and is
 /// polled until done; a local one (<c>Providers/Builtin</c>) does the work inside the submit and answers
 /// <see cref="UpstreamSubmit.Finished"/>, reporting progress through <see cref="UpstreamJob.OnProgress"/> (a job it was
@@ -129,4 +65,68 @@ internal interface IVideoProviderType
     string? Validate(UpstreamSettings settings);
 
     IVideoProvider Create(UpstreamSettings settings);
+}
+
+/// <summary>The answer to a submit.</summary>
+internal abstract record UpstreamSubmit
+{
+    /// <summary>The upstream took the job; from now on the task is pinned to this instance and key.</summary>
+    public sealed record Accepted(string UpstreamId, string? State = null) : UpstreamSubmit;
+
+    /// <summary>A definite refusal (4xx validation, moderation): the task fails, no failover. <see cref="Code"/> becomes <c>error.code</c>.</summary>
+    public sealed record Rejected(string Code, string Message) : UpstreamSubmit;
+
+    /// <summary>
+    /// The upstream did not take the job (429, 5xx, timeout, connection error): try the next route.
+    /// <see cref="RetryAfter"/> from a 429's <c>Retry-After</c>, if any, applies to the whole instance.
+    /// <see cref="KeyRefused"/>: the upstream refused the API key (401/403); the instance's other keys are tried first,
+    /// and this one is left out for <see cref="UpstreamOptions.RefusedKeyPause"/>.
+    /// </summary>
+    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null, bool KeyRefused = false) : UpstreamSubmit;
+
+    /// <summary>
+    /// A local provider did the work inside the submit (the builtin renderer): nothing to track, the result is on this
+    /// node. <see cref="ActualSeconds"/>: the output's length when it is shorter than asked (billing settles on it).
+    /// </summary>
+    public sealed record Finished(Artifact Artifact, int? ActualSeconds = null) : UpstreamSubmit;
+}
+
+/// <summary>The answer to a poll. Polls never fail a task by themselves except through <see cref="Failed"/>.</summary>
+internal abstract record UpstreamPoll
+{
+    /// <summary>Still running. Progress 0..99 when known (never shown lower than before).</summary>
+    public sealed record Running(int? Progress) : UpstreamPoll;
+
+    /// <summary>
+    /// Finished with a video; <see cref="ActualSeconds"/> when the upstream says how long it really is (billing settles on it).
+    /// <see cref="CostUsdTicks"/>: what the upstream says the job cost us, in USD ticks (1 USD = 10,000,000,000), when it
+    /// says so as a non-negative integer; recorded for operators (<c>/admin/usage</c>), never charged to users.
+    /// </summary>
+    public sealed record Done(int? ActualSeconds = null, string? ResultUrl = null, long? CostUsdTicks = null) : UpstreamPoll;
+
+    /// <summary>Failed upstream (incl. moderation: code <c>moderation_blocked</c>; expired: <c>upstream_expired</c>).</summary>
+    public sealed record Failed(string Code, string Message) : UpstreamPoll;
+
+    /// <summary>Could not tell this time (timeout, 5xx, 429, garbage body): poll again later, never fail on this alone.</summary>
+    public sealed record Transient(string Reason, TimeSpan? RetryAfter = null) : UpstreamPoll;
+}
+
+/// <summary>
+/// The answer to <see cref="IVideoProvider.FindAsync"/>: whether the upstream has the job a submit interrupted by a
+/// crash may have created. Only <see cref="Found"/> and <see cref="NotFound"/> are definite; the tracker acts on them
+/// alone and looks again later after <see cref="Unknown"/>.
+/// </summary>
+internal abstract record UpstreamLookup
+{
+    /// <summary>The upstream has the job: it is adopted as if the submit had been answered (tracking goes on from there).</summary>
+    public sealed record Found(string UpstreamId, string? State = null) : UpstreamLookup;
+
+    /// <summary>The upstream definitely never took the job (neither queued, running nor finished): sending it again is safe.</summary>
+    public sealed record NotFound : UpstreamLookup;
+
+    /// <summary>Could not tell (timeout, 5xx, connection error, garbage body): look again later, never act on this alone.</summary>
+    public sealed record Unknown(string Reason) : UpstreamLookup;
+
+    /// <summary>The provider cannot look jobs up (the default): reconciliation falls back to idempotency keys or fails the task.</summary>
+    public sealed record Unsupported : UpstreamLookup;
 }
