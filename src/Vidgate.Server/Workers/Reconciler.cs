@@ -113,7 +113,7 @@ internal sealed partial class Reconciler(
             }
 
             Log.Interrupted(logger, job.TaskId, job.ProviderId);
-            await FailAsync(job, "upstream_submit_interrupted",
+            await endings.FailJobAsync(job, "upstream_submit_interrupted",
                 "The server stopped while handing this task to its upstream provider, so whether the provider accepted it is unknown. "
                 + "It was not sent again, because that could make the video twice; create it again if you still need it.");
         }
@@ -169,7 +169,7 @@ internal sealed partial class Reconciler(
                 return true;
             case UpstreamLookup.NotFound or UpstreamLookup.Unknown when now >= job.DeadlineAt:
                 Log.LookupGaveUp(logger, job.TaskId, job.ProviderId);
-                await FailAsync(job, "upstream_timeout",
+                await endings.FailJobAsync(job, "upstream_timeout",
                     $"The upstream provider did not finish the video within {options.Value.Deadline.TotalMinutes:0.#} minutes; "
                     + "the server stopped while handing the task over and could not find out whether the provider took it.");
                 return true;
@@ -186,14 +186,6 @@ internal sealed partial class Reconciler(
     {
         var (attempt, _) = await call.TryAsync(task, instance, task.Model, keyIndex, await images.LoadAsync(task, ct), ct);
         return attempt is not (SubmitAttempt.Unavailable or SubmitAttempt.KeyRefused);
-    }
-
-    private async Task FailAsync(UpstreamJobRow job, string code, string message)
-    {
-        if (!await endings.FailAsync(job.TaskId, job.ProviderId, code, message))
-        {
-            await jobs.MarkFinishedAsync(job.TaskId, CancellationToken.None);
-        }
     }
 
     private static partial class Log

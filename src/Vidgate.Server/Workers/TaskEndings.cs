@@ -38,6 +38,18 @@ internal sealed partial class TaskEndings(
         return true;
     }
 
+    /// <summary>
+    /// <see cref="FailAsync"/> for a remote job whose task lease was taken for it: the job's row is marked finished even
+    /// when the task had already ended another way (an owner's cancel), so nobody polls it again.
+    /// </summary>
+    public async Task FailJobAsync(UpstreamJobRow job, string code, string message)
+    {
+        if (!await FailAsync(job.TaskId, job.ProviderId, code, message))
+        {
+            await jobs.MarkFinishedAsync(job.TaskId, CancellationToken.None);
+        }
+    }
+
     /// <summary>processing → completed (the hold settles on <paramref name="deliveredSeconds"/>, null: as asked).</summary>
     public async Task<bool> CompleteAsync(string taskId, string provider, int? deliveredSeconds)
     {

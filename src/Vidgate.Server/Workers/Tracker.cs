@@ -172,10 +172,7 @@ internal sealed partial class Tracker(
             return;
         }
 
-        if (!await endings.FailAsync(job.TaskId, job.ProviderId, code, message))
-        {
-            await jobs.MarkFinishedAsync(job.TaskId, CancellationToken.None);
-        }
+        await endings.FailJobAsync(job, code, message);
 
         if (cancelUpstream && registry.Instance(job.ProviderId) is { } instance && job.UpstreamId is not null)
         {
