@@ -163,6 +163,13 @@ internal sealed partial class UpstreamRegistry(
                     continue;
                 }
 
+                if (_locals.ContainsKey(settings.Id))
+                {
+                    // A stored instance may not take a local provider's name: routes to that name run locally.
+                    Log.ShadowedByLocal(logger, settings.Id);
+                    continue;
+                }
+
                 if (!_types.TryGetValue(settings.Type, out var type))
                 {
                     Log.UnknownType(logger, settings.Id, settings.Type);
@@ -244,6 +251,9 @@ internal sealed partial class UpstreamRegistry(
     {
         [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has type {Type}, which this server does not have; its tasks wait")]
         public static partial void UnknownType(ILogger logger, string id, string type);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has the name of a local provider, which it cannot replace; it is ignored")]
+        public static partial void ShadowedByLocal(ILogger logger, string id);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading provider instances and routes failed")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
