@@ -26,11 +26,11 @@ internal static partial class ProviderRequests
     }
 
     /// <summary>
-    /// Checks every field, then the type's own <see cref="IUpstreamProviderType.Validate"/>. <paramref name="id"/> and
+    /// Checks every field, then the type's own <see cref="IVideoProviderType.Validate"/>. <paramref name="id"/> and
     /// <paramref name="existingKeys"/> come from the URL and the store on PUT.
     /// </summary>
     public static (UpstreamSettings? Settings, ApiError? Error) ToSettings(
-        ProviderRequest body, string? id, IReadOnlyList<string>? existingKeys, Func<string, IUpstreamProviderType?> types, IReadOnlyCollection<string> typeNames)
+        ProviderRequest body, string? id, IReadOnlyList<string>? existingKeys, Func<string, IVideoProviderType?> types, IReadOnlyCollection<string> typeNames)
     {
         id ??= body.Id;
         if (string.IsNullOrEmpty(id) || !IdPattern().IsMatch(id))

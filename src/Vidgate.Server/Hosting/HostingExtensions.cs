@@ -56,26 +56,31 @@ internal static class HostingExtensions
         return services;
     }
 
+    /// <summary>The one pipeline every task runs through: submit (local lanes and the remote lane), track, reconcile, finish, previews, sweep.</summary>
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddHostedService<WorkFolderCleanup>();
-        services.AddSingleton<WorkSignal>();
-        services.AddSingleton<RunningTasks>();
-        services.AddSingleton<Sweeper>();
+        services.AddSingleton<WorkSignals>();
         services.AddSingleton<WorkerIdentity>();
-        services.AddSingleton<UpstreamSignals>();
+        services.AddSingleton<RunningTasks>();
+        services.AddSingleton<FinishQueue>();
+        services.AddSingleton<PreviewQueue>();
+        services.AddSingleton<TaskEndings>();
+        services.AddSingleton<TaskImages>();
+        services.AddSingleton<UpstreamCancel>();
         services.AddSingleton<UpstreamCanceller>();
-        services.AddSingleton<UpstreamSubmitter>();
-        services.AddSingleton<Finisher>();
-        services.AddSingleton<Tracker>();
+        services.AddSingleton<SubmitCall>();
+        services.AddSingleton<LocalRun>();
+        services.AddSingleton<RemoteSubmit>();
+        services.AddSingleton<Sweeper>();
         if (configuration.GetValue("Vidgate:Workers", true))
         {
-            services.AddHostedService<Dispatcher>();
+            services.AddHostedService<Submitter>();
+            services.AddHostedService<Tracker>();
+            services.AddHostedService<Reconciler>();
+            services.AddHostedService<Finisher>();
+            services.AddHostedService<PreviewMaker>();
             services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
-            services.AddHostedService(sp => sp.GetRequiredService<UpstreamSubmitter>());
-            services.AddHostedService(sp => sp.GetRequiredService<Tracker>());
-            services.AddHostedService(sp => sp.GetRequiredService<Finisher>());
-            services.AddHostedService(sp => sp.GetRequiredService<Providers.Media.PreviewMaker>());
         }
 
         return services;

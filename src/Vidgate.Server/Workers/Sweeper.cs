@@ -7,7 +7,7 @@ namespace Vidgate.Server.Workers;
 
 /// <summary>Re-queues tasks whose lease lapsed (their node died) and removes content past its retention.</summary>
 internal sealed partial class Sweeper(
-    ITaskStore store, IBlobStore blobs, WorkSignal signal, TimeProvider clock, IOptions<VidgateOptions> options, ILogger<Sweeper> logger) : BackgroundService
+    ITaskStore store, IBlobStore blobs, WorkSignals signals, TimeProvider clock, IOptions<VidgateOptions> options, ILogger<Sweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,7 +33,7 @@ internal sealed partial class Sweeper(
         if (requeued > 0)
         {
             Log.Requeued(logger, requeued);
-            signal.Notify();
+            signals.Requeued();
         }
 
         IReadOnlyList<string> expired;

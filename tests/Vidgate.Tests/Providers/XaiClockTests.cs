@@ -32,6 +32,6 @@ public sealed class XaiClockTests
 
     private sealed class XaiKit(TimeProvider clock) : UpstreamTypeKit("xai", clock)
     {
-        public new IUpstreamProvider Create(UpstreamSettings settings) => base.Create(settings);
+        public new IVideoProvider Create(UpstreamSettings settings) => base.Create(settings);
     }
 }

@@ -36,7 +36,7 @@ public sealed class TrackerTests
         }
 
         // Time moves in 100 ms steps, each a wake-up for the tracker; 90 s of it is the old real-time cap.
-        var track = h.App.Service<UpstreamSignals>().Track;
+        var track = h.App.Service<WorkSignals>().Track;
         var started = clock.GetUtcNow();
         var pending = ids.ToHashSet();
         for (var step = 0; pending.Count > 0; step++)

@@ -80,7 +80,7 @@ public sealed class UpstreamRecoveryTests
         await using var h = await XaiHarness.StartAsync(type: "xai-recording", services: s =>
         {
             s.AddSingleton(cancels);
-            s.AddSingleton<IUpstreamProviderType, RecordingXaiType>();
+            s.AddSingleton<IVideoProviderType, RecordingXaiType>();
         });
         using var user = await h.App.NewUserAsync();
 
@@ -120,16 +120,16 @@ internal sealed class CancelLog
 }
 
 /// <summary>The real xai provider, with its (no-op) cancel recorded: xAI itself has no cancel endpoint to observe.</summary>
-internal sealed class RecordingXaiType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers, CancelLog log) : IUpstreamProviderType
+internal sealed class RecordingXaiType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers, CancelLog log) : IVideoProviderType
 {
     public string Type => "xai-recording";
 
     public string? Validate(UpstreamSettings settings) => null;
 
-    public IUpstreamProvider Create(UpstreamSettings settings)
+    public IVideoProvider Create(UpstreamSettings settings)
         => new Recording(new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>()), log);
 
-    private sealed class Recording(XaiProvider inner, CancelLog log) : IUpstreamProvider
+    private sealed class Recording(XaiProvider inner, CancelLog log) : IVideoProvider
     {
         public UpstreamSettings Settings => inner.Settings;
 

@@ -16,7 +16,7 @@ namespace Vidgate.Server.Providers.ComfyUi;
 /// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
 /// </summary>
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
-    : IUpstreamProvider
+    : IVideoProvider
 {
     // ComfyUI's refusals list node errors; longer than other upstreams' one-liners, still bounded.
     private const int MaxRefusal = 600;

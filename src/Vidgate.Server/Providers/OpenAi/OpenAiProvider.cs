@@ -11,7 +11,7 @@ namespace Vidgate.Server.Providers.OpenAi;
 /// </summary>
 internal sealed class OpenAiProvider(
     UpstreamSettings settings, OpenAiOptions options, HttpClient http, IGuardedFetcher fetcher, TimeProvider clock, ILogger<OpenAiProvider> logger)
-    : IUpstreamProvider
+    : IVideoProvider
 {
     // Poll-404 policy (see OpenAiOptions.NotFoundGrace): ids that answered at least once, and when an unseen id first 404ed.
     private const int MaxRedirects = 3;

@@ -12,7 +12,7 @@ namespace Vidgate.Server.Providers.Xai;
 /// </summary>
 /// <param name="clock">The app's clock (per-call timeouts, <c>Retry-After</c> dates); null means the system clock, for code that builds the provider by hand.</param>
 internal sealed partial class XaiProvider(
-    UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null) : IUpstreamProvider
+    UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null) : IVideoProvider
 {
     // Upstream text shown to clients is kept short: the upstream's own words, not its essays.
     private const int MaxQuote = 300;

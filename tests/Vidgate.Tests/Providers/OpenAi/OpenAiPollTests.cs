@@ -10,7 +10,7 @@ public sealed class OpenAiPollTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly OpenAiTestKit _kit;
     private FakeOpenAiUpstream _fake = null!;
-    private IUpstreamProvider _provider = null!;
+    private IVideoProvider _provider = null!;
 
     public OpenAiPollTests() => _kit = new OpenAiTestKit(_clock);
 
