@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Vidgate.Server.Dialects;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;

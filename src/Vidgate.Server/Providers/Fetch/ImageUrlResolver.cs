@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Hosting;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Providers.Fetch;
 
