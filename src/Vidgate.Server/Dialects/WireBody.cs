@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -110,86 +109,9 @@ internal static class WireBody
         (multipart ? "Send the body as application/json or multipart/form-data" : "Send the body as application/json")
         + $"; got '{RequestRules.Clip(request.ContentType ?? "none")}'.");
 
-    public static async Task<(JsonDocument? Document, ApiError? Error)> ReadJsonAsync(HttpRequest request, CancellationToken ct)
-    {
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(request.Body, default, ct);
-        }
-        catch (JsonException ex)
-        {
-            return (null, ApiError.Invalid("body", $"The body is not valid JSON: {ex.Message}", "invalid_json"));
-        }
-
-        if (LoneSurrogate(document.RootElement) is { } path)
-        {
-            document.Dispose();
-            return (null, ApiError.Invalid(
-                path, $"'{path}' holds a \\u escape of half a UTF-16 surrogate pair, which is not text; send valid Unicode.", "invalid_json"));
-        }
-
-        return (document, null);
-    }
-
-    /// <summary>
-    /// The name of the first field whose name or string value escapes an unpaired UTF-16 surrogate (<c>"\ud800"</c>):
-    /// valid JSON syntax that no string can hold, so reading it later would throw. Only strings that contain a
-    /// backslash are decoded, so a large data URI costs a scan of its bytes, not a copy.
-    /// </summary>
-    private static string? LoneSurrogate(JsonElement element, string path = "body")
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                return Decodes(JsonMarshal.GetRawUtf8Value(element), () => element.GetString()) ? null : path;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (LoneSurrogate(item, path) is { } bad)
-                    {
-                        return bad;
-                    }
-                }
-
-                return null;
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    if (!Decodes(JsonMarshal.GetRawUtf8PropertyName(property), () => property.Name))
-                    {
-                        return path;
-                    }
-
-                    if (LoneSurrogate(property.Value, path == "body" ? property.Name : path) is { } bad)
-                    {
-                        return bad;
-                    }
-                }
-
-                return null;
-            default:
-                return null;
-        }
-    }
-
-    private static bool Decodes(ReadOnlySpan<byte> raw, Func<string?> read)
-    {
-        if (!raw.Contains((byte)'\\'))
-        {
-            return true;
-        }
-
-        try
-        {
-            read();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
+    /// <summary>A JSON body through the one reader (<see cref="JsonBody"/>): every string of an accepted document decodes.</summary>
+    public static Task<(JsonDocument? Document, ApiError? Error)> ReadJsonAsync(HttpRequest request, CancellationToken ct)
+        => JsonBody.ReadAsync(request, ct);
 
     public static async Task<(FormBody? Form, ApiError? Error)> ReadMultipartAsync(HttpRequest request, VidgateOptions options, CancellationToken ct)
     {
