@@ -65,6 +65,8 @@ internal static class HostingExtensions
         services.AddSingleton<ContentLinks>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<VideoService>();
+        services.AddSingleton<ImageUrlFetch>();
+        services.AddSingleton<CreateVideo>();
         services.AddHostedService<StartupTasks>();
         return services;
     }

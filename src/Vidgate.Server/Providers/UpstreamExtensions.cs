@@ -39,7 +39,6 @@ internal static class UpstreamExtensions
                 UseCookies = false,
             });
         services.AddSingleton<IGuardedFetcher, GuardedFetcher>();
-        services.AddSingleton<ImageUrlResolver>();
         services.AddSingleton<UpstreamConfigStore>();
         services.AddSingleton<UpstreamRegistry>();
         services.AddSingleton<IUpstreamJobStore, SqliteUpstreamJobStore>();
