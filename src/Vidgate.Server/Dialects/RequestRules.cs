@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
@@ -151,9 +151,9 @@ internal static class RequestRules
     }
 
     /// <summary>
-    /// An image given as a URL field (OpenAI <c>input_reference[image_url]</c>, xAI <c>image.url</c>): a data URL. Remote
-    /// URLs are fetched through the SSRF guard before parsing (<c>ImageUrlResolver</c>) and arrive here as data URLs; one
-    /// that did not (a path that skipped the fetch) gets a clear refusal, never a fetch from inside a parser.
+    /// An image given as a URL field that was not fetched: a data URL. Remote URLs of the dialects that allow them are
+    /// fetched by the create path after the ladder and checked as <see cref="FetchedImage"/>; one that is not fetched (the
+    /// legacy dialect's text parts) gets a clear refusal, never a fetch from inside a rule.
     /// </summary>
     public static (InputImage? Image, ApiError? Error) ImageUrl(string? url, long maxBytes, string param)
     {

@@ -18,7 +18,7 @@ namespace Vidgate.Tests.Hosting;
 public sealed class JsonBodyPropertyTests
 {
     private const int Cases = 4000;
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(12);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
