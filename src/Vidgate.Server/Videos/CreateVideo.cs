@@ -23,37 +23,36 @@ internal enum CreateRoute
 /// </summary>
 internal sealed class CreateVideo(VideoService videos, ModelCatalog catalog, ImageUrlFetch imageUrls, IOptions<VidgateOptions> options)
 {
-    public async Task<(Dialect Dialect, VideoTask? Task, ApiError? Error)> CreateAsync(
+    public async Task<(VideoTask? Task, ApiError? Error)> CreateAsync(
         HttpRequest request, CreateRoute route, Caller caller, string? idempotencyKey, CancellationToken ct)
     {
         var maxImageBytes = options.Value.MaxImageBytes;
         var (dialect, draft, error) = await TranslateAsync(request, route, ct);
         if (error is not null)
         {
-            return (dialect, null, error);
+            return (null, error);
         }
 
         var (checkedCreate, invalid) = CreateLadder.Check(draft!, catalog, maxImageBytes);
         if (invalid is not null)
         {
-            return (dialect, null, invalid);
+            return (null, invalid);
         }
 
         var remote = draft!.RemoteImages.ToList();
         var (fetched, fetchError) = remote.Count == 0 ? ([], null) : await imageUrls.FetchAllAsync(remote, maxImageBytes, ct);
         if (fetchError is not null)
         {
-            return (dialect, null, fetchError);
+            return (null, fetchError);
         }
 
         var (videoRequest, imageError) = CreateLadder.Complete(checkedCreate!, fetched, maxImageBytes);
         if (imageError is not null)
         {
-            return (dialect, null, imageError);
+            return (null, imageError);
         }
 
-        var (task, refused) = await videos.CreateAsync(caller, dialect, videoRequest!, idempotencyKey, ct);
-        return (dialect, task, refused);
+        return await videos.CreateAsync(caller, dialect, videoRequest!, idempotencyKey, ct);
     }
 
     /// <summary>Reads the body (JSON, or multipart on <c>/v1/videos</c>; xAI itself rejects multipart) and translates it.</summary>

@@ -47,7 +47,7 @@ internal static class VideoEndpoints
             return keyError.ToResult();
         }
 
-        var (_, task, error) = await create.CreateAsync(http.Request, route, http.Caller(), idempotencyKey, ct);
+        var (task, error) = await create.CreateAsync(http.Request, route, http.Caller(), idempotencyKey, ct);
         return error is not null ? error.ToResult() : TaskWire.Created(task!, links.For(task!, http.Request));
     }
 
