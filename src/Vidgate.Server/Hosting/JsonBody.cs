@@ -18,6 +18,7 @@ internal static class JsonBody
     public static async Task<(JsonDocument? Document, ApiError? Error)> ReadAsync(
         HttpRequest request, CancellationToken ct, JsonDocumentOptions options = default)
     {
+        // The document keeps referencing this array (not pooled, never reused), so it outlives the stream safely.
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), options);
