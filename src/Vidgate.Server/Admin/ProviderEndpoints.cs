@@ -49,7 +49,7 @@ internal static class ProviderEndpoints
 
     private static async Task<IResult> SaveAsync(HttpRequest request, string? urlId, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
     {
-        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
+        var (body, error) = await AdminJson.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
         if (error is not null)
         {
             return error.ToResult();
@@ -101,7 +101,7 @@ internal static class ProviderEndpoints
 
     private static async Task<IResult> CreateRoute(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, ModelCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
-        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
+        var (body, error) = await AdminJson.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
         if (error is not null)
         {
             return error.ToResult();

@@ -11,20 +11,6 @@ internal static partial class ProviderRequests
 {
     private const int MaxKeys = 32;
 
-    public static async Task<(T? Body, ApiError? Error)> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
-        where T : class
-    {
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync(request.Body, type, ct);
-            return body is null ? (null, ApiError.Invalid("body", "The body must be a JSON object.", "invalid_json")) : (body, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, ApiError.Invalid("body", "The body is not valid JSON: " + ex.Message, "invalid_json"));
-        }
-    }
-
     /// <summary>
     /// Checks every field, then the type's own <see cref="IVideoProviderType.Validate"/>. <paramref name="id"/> and
     /// <paramref name="existingKeys"/> come from the URL and the store on PUT.

@@ -38,7 +38,6 @@ internal static class UpstreamExtensions
                 UseCookies = false,
             });
         services.AddSingleton<IGuardedFetcher, GuardedFetcher>();
-        services.AddSingleton<ImageUrlResolver>();
         services.AddSingleton<UpstreamRegistry>();
         return services;
     }
