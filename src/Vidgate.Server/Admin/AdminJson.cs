@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization.Metadata;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 

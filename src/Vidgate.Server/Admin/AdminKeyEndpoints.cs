@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 

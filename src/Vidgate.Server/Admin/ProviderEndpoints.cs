@@ -1,6 +1,5 @@
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;

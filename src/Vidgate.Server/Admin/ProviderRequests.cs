@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 
 namespace Vidgate.Server.Admin;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Dialects;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Dialects;
 

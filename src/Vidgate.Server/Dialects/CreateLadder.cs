@@ -1,4 +1,3 @@
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Dialects;
 

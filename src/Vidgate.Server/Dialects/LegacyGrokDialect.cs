@@ -1,5 +1,4 @@
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Fetch;
 

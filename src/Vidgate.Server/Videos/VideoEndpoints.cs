@@ -4,7 +4,6 @@ using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 

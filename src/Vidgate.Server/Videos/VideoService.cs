@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Videos;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Media;
 using Vidgate.Server.Storage;

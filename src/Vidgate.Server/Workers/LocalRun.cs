@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Registry;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;

@@ -2,7 +2,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Data.Sqlite;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Tests.Data;
 

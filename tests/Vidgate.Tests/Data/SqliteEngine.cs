@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Sqlite;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 

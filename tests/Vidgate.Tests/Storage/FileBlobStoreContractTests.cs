@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Storage;
 
 namespace Vidgate.Tests.Storage;

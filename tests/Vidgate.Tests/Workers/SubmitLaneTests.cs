@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Data.Sqlite;
 using Vidgate.Server.Tasks;
 

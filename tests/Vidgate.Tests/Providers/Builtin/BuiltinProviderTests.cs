@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Builtin;
 using Vidgate.Server.Tasks;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 
-namespace Vidgate.Server.Hosting;
+namespace Vidgate.Server.Kernel;
 
 /// <summary>
 /// The one reader of JSON request bodies, public and admin. <see cref="JsonDocument"/> accepts raw invalid UTF-8 and
