@@ -47,5 +47,8 @@ internal static class TestSeed
         }
     }
 
+    /// <inheritdoc cref="RunAsync(Func{Random, int, Task})"/>
+    public static Task RunAsync(Func<Random, Task> body) => RunAsync((random, _) => body(random));
+
     private static string Replay(int seed) => $"seed {seed} (replay with {Variable}={seed.ToString(CultureInfo.InvariantCulture)})";
 }
