@@ -10,14 +10,23 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
     public async Task PutAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
         var path = PathOf(key);
-        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        // The temp file sits in the store's root, not beside its key: a delete of the key's folder racing this put must
+        // not take the half-written file with it.
+        var temp = Path.Combine(_root, Guid.NewGuid().ToString("N") + ".tmp-" + Guid.NewGuid().ToString("N"));
+        try
         {
-            await file.WriteAsync(bytes, ct);
-            file.Flush(flushToDisk: true);
-        }
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(bytes, ct);
+                file.Flush(flushToDisk: true);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            MoveIntoPlace(temp, path);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     public Task PutFileAsync(string key, string localPath, CancellationToken ct)
@@ -29,8 +38,25 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
         }
 
         // Same filesystem in the default layout (work dir sits beside the blobs): a rename, no copy.
-        File.Move(localPath, path, overwrite: true);
+        MoveIntoPlace(localPath, path);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Renames into place; a delete of the folder between creating it and the rename makes it again (a few times).</summary>
+    private static void MoveIntoPlace(string from, string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                File.Move(from, path, overwrite: true);
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5 && File.Exists(from))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            }
+        }
     }
 
     public Task<BlobContent?> OpenReadAsync(string key, CancellationToken ct)
@@ -73,16 +99,24 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
         // Prefixes are folders in this layout ("videos/{id}/", "inputs/{id}/"); BlobKey refuses anything else, so an
         // empty id ("videos//") can never widen a delete to every task's blobs.
         var folder = PathOf(BlobKey.FolderOf(prefix), create: false);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            Directory.Delete(folder, recursive: true);
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                return Task.CompletedTask;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Already gone, possibly deleted a moment ago by another sweep or request: deleting is idempotent.
+                return Task.CompletedTask;
+            }
+            catch (IOException) when (attempt < 5 && Directory.Exists(folder))
+            {
+                // "Directory not empty": a writer (a finishing worker, a racing put) added a file after the recursive
+                // delete listed the folder. Go again: a delete racing a write must still leave nothing behind.
+            }
         }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone, possibly deleted a moment ago by another sweep or request: deleting is idempotent.
-        }
-
-        return Task.CompletedTask;
     }
 
     private string PathOf(string key, bool create = true)
