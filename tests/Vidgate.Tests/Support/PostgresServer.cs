@@ -49,6 +49,14 @@ public sealed class PostgresServer
         return name;
     }
 
+    /// <summary>A new, empty database (no migrations applied), for tests of the migrations themselves.</summary>
+    public string CreateEmptyDatabase()
+    {
+        var name = $"empty_{Interlocked.Increment(ref _databases)}";
+        Admin($"CREATE DATABASE {name};");
+        return name;
+    }
+
     /// <summary>Drops a database made by <see cref="CreateDatabase"/>, closing whatever is still connected to it.</summary>
     public void DropDatabase(string name) => Admin($"DROP DATABASE IF EXISTS {name} WITH (FORCE);");
 
