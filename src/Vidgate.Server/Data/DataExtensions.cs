@@ -31,6 +31,11 @@ internal static class DataExtensions
         services.AddSingleton(Pick<IBillingStore, SqliteBillingStore, PostgresBillingStore>);
         services.AddSingleton(Pick<IUpstreamConfigStore, SqliteUpstreamConfigStore, PostgresUpstreamConfigStore>);
         services.AddSingleton<IStartupCheck, DatabaseCheck>();
+        // AddSingleton, not AddHostedService: the factory's type is only known as IHostedService.
+        services.AddSingleton<IHostedService>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true
+                && sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<VidgateOptions>>().Value.Workers
+            ? ActivatorUtilities.CreateInstance<PostgresWakeUps>(sp)
+            : new NoWakeUps());
         return services;
     }
 
@@ -49,6 +54,14 @@ internal static class DataExtensions
         => IsPostgres(services.GetRequiredService<IConfiguration>()) is true
             ? ActivatorUtilities.CreateInstance<TPostgres>(services)
             : ActivatorUtilities.CreateInstance<TSqlite>(services);
+
+    /// <summary>SQLite (one process per file) and API-only nodes listen for nothing.</summary>
+    private sealed class NoWakeUps : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <summary>
     /// On PostgreSQL: the database is reached and migrated before anything else starts (under the migrations' advisory

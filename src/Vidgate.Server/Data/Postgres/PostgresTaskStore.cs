@@ -60,6 +60,9 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
                 participant?.AfterInsert(connection, task, terms);
             }
 
+            // Sent on commit only: other nodes' idle workers wake at once (PostgresWakeUps), a hint and nothing more.
+            await Pg.Command(connection, PostgresWakeUps.NotifySql).Bind("provider", task.Provider).RowsAsync(ct);
+
             return (InsertOutcome)new InsertOutcome.Created();
         }, ct);
         if (outcome is InsertOutcome.Created)

@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Postgres;
 using Vidgate.Server.Tasks;
+using Vidgate.Server.Workers;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Data.Postgres;
@@ -185,6 +187,35 @@ public sealed class PostgresNodesTests : IDisposable
         finally
         {
             PostgresServer.Instance.DropDatabase(database);
+        }
+    }
+
+    [Fact]
+    public async Task A_create_on_one_node_wakes_the_idle_workers_of_another_at_once()
+    {
+        var work = new WorkSignal();
+        var upstream = new UpstreamSignals();
+        using var listener = new PostgresWakeUps(_node1.Database, work, upstream, TimeProvider.System, NullLogger<PostgresWakeUps>.Instance);
+        await listener.StartAsync(Ct);
+        try
+        {
+            // The listener wakes everyone once when it starts listening; that hint is taken first.
+            await work.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            await upstream.Submit.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+            await _node2.Tasks.InsertAsync(StoreContract.NewTask(), Ct);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            await work.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no wake-up within {waited.Elapsed}");
+
+            await _node2.Tasks.InsertAsync(StoreContract.NewTask(provider: "upstream"), Ct);
+            waited.Restart();
+            await upstream.Submit.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no upstream wake-up within {waited.Elapsed}");
+        }
+        finally
+        {
+            await listener.StopAsync(CancellationToken.None);
         }
     }
 
