@@ -85,7 +85,9 @@ public sealed class PostgresServer
 
         // Made by the user the server runs as, so it owns it; /tmp because a root-only TMPDIR would not do for it.
         var parent = runAs.Length > 0 ? "/tmp" : Path.GetTempPath();
+        RemoveAbandoned(runAs, bin, parent);
         var directory = Check(Run(runAs, "mktemp", "-d", Path.Combine(parent, "vidgate-pg-XXXXXX")), "mktemp").Trim();
+        File.WriteAllText(Path.Combine(directory, "owner"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var data = Path.Combine(directory, "data");
         Check(Run(runAs, Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"), "initdb");
 
@@ -109,6 +111,33 @@ public sealed class PostgresServer
     {
         Run(_runAs, Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop");
         Run(_runAs, "rm", "-rf", _directory);
+    }
+
+    /// <summary>
+    /// Clusters left by test runs that were killed (their exit handler never ran): their owner process is gone, so they
+    /// are stopped and removed. Clusters of runs still alive (another worktree's, say) are left alone.
+    /// </summary>
+    private static void RemoveAbandoned(string[] runAs, string bin, string parent)
+    {
+        foreach (var dir in Directory.GetDirectories(parent, "vidgate-pg-*"))
+        {
+            try
+            {
+                var owner = int.Parse(File.ReadAllText(Path.Combine(dir, "owner")), System.Globalization.CultureInfo.InvariantCulture);
+                if (Directory.Exists($"/proc/{owner}"))
+                {
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+            {
+                // No owner written yet (a run starting right now) or not ours to read: leave it.
+                continue;
+            }
+
+            Run(runAs, Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(dir, "data"), "-m", "immediate", "-w", "stop");
+            Run(runAs, "rm", "-rf", dir);
+        }
     }
 
     /// <summary>Debian keeps the server's programs off PATH, under /usr/lib/postgresql/&lt;version&gt;/bin; the newest wins.</summary>
