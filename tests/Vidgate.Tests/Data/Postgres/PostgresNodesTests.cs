@@ -191,6 +191,40 @@ public sealed class PostgresNodesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_task_created_on_an_api_node_is_rendered_by_a_worker_node_and_read_back_on_either()
+    {
+        var database = PostgresServer.Instance.CreateDatabase("nodes");
+        var shared = Directory.CreateTempSubdirectory("vidgate-pg-nodes-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Vidgate:Database:Provider"] = "postgres",
+                ["ConnectionStrings:Vidgate"] = PostgresServer.Instance.ConnectionString(database),
+            };
+            await using var api = new VidgateApp(dataDir: shared, settings: new(settings) { ["Vidgate:Workers"] = "false" });
+            using var onApi = await api.NewUserAsync();
+            var created = await onApi.CreateAsync(new { model = "grok-imagine-video", prompt = "a harbour at night, pan left", seconds = "2", resolution = "480P" });
+            var id = created.GetProperty("id").GetString()!;
+            Assert.Equal("queued", (await onApi.GetVideoAsync(id)).GetProperty("status").GetString());
+
+            // The worker node starts later and takes the task from the shared queue; the API node sees it finish.
+            await using var worker = new VidgateApp(dataDir: shared, settings: settings);
+            using var onWorker = worker.Client(onApi.DefaultRequestHeaders.Authorization!.Parameter);
+            await onApi.WaitForAsync(id, "completed");
+            Assert.Equal("completed", (await onWorker.GetVideoAsync(id)).GetProperty("status").GetString());
+            Assert.Equal(
+                await onWorker.GetByteArrayAsync($"/v1/videos/{id}/content", Ct),
+                await onApi.GetByteArrayAsync($"/v1/videos/{id}/content", Ct));
+        }
+        finally
+        {
+            PostgresServer.Instance.DropDatabase(database);
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_create_on_one_node_wakes_the_idle_workers_of_another_at_once()
     {
         var work = new WorkSignal();
