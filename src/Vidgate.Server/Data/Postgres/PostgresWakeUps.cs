@@ -46,8 +46,9 @@ internal sealed partial class PostgresWakeUps(
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, only hints are lost: a failure here must never stop the node.
                 Log.ListenLost(logger, Reconnect, ex);
             }
 
