@@ -6,8 +6,10 @@ using Vidgate.Server.Health;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
+using Vidgate.Server.Providers;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Videos;
+using Vidgate.Server.Workers;
 
 // The content root is where the server was built to, not the caller's working directory: appsettings.json (log
 // filters included) must apply however the server is started (`./vidgate serve` runs it from the repository root).

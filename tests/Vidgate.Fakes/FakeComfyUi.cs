@@ -14,10 +14,13 @@ public sealed class FakeComfyUiFaults
     /// <summary>How long each prompt occupies the one (fake) GPU.</summary>
     public TimeSpan JobDuration { get; set; }
 
-    /// <summary>Answer <c>POST /prompt</c> with this status (500 …).</summary>
+    /// <summary>Answer <c>POST /prompt</c> with this status (500 …; a 429 carries <c>Retry-After: 7</c>, as a rate-limiting proxy's would).</summary>
     public int? PromptStatus { get; set; }
 
     public bool ResetPrompt { get; set; }
+
+    /// <summary>Refuse <c>POST /prompt</c> with a 400 <c>{"error":{"message": this}}</c> (a proxy or node pack quoting what it got).</summary>
+    public string? PromptError { get; set; }
 
     /// <summary>
     /// <c>POST /prompt</c> is held without an answer until the client gives up: <see cref="PromptHold.BeforeQueue"/> never
@@ -26,6 +29,7 @@ public sealed class FakeComfyUiFaults
     /// </summary>
     public PromptHold? HoldPrompt { get; set; }
 
+    /// <summary>Answer <c>GET /history/{id}</c> with this status (a 429 carries <c>Retry-After: 7</c>).</summary>
     public int? HistoryStatus { get; set; }
 
     /// <summary>Answer <c>GET /queue</c> with this status (500 …).</summary>
@@ -159,7 +163,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
         app.Map("/ws", (Delegate)SocketAsync);
         app.MapPost("/upload/image", (Delegate)UploadAsync);
         app.MapPost("/prompt", (Delegate)PromptAsync);
-        app.MapGet("/history/{id}", History);
+        app.MapGet("/history/{id}", (HttpContext http, string id) => History(http, id));
         app.MapGet("/queue", () => Faults.QueueStatus is { } status ? Results.Text("error", "text/plain", statusCode: status) : Results.Json(Queue()));
         app.MapPost("/queue", (Delegate)DeleteAsync);
         app.MapPost("/interrupt", (Delegate)InterruptAsync);
@@ -246,7 +250,13 @@ public sealed class FakeComfyUi : IAsyncDisposable
 
         if (Faults.PromptStatus is { } status)
         {
+            RateLimited(http, status);
             return Results.Text("500 Internal Server Error", "text/plain", statusCode: status);
+        }
+
+        if (Faults.PromptError is { } refused)
+        {
+            return Results.Json(new JsonObject { ["error"] = new JsonObject { ["type"] = "invalid_prompt", ["message"] = refused }, ["node_errors"] = new JsonObject() }, statusCode: 400);
         }
 
         var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject;
@@ -353,16 +363,25 @@ public sealed class FakeComfyUi : IAsyncDisposable
         return nodeErrors.Count == 0 ? null : Refusal("prompt_outputs_failed_validation", "Prompt outputs failed validation", "", nodeErrors);
     }
 
+    private static void RateLimited(HttpContext http, int status)
+    {
+        if (status == 429)
+        {
+            http.Response.Headers.RetryAfter = "7";
+        }
+    }
+
     private static JsonObject Refusal(string type, string message, string details, JsonObject nodeErrors) => new()
     {
         ["error"] = new JsonObject { ["type"] = type, ["message"] = message, ["details"] = details, ["extra_info"] = new JsonObject() },
         ["node_errors"] = nodeErrors,
     };
 
-    private IResult History(string id)
+    private IResult History(HttpContext http, string id)
     {
         if (Faults.HistoryStatus is { } status)
         {
+            RateLimited(http, status);
             return Results.Text("error", "text/plain", statusCode: status);
         }
 

@@ -94,6 +94,9 @@ public sealed class FakeOpenAiFaults
 
     /// <summary>False = <c>POST …/cancel</c> is a 404 (OpenAI has none) and only <c>DELETE</c> works.</summary>
     public bool SupportsCancel { get; set; } = true;
+
+    /// <summary>Faults and failed jobs quote the key in their error message, as careless upstreams do.</summary>
+    public bool EchoKeyInErrors { get; set; }
 }
 
 /// <summary>One request as the fake saw it.</summary>
@@ -372,7 +375,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
                 _ when done || status != Faults.FailedWord && status != "expired" => null,
                 FakeOutcome.Moderated => new JsonObject { ["code"] = "moderation_blocked", ["message"] = "The video was blocked by our content policy." },
                 FakeOutcome.Expire => new JsonObject { ["code"] = "expired", ["message"] = "The job expired." },
-                _ => new JsonObject { ["code"] = "generation_failed", ["message"] = "The model could not render this prompt." },
+                _ => new JsonObject { ["code"] = "generation_failed", ["message"] = "The model could not render this prompt." + Echo() },
             },
         };
         if (done && job.Delivery != FakeDelivery.Content)
@@ -394,6 +397,8 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
             : Error(401, "Incorrect API key provided: " + http.Request.Headers.Authorization.FirstOrDefault()?.Replace("Bearer ", "", StringComparison.Ordinal),
                 "invalid_request_error", "invalid_api_key", null);
 
+    private string Echo() => Faults.EchoKeyInErrors ? $" (request key {ApiKey})" : "";
+
     private IResult Fault(HttpContext http, int status)
     {
         if (status == 429)
@@ -402,7 +407,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
             return Error(429, "Rate limit reached for requests", "requests", "rate_limit_exceeded", null);
         }
 
-        return Error(status, "The server had an error while processing your request.", "server_error", null, null);
+        return Error(status, "The server had an error while processing your request." + Echo(), "server_error", null, null);
     }
 
     private static IResult Error(int status, string message, string type, string? code, string? param) =>

@@ -45,6 +45,12 @@ public sealed class FakeXaiOptions
 
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Source of the random faults and job lengths; a chaos test sets a seeded one so its run can be replayed.</summary>
+    public Random Random { get; set; } = Random.Shared;
+
+    /// <summary>The clock jobs run on; a test shares a fake one with the server to run long schedules in no time.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>The first poll of a job answers only <c>{"request_id"}</c>, as xAI does very early (api-contracts §3.3).</summary>
     public bool EarlyPollWithoutStatus { get; set; } = true;
 
@@ -60,6 +66,9 @@ public sealed class FakeXaiOptions
     /// the empty string leaves <c>usage</c> out.
     /// </summary>
     public string? UsageJson { get; set; }
+
+    /// <summary>Error messages (a refused submit, a failed job) quote the key the request carried, as careless upstreams do.</summary>
+    public bool EchoKeyInErrors { get; set; }
 }
 
 /// <summary>
@@ -201,15 +210,15 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         var prompt = body.GetProperty("prompt").GetString()!;
         if (prompt.Contains("[fake:reject]", StringComparison.Ordinal))
         {
-            await ErrorAsync(http, 400, "content_policy_violation", "The prompt was rejected by content moderation.");
+            await ErrorAsync(http, 400, "content_policy_violation", "The prompt was rejected by content moderation." + Echo());
             return;
         }
 
         var id = Guid.NewGuid().ToString();
         var duration = SecondsMarker().Match(prompt) is { Success: true } m
             ? TimeSpan.FromSeconds(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
-            : Options.MinJob + (Options.MaxJob - Options.MinJob) * Random.Shared.NextDouble();
-        var created = DateTimeOffset.UtcNow;
+            : Options.MinJob + (Options.MaxJob - Options.MinJob) * Draw();
+        var created = Options.Clock.GetUtcNow();
         _jobs[id] = new Job(id, body, prompt, body.TryGetProperty("model", out var model) ? model.GetString() ?? "grok-imagine-video" : "grok-imagine-video",
             body.TryGetProperty("duration", out var d) ? d.GetInt32() : 8, created, created + duration);
 
@@ -246,7 +255,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
 
         await Delay(http);
-        var now = DateTimeOffset.UtcNow;
+        var now = Options.Clock.GetUtcNow();
         if (polls == 1 && Options.EarlyPollWithoutStatus && now < job.DoneAt)
         {
             await WriteJsonAsync(http, 200, $$"""{"request_id":"{{id}}"}""");
@@ -271,7 +280,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         var json = job.Prompt switch
         {
             var p when p.Contains("[fake:failed]", StringComparison.Ordinal)
-                => $$$"""{"status":"failed","model":"{{{job.Model}}}","error":{"code":"internal_error","message":"Video generation failed."}}""",
+                => $$$"""{"status":"failed","model":"{{{job.Model}}}","error":{"code":"internal_error","message":"Video generation failed.{{{Echo()}}}"}}""",
             var p when p.Contains("[fake:expired]", StringComparison.Ordinal) => $$"""{"status":"expired","model":"{{job.Model}}"}""",
             var p when p.Contains("[fake:moderation]", StringComparison.Ordinal)
                 => $$$"""{"status":"done","progress":100,"model":"{{{job.Model}}}","video":{"url":"{{{url}}}","duration":{{{job.Duration}}},"respect_moderation":false}}""",
@@ -291,7 +300,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private async Task ResultAsync(HttpContext http, string id)
     {
         // Temporary URLs need no key (they are pre-signed upstream).
-        if (!_jobs.TryGetValue(id, out var job) || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal) || DateTimeOffset.UtcNow < job.DoneAt)
+        if (!_jobs.TryGetValue(id, out var job) || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal) || Options.Clock.GetUtcNow() < job.DoneAt)
         {
             http.Response.StatusCode = 404;
             return;
@@ -385,13 +394,23 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
            && url.GetString() is { } text
            && (text.StartsWith("data:image/", StringComparison.Ordinal) || text.StartsWith("https://", StringComparison.Ordinal));
 
+    // A seeded Random is not thread-safe and requests arrive concurrently.
+    private double Draw()
+    {
+        var random = Options.Random;
+        lock (random)
+        {
+            return random.NextDouble();
+        }
+    }
+
     private bool Authorized(HttpContext http)
         => http.Request.Headers.Authorization.ToString() == "Bearer " + Options.ApiKey;
 
     private async Task<bool> FaultAsync(HttpContext http, ConcurrentQueue<FakeFault> queue)
     {
         FakeFault? fault = queue.TryDequeue(out var queued) ? queued
-            : Options.FaultRate > 0 && Random.Shared.NextDouble() < Options.FaultRate ? RandomFaults[Random.Shared.Next(RandomFaults.Length)] : null;
+            : Options.FaultRate > 0 && Draw() < Options.FaultRate ? RandomFaults[(int)(Draw() * RandomFaults.Length)] : null;
         switch (fault)
         {
             case null:
@@ -416,6 +435,8 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
                 return false;
         }
     }
+
+    private string Echo() => Options.EchoKeyInErrors ? $" (request key {Options.ApiKey})" : "";
 
     private Task Delay(HttpContext http) => Options.Latency > TimeSpan.Zero ? Task.Delay(Options.Latency, http.RequestAborted) : Task.CompletedTask;
 

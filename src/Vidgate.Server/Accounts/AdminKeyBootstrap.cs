@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Accounts;
 

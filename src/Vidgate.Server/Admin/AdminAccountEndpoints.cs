@@ -2,7 +2,6 @@ using System.Globalization;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 

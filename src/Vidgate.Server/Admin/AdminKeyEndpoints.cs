@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 
@@ -23,16 +22,12 @@ internal static class AdminKeyEndpoints
 
     private static async Task<IResult> Create(HttpRequest request, ApiKeys keys, CancellationToken ct)
     {
-        CreateKeyRequest? body;
-        try
+        var (body, error) = request.ContentLength is 0 or null && !request.Headers.ContainsKey("Transfer-Encoding")
+            ? (new CreateKeyRequest(null), null)
+            : await AdminJson.ReadAsync(request, ContractsJson.Wire.CreateKeyRequest, ct);
+        if (error is not null)
         {
-            body = request.ContentLength is 0 or null && !request.Headers.ContainsKey("Transfer-Encoding")
-                ? new CreateKeyRequest(null)
-                : await JsonSerializer.DeserializeAsync(request.Body, ContractsJson.Wire.CreateKeyRequest, ct);
-        }
-        catch (JsonException ex)
-        {
-            return ApiError.Invalid("body", "The body is not valid JSON: " + ex.Message, "invalid_json").ToResult();
+            return error.ToResult();
         }
 
         var name = body?.Name?.Trim();

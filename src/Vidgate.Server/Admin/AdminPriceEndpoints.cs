@@ -1,7 +1,6 @@
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 
 namespace Vidgate.Server.Admin;

@@ -1,6 +1,5 @@
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
@@ -49,7 +48,7 @@ internal static class ProviderEndpoints
 
     private static async Task<IResult> SaveAsync(HttpRequest request, string? urlId, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
     {
-        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
+        var (body, error) = await AdminJson.ReadAsync(request, UpstreamsJson.Default.ProviderRequest, ct);
         if (error is not null)
         {
             return error.ToResult();
@@ -101,7 +100,7 @@ internal static class ProviderEndpoints
 
     private static async Task<IResult> CreateRoute(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, ModelCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
-        var (body, error) = await ProviderRequests.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
+        var (body, error) = await AdminJson.ReadAsync(request, UpstreamsJson.Default.RouteRequest, ct);
         if (error is not null)
         {
             return error.ToResult();

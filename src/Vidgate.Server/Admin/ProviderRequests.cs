@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 
 namespace Vidgate.Server.Admin;
@@ -11,26 +10,12 @@ internal static partial class ProviderRequests
 {
     private const int MaxKeys = 32;
 
-    public static async Task<(T? Body, ApiError? Error)> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
-        where T : class
-    {
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync(request.Body, type, ct);
-            return body is null ? (null, ApiError.Invalid("body", "The body must be a JSON object.", "invalid_json")) : (body, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, ApiError.Invalid("body", "The body is not valid JSON: " + ex.Message, "invalid_json"));
-        }
-    }
-
     /// <summary>
-    /// Checks every field, then the type's own <see cref="IUpstreamProviderType.Validate"/>. <paramref name="id"/> and
+    /// Checks every field, then the type's own <see cref="IVideoProviderType.Validate"/>. <paramref name="id"/> and
     /// <paramref name="existingKeys"/> come from the URL and the store on PUT.
     /// </summary>
     public static (UpstreamSettings? Settings, ApiError? Error) ToSettings(
-        ProviderRequest body, string? id, IReadOnlyList<string>? existingKeys, Func<string, IUpstreamProviderType?> types, IReadOnlyCollection<string> typeNames)
+        ProviderRequest body, string? id, IReadOnlyList<string>? existingKeys, Func<string, IVideoProviderType?> types, IReadOnlyCollection<string> typeNames)
     {
         id ??= body.Id;
         if (string.IsNullOrEmpty(id) || !IdPattern().IsMatch(id))

@@ -3,7 +3,6 @@ using System.Text;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Admin;
 

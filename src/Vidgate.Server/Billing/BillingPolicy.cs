@@ -1,6 +1,4 @@
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;

@@ -1,3 +1,5 @@
+using Vidgate.Server.Tasks;
+
 namespace Vidgate.Server.Billing;
 
 /// <summary>
@@ -18,6 +20,12 @@ internal interface IBillingStore
     Task<(Account? Account, bool TierMissing)> UpdateAccountAsync(string id, string? name, string? tier, bool? unmetered, CancellationToken ct);
 
     Task<Account?> GetAccountAsync(string id, CancellationToken ct);
+
+    /// <summary>
+    /// What closing the task's hold moved (charged, given back); null while it is open or when the task has none. Read by
+    /// whoever ended the task (it got <c>true</c> from the store) to count the money in <c>/metrics</c>.
+    /// </summary>
+    Task<HoldClosed?> ClosedHoldAsync(string taskId, CancellationToken ct);
 
     Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken ct);
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Vidgate.Server.Dialects;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Billing;

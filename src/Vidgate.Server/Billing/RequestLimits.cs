@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Billing;
 

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using Vidgate.Server.Hosting;
-using Vidgate.Server.Models;
-using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Dialects;
@@ -21,63 +18,22 @@ internal static class CreateRequests
     private static readonly string[] SeedFields = ["aspect_ratio", "resolution", "image", "images"];
     private static readonly string[] OpenAiFields = ["size", "input_reference"];
 
-    public static async Task<(Dialect Dialect, VideoRequest? Request, ApiError? Error)> ParseAsync(
-        HttpRequest request, ModelCatalog catalog, VidgateOptions options, ImageUrlResolver imageUrls, CancellationToken ct)
+    /// <summary>A multipart create: legacy grok-video by its model, OpenAI otherwise.</summary>
+    public static (Dialect Dialect, CreateDraft? Draft, ApiError? Error) Translate(FormBody form, string defaultModel) =>
+        LegacyGrokDialect.IsLegacyModel(form.Text("model"))
+            ? Tag(Dialect.LegacyGrok, LegacyGrokDialect.Translate(form))
+            : Tag(Dialect.OpenAi, OpenAiDialect.Translate(form, defaultModel));
+
+    /// <summary>A JSON create: OpenAI when it has OpenAI's fields and none of the seed's, the seed otherwise.</summary>
+    public static (Dialect Dialect, CreateDraft? Draft, ApiError? Error) Translate(JsonElement root, string defaultModel)
     {
-        if (WireBody.TooLarge(request, options) is { } tooLarge)
+        if (!IsOpenAiJson(root))
         {
-            return (Dialect.Seed, null, tooLarge);
+            return Tag(Dialect.Seed, SeedDialect.Translate(root));
         }
 
-        if (WireBody.IsMultipart(request))
-        {
-            var (form, formError) = await WireBody.ReadMultipartAsync(request, options, ct);
-            if (formError is not null)
-            {
-                return (Dialect.OpenAi, null, formError);
-            }
-
-            if (LegacyGrokDialect.IsLegacyModel(form!.Text("model")))
-            {
-                return Tag(Dialect.LegacyGrok, LegacyGrokDialect.Parse(form, catalog, options.MaxImageBytes));
-            }
-
-            var (resolved, urlError) = await imageUrls.ResolveAsync(form, options.MaxImageBytes, ct);
-            return urlError is not null
-                ? (Dialect.OpenAi, null, urlError)
-                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(resolved!, catalog, options.DefaultModel, options.MaxImageBytes));
-        }
-
-        if (!WireBody.IsJson(request))
-        {
-            return (Dialect.Seed, null, WireBody.UnsupportedMediaType(request, multipart: true));
-        }
-
-        var (document, jsonError) = await WireBody.ReadJsonAsync(request, ct);
-        if (jsonError is not null)
-        {
-            return (Dialect.Seed, null, jsonError);
-        }
-
-        using (document)
-        {
-            var root = document!.RootElement;
-            if (!IsOpenAiJson(root))
-            {
-                return Tag(Dialect.Seed, SeedDialect.Parse(root, catalog, options.MaxImageBytes));
-            }
-
-            var (form, flattenError) = FormBody.FromJson(root);
-            if (flattenError is not null)
-            {
-                return (Dialect.OpenAi, null, flattenError);
-            }
-
-            var (resolved, urlError) = await imageUrls.ResolveAsync(form!, options.MaxImageBytes, ct);
-            return urlError is not null
-                ? (Dialect.OpenAi, null, urlError)
-                : Tag(Dialect.OpenAi, OpenAiDialect.Parse(resolved!, catalog, options.DefaultModel, options.MaxImageBytes));
-        }
+        var (form, flattenError) = FormBody.FromJson(root);
+        return flattenError is not null ? (Dialect.OpenAi, null, flattenError) : Tag(Dialect.OpenAi, OpenAiDialect.Translate(form!, defaultModel));
     }
 
     /// <summary>The JSON half of the detection rule.</summary>
@@ -93,6 +49,6 @@ internal static class CreateRequests
                 && model.GetString()!.StartsWith("sora-", StringComparison.Ordinal));
     }
 
-    private static (Dialect, VideoRequest?, ApiError?) Tag(Dialect dialect, (VideoRequest? Request, ApiError? Error) parsed)
-        => (dialect, parsed.Request, parsed.Error);
+    private static (Dialect, CreateDraft?, ApiError?) Tag(Dialect dialect, (CreateDraft? Draft, ApiError? Error) translated)
+        => (dialect, translated.Draft, translated.Error);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Dialects;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 
@@ -20,46 +19,29 @@ internal static class OpenAiDialect
 
     private static readonly HashSet<string> RemixFields = ["prompt"];
 
-    public static (VideoRequest? Request, ApiError? Error) Parse(FormBody form, ModelCatalog catalog, string defaultModel, long maxImageBytes)
+    /// <summary>
+    /// Translates a create (multipart, or JSON flattened into the same fields); unknown or repeated fields are refused
+    /// here, every rule runs in the ladder. An http(s) <c>image_url</c> is listed for the create path to fetch.
+    /// </summary>
+    public static (CreateDraft? Draft, ApiError? Error) Translate(FormBody form, string defaultModel)
     {
         if (Shape(form, CreateFields) is { } shapeError)
         {
             return (null, shapeError);
         }
 
-        var modelName = form.Text("model")?.Trim() is { Length: > 0 } m ? m : defaultModel;
-        if (catalog.Find(modelName) is not { } model)
+        var draft = new CreateDraft(
+            Dialect.OpenAi,
+            new Field(form.Text("model")?.Trim() is { Length: > 0 } m ? m : defaultModel, "model"),
+            new Field(form.Text("prompt"), "prompt"),
+            new Field(form.Text("seconds"), "seconds"),
+            Field.Absent("aspect_ratio"),
+            Field.Absent("resolution"))
         {
-            return (null, ApiError.Invalid("model", $"Unknown model '{RequestRules.Clip(modelName)}'. Available: {string.Join(", ", catalog.Names)}.", "model_not_found"));
-        }
-
-        var prompt = form.Text("prompt");
-        if (RequestRules.Prompt(prompt) is { } promptError)
-        {
-            return (null, promptError);
-        }
-
-        var (seconds, secondsError) = RequestRules.Seconds(form.Text("seconds"), model, modelName);
-        if (secondsError is not null)
-        {
-            return (null, secondsError);
-        }
-
-        var (width, height, aspect, resolution, sizeError) = RequestRules.Size(form.Text("size"), model, modelName);
-        if (sizeError is not null)
-        {
-            return (null, sizeError);
-        }
-
-        var (images, imageError) = Reference(form, maxImageBytes);
-        if (imageError is not null)
-        {
-            return (null, imageError);
-        }
-
-        return images.Count > model.MaxImages
-            ? (null, ApiError.Invalid("input_reference", $"{modelName} takes at most {model.MaxImages} reference image(s).", "too_many_images"))
-            : (new VideoRequest(modelName, prompt!, seconds, width, height, aspect, resolution, images), null);
+            Size = new Field(form.Text("size"), "size"),
+            Count = ImageCount.OpenAi,
+        };
+        return (Reference(form, draft), null);
     }
 
     /// <summary><c>POST /v1/videos/{id}/remix</c>: only a new prompt.</summary>
@@ -114,45 +96,37 @@ internal static class OpenAiDialect
     {
         if (form.FirstUnknown(known) is { } unknown)
         {
-            return ApiError.Invalid(unknown, $"Unknown parameter: '{RequestRules.Clip(unknown)}'. Accepted: {string.Join(", ", known)}.", "unknown_parameter");
+            return CreateErrors.UnknownParameter(unknown, known);
         }
 
-        return form.FirstRepeated() is { } repeated
-            ? ApiError.Invalid(repeated, $"'{repeated}' was sent more than once.", "duplicate_parameter")
-            : null;
+        return form.FirstRepeated() is { } repeated ? CreateErrors.Repeated(repeated) : null;
     }
 
-    private static (IReadOnlyList<InputImage>, ApiError?) Reference(FormBody form, long maxImageBytes)
+    // One input_reference: a file part, an image_url (data URL, or http(s) URL to fetch) or a file_id (refused).
+    private static CreateDraft Reference(FormBody form, CreateDraft draft)
     {
         const string param = "input_reference";
         var files = form.Files.Where(f => f.Name == param).ToList();
-        var url = form.Text("input_reference[image_url]") ?? form.Text(param);
+        var urlField = form.Text("input_reference[image_url]") is not null ? "input_reference[image_url]" : param;
+        var url = form.Text(urlField);
         var sources = files.Count + (url is null ? 0 : 1) + (form.Text("input_reference[file_id]") is null ? 0 : 1);
         if (sources > 1)
         {
-            return ([], ApiError.Invalid(param, "Give one input_reference: a file, an image_url or a file_id.", "too_many_images"));
+            return draft with { ImagesError = CreateErrors.OneInputReference() };
         }
 
         if (form.Text("input_reference[file_id]") is not null)
         {
-            return ([], ApiError.Invalid("input_reference[file_id]", "File ids are not supported here; upload the image as the input_reference file or send input_reference[image_url] as a data URL.", "file_id_not_supported"));
+            return draft with { ImagesError = CreateErrors.FileIdNotSupported() };
         }
 
         if (files.Count == 1)
         {
-            var file = files[0];
-            var (image, error) = file.Bytes is null
-                ? (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxImageBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"))
-                : RequestRules.FileImage(file.Bytes, maxImageBytes, param);
-            return error is null ? ([image!], null) : ([], error);
+            return draft with { Images = [new ImageInput(param, ImageSource.File, Bytes: files[0].Bytes)] };
         }
 
-        if (url is not null)
-        {
-            var (image, error) = RequestRules.ImageUrl(url, maxImageBytes, "input_reference[image_url]");
-            return error is null ? ([image!], null) : ([], error);
-        }
-
-        return ([], null);
+        return url is null
+            ? draft
+            : draft with { Images = [new ImageInput("input_reference[image_url]", ImageSource.Url, url) { Fetch = true, FetchParam = urlField }] };
     }
 }

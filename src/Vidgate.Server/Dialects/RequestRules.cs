@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Dialects;
 
@@ -21,44 +21,13 @@ internal static class RequestRules
     {
         if (string.IsNullOrWhiteSpace(prompt))
         {
-            return ApiError.Invalid(param, "'prompt' is required and must not be empty.", "missing_field");
+            return CreateErrors.MissingPrompt(param);
         }
 
         var codePoints = prompt.EnumerateRunes().Count();
         return codePoints > MaxPromptCodePoints
-            ? ApiError.Invalid(param, $"'prompt' is {codePoints} characters long; the limit is {MaxPromptCodePoints}.", "prompt_too_long")
+            ? CreateErrors.PromptTooLong(param, codePoints, MaxPromptCodePoints)
             : null;
-    }
-
-    /// <summary>Whole seconds from a JSON string ("8") or number (8); absent or null gives the model's default.</summary>
-    public static (int Seconds, ApiError? Error) Seconds(JsonElement? value, ModelSpec model, string modelName, string param = "seconds")
-    {
-        long seconds;
-        switch (value)
-        {
-            case null or { ValueKind: JsonValueKind.Null }:
-                return (model.FixedSeconds ?? model.DefaultSeconds, null);
-            case { ValueKind: JsonValueKind.Number } number:
-                if (!number.TryGetDouble(out var d) || d != Math.Floor(d) || d is > int.MaxValue or < int.MinValue)
-                {
-                    return (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\".", "invalid_seconds"));
-                }
-
-                seconds = (long)d;
-                break;
-            case { ValueKind: JsonValueKind.String } text:
-                var s = text.GetString()!.Trim();
-                if (!long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out seconds))
-                {
-                    return (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\"; got \"{Clip(s)}\".", "invalid_seconds"));
-                }
-
-                break;
-            default:
-                return (0, ApiError.Invalid(param, $"'{param}' must be a string or a number, e.g. \"6\".", "invalid_seconds"));
-        }
-
-        return Seconds(seconds, model, modelName, param);
     }
 
     /// <summary>Whole seconds from a form field or query text ("8"); absent gives the model's default.</summary>
@@ -72,7 +41,7 @@ internal static class RequestRules
         var s = text.Trim();
         return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds)
             ? Seconds(seconds, model, modelName, param)
-            : (0, ApiError.Invalid(param, $"'{param}' must be a whole number of seconds, e.g. \"6\"; got \"{Clip(s)}\".", "invalid_seconds"));
+            : (0, CreateErrors.SecondsNotWhole(param, s));
     }
 
     public static (int Seconds, ApiError? Error) Seconds(long seconds, ModelSpec model, string modelName, string param = "seconds")
@@ -85,17 +54,16 @@ internal static class RequestRules
 
         if (model.AllowedSeconds.Length > 0 && !model.AllowedSeconds.Contains((int)Math.Clamp(seconds, int.MinValue, int.MaxValue)))
         {
-            return (0, ApiError.Invalid(
-                param, $"'{param}' is {seconds}; {modelName} makes {string.Join(", ", model.AllowedSeconds.Select(a => $"\"{a}\""))} seconds.", "invalid_seconds"));
+            return (0, CreateErrors.SecondsNotAllowed(param, seconds, modelName, model.AllowedSeconds));
         }
 
         if (seconds < 1)
         {
-            return (0, ApiError.Invalid(param, $"'{param}' must be at least 1.", "invalid_seconds"));
+            return (0, CreateErrors.SecondsTooShort(param));
         }
 
         return seconds > model.MaxSeconds
-            ? (0, ApiError.Invalid(param, $"'{param}' is {seconds}; {modelName} makes at most {model.MaxSeconds} seconds.", "invalid_seconds"))
+            ? (0, CreateErrors.SecondsTooLong(param, seconds, modelName, model.MaxSeconds))
             : ((int)seconds, null);
     }
 
@@ -119,13 +87,10 @@ internal static class RequestRules
                 return (label, ratio, null);
             }
 
-            return (label, 0, ApiError.Invalid(param, $"'{param}' {Clip(label)} is outside the supported range 1:4 to 4:1.", "invalid_aspect_ratio"));
+            return (label, 0, CreateErrors.AspectOutOfRange(param, label));
         }
 
-        return (label, 0, ApiError.Invalid(
-            param,
-            $"'{param}' must be one of {string.Join(", ", PresetRatios)} or a custom N:M ratio such as 5:4; got \"{Clip(label)}\".",
-            "invalid_aspect_ratio"));
+        return (label, 0, CreateErrors.AspectInvalid(param, label));
     }
 
     /// <summary>480P/720P, 480/720, any case; limited to what the model supports. Returns the short side in pixels.</summary>
@@ -143,8 +108,7 @@ internal static class RequestRules
             return (pixels, null);
         }
 
-        var allowed = string.Join(" or ", model.Resolutions.Select(r => $"{r}P"));
-        return (0, ApiError.Invalid(param, $"'{param}' must be {allowed}; got \"{Clip(text)}\".", "invalid_resolution"));
+        return (0, CreateErrors.ResolutionInvalid(param, model.Resolutions, text));
     }
 
     /// <summary>
@@ -166,7 +130,7 @@ internal static class RequestRules
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
             || w <= 0 || h <= 0)
         {
-            return (0, 0, "", "", ApiError.Invalid(param, $"'{param}' must be WIDTHxHEIGHT, e.g. \"1280x720\"; got \"{Clip(text)}\".", "invalid_size"));
+            return (0, 0, "", "", CreateErrors.SizeMalformed(param, text));
         }
 
         var shortSide = Math.Min(w, h);
@@ -178,7 +142,7 @@ internal static class RequestRules
             var supported = model.Sizes.Length > 0
                 ? string.Join(", ", model.Sizes)
                 : $"even sizes whose short side is {string.Join(" or ", model.Resolutions)} (ratio up to 4:1)";
-            return (0, 0, "", "", ApiError.Invalid(param, $"'{param}' {Clip(text)} is not supported by {modelName}; use {supported}.", "invalid_size"));
+            return (0, 0, "", "", CreateErrors.SizeNotSupported(param, text, modelName, supported));
         }
 
         var divisor = (int)System.Numerics.BigInteger.GreatestCommonDivisor(w, h);
@@ -186,17 +150,16 @@ internal static class RequestRules
     }
 
     /// <summary>
-    /// An image given as a URL field (OpenAI <c>input_reference[image_url]</c>, xAI <c>image.url</c>): a data URL. Remote
-    /// URLs are fetched through the SSRF guard before parsing (<c>ImageUrlResolver</c>) and arrive here as data URLs; one
-    /// that did not (a path that skipped the fetch) gets a clear refusal, never a fetch from inside a parser.
+    /// An image given as a URL field that was not fetched: a data URL. Remote URLs of the dialects that allow them are
+    /// fetched by the create path after the ladder and checked as <see cref="FetchedImage"/>; one that is not fetched (the
+    /// legacy dialect's text parts) gets a clear refusal, never a fetch from inside a rule.
     /// </summary>
     public static (InputImage? Image, ApiError? Error) ImageUrl(string? url, long maxBytes, string param)
     {
         var text = url?.Trim() ?? "";
-        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        if (IsHttpUrl(text))
         {
-            return (null, ApiError.Invalid(
-                param, $"'{param}' is a URL; fetching image URLs is not enabled on this server yet. Send the image as a data URL (data:image/png;base64,...) or as a file.", "image_url_not_supported"));
+            return (null, CreateErrors.ImageUrlNotFetched(param));
         }
 
         return DataUriImage(text, maxBytes, param);
@@ -207,10 +170,21 @@ internal static class RequestRules
     {
         if (data.LongLength > maxBytes)
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+            return (null, CreateErrors.ImageTooLarge(param, maxBytes));
         }
 
         return Checked(data, param, $"'{param}' is not a PNG, JPEG or WebP image.");
+    }
+
+    /// <summary>The bytes fetched for an image URL (already size-capped and sniffed by the fetch), checked as a data URL's would be.</summary>
+    public static (InputImage? Image, ApiError? Error) FetchedImage(byte[] data, string param) =>
+        Checked(data, param, $"'{param}' does not decode to a PNG, JPEG or WebP image.");
+
+    /// <summary>An http(s) URL (leading blanks ignored): fetched through the SSRF guard where the dialect allows it.</summary>
+    public static bool IsHttpUrl(string? text)
+    {
+        var trimmed = text.AsSpan().TrimStart();
+        return trimmed.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -223,18 +197,16 @@ internal static class RequestRules
     {
         if (ImageSniffer.Sniff(data) is not { } sniffed)
         {
-            return (null, ApiError.Invalid(param, notAnImage, "invalid_image"));
+            return (null, CreateErrors.NotAnImage(param, notAnImage));
         }
 
         if (ImageSniffer.IsAnimatedWebp(data))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is an animated WebP; send a still PNG, JPEG or WebP image.", "unsupported_image_type"));
+            return (null, CreateErrors.AnimatedWebp(param));
         }
 
         return (long)sniffed.Width * sniffed.Height > MaxImagePixels
-            ? (null, ApiError.Invalid(param,
-                $"'{param}' is {sniffed.Width}×{sniffed.Height} pixels; images of up to {MaxImagePixels / 1_000_000} megapixels (e.g. 8192×6000) are accepted.",
-                "image_too_large"))
+            ? (null, CreateErrors.TooManyPixels(param, sniffed.Width, sniffed.Height, MaxImagePixels))
             : (new InputImage(data, sniffed.Kind, sniffed.Width, sniffed.Height), null);
     }
 
@@ -248,47 +220,47 @@ internal static class RequestRules
     {
         if (string.IsNullOrWhiteSpace(uri))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' must be a data URI such as data:image/png;base64,....", "invalid_image"));
+            return (null, CreateErrors.DataUriMissing(param));
         }
 
         if (!uri.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' must be a data URI (data:image/png;base64,...); URLs are not fetched.", "invalid_image"));
+            return (null, CreateErrors.DataUriNotData(param));
         }
 
         var comma = uri.IndexOf(',', StringComparison.Ordinal);
         if (comma < 0)
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is not a valid data URI: there is no ',' before the data.", "invalid_image"));
+            return (null, CreateErrors.DataUriNoComma(param));
         }
 
         var header = uri.AsSpan(5, comma - 5);
         if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' must be base64-encoded (data:image/png;base64,...).", "invalid_image"));
+            return (null, CreateErrors.DataUriNotBase64(param));
         }
 
         var mediaType = header[..^7].ToString().Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("image/png" or "image/jpeg" or "image/jpg" or "image/webp"))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' has type '{Clip(mediaType)}'; PNG, JPEG and WebP are supported.", "unsupported_image_type"));
+            return (null, CreateErrors.DataUriType(param, mediaType));
         }
 
         var payload = uri.AsSpan(comma + 1);
         if ((long)payload.Length / 4 * 3 > maxBytes + 3)
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+            return (null, CreateErrors.ImageTooLarge(param, maxBytes));
         }
 
         var bytes = new byte[payload.Length / 4 * 3 + 3];
         if (!Convert.TryFromBase64Chars(payload, bytes, out var written))
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is not valid base64.", "invalid_image"));
+            return (null, CreateErrors.DataUriBadBase64(param));
         }
 
         if (written > maxBytes)
         {
-            return (null, ApiError.Invalid(param, $"'{param}' is larger than the {maxBytes / (1024 * 1024)} MB limit for one image.", "image_too_large"));
+            return (null, CreateErrors.ImageTooLarge(param, maxBytes));
         }
 
         var data = bytes.AsSpan(0, written).ToArray();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 
@@ -12,66 +11,22 @@ namespace Vidgate.Server.Dialects;
 /// </summary>
 internal static class SeedDialect
 {
-    public const int MaxImages = 7;
-
-    public static (VideoRequest? Request, ApiError? Error) Parse(JsonElement body, ModelCatalog catalog, long maxImageBytes)
+    /// <summary>Translates a create; only a body that is not an object is refused here, every rule runs in the ladder.</summary>
+    public static (CreateDraft? Draft, ApiError? Error) Translate(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
-            return Fail(ApiError.Invalid("body", $"The body must be a JSON object; got {RequestRules.Describe(body.ValueKind)}.", "invalid_json"));
+            return (null, CreateErrors.NotAnObject(body.ValueKind));
         }
 
-        if (String(body, "model", out var modelName) is { } modelError)
-        {
-            return Fail(modelError);
-        }
-
-        if (string.IsNullOrWhiteSpace(modelName))
-        {
-            return Fail(ApiError.Invalid("model", "'model' is required, e.g. \"grok-imagine-video\".", "missing_field"));
-        }
-
-        if (catalog.Find(modelName) is not { } model)
-        {
-            return Fail(ApiError.Invalid("model", $"Unknown model '{RequestRules.Clip(modelName)}'. Available: {string.Join(", ", catalog.Names)}.", "model_not_found"));
-        }
-
-        if ((String(body, "prompt", out var prompt) ?? RequestRules.Prompt(prompt)) is { } promptError)
-        {
-            return Fail(promptError);
-        }
-
-        var (seconds, secondsError) = RequestRules.Seconds(Get(body, "seconds"), model, modelName);
-        if (secondsError is not null)
-        {
-            return Fail(secondsError);
-        }
-
-        if (String(body, "aspect_ratio", out var aspectText) is { } aspectTypeError)
-        {
-            return Fail(aspectTypeError);
-        }
-
-        var (aspect, ratio, aspectError) = RequestRules.AspectRatio(aspectText);
-        if (aspectError is not null)
-        {
-            return Fail(aspectError);
-        }
-
-        var (shortSide, resolutionError) = Resolution(body, model);
-        if (resolutionError is not null)
-        {
-            return Fail(resolutionError);
-        }
-
-        var (images, imageError) = Images(body, Math.Min(MaxImages, model.MaxImages), maxImageBytes);
-        if (imageError is not null)
-        {
-            return Fail(imageError);
-        }
-
-        var (width, height) = RequestRules.OutputSize(shortSide, ratio);
-        return (new VideoRequest(modelName, prompt!, seconds, width, height, aspect, $"{shortSide}P", images), null);
+        var draft = new CreateDraft(
+            Dialect.Seed,
+            Field.String(body, "model"),
+            Field.String(body, "prompt"),
+            Field.Seconds(body, "seconds"),
+            Field.String(body, "aspect_ratio"),
+            Resolution(body));
+        return (Images(body, draft), null);
     }
 
     public static SeedVideo Render(VideoTask task, string videoUrl) => new(
@@ -99,93 +54,51 @@ internal static class SeedDialect
         _ => throw new System.Diagnostics.UnreachableException(),
     };
 
-    private static (int, ApiError?) Resolution(JsonElement body, ModelSpec model)
-    {
-        // Numeric forms are accepted as JSON numbers too: "resolution": 720.
-        return Get(body, "resolution") switch
+    // Numeric forms are accepted as JSON numbers too: "resolution": 720.
+    private static Field Resolution(JsonElement body) => body.TryGetProperty("resolution", out var value)
+        ? value.ValueKind switch
         {
-            null or { ValueKind: JsonValueKind.Null } => RequestRules.Resolution(null, model),
-            { ValueKind: JsonValueKind.String } s => RequestRules.Resolution(s.GetString(), model),
-            { ValueKind: JsonValueKind.Number } n => RequestRules.Resolution(n.GetRawText(), model),
-            var other => (0, ApiError.Invalid("resolution", $"'resolution' must be a string such as \"720P\"; got {RequestRules.Describe(other.Value.ValueKind)}.", "invalid_resolution")),
-        };
-    }
+            JsonValueKind.Null => Field.Absent("resolution"),
+            JsonValueKind.String => new Field(value.GetString(), "resolution"),
+            JsonValueKind.Number => new Field(value.GetRawText(), "resolution"),
+            var kind => new Field(null, "resolution", CreateErrors.ResolutionType("resolution", kind)),
+        }
+        : Field.Absent("resolution");
 
-    private static (IReadOnlyList<InputImage>, ApiError?) Images(JsonElement body, int maxImages, long maxImageBytes)
+    // "image": one data URI, or "images": 1 to 7 of them; never both.
+    private static CreateDraft Images(JsonElement body, CreateDraft draft)
     {
-        var image = Get(body, "image") is { ValueKind: not JsonValueKind.Null } i ? i : (JsonElement?)null;
-        var images = Get(body, "images") is { ValueKind: not JsonValueKind.Null } a ? a : (JsonElement?)null;
+        var image = body.TryGetProperty("image", out var i) && i.ValueKind != JsonValueKind.Null ? i : (JsonElement?)null;
+        var images = body.TryGetProperty("images", out var a) && a.ValueKind != JsonValueKind.Null ? a : (JsonElement?)null;
         if (image is not null && images is not null)
         {
-            return ([], ApiError.Invalid("images", "Pass either 'image' (one data URI) or 'images' (an array), not both.", "conflicting_fields"));
+            return draft with { ImagesError = CreateErrors.ImageAndImages() };
         }
 
         if (image is { } single)
         {
-            if (single.ValueKind != JsonValueKind.String)
-            {
-                return ([], ApiError.Invalid("image", $"'image' must be a data URI string; got {RequestRules.Describe(single.ValueKind)}.", "invalid_image"));
-            }
-
-            var (decoded, error) = RequestRules.DataUriImage(single.GetString(), maxImageBytes, "image");
-            return error is null ? ([decoded!], null) : ([], error);
+            return draft with { Images = [DataUri(single, "image")] };
         }
 
         if (images is not { } array)
         {
-            return ([], null);
+            return draft;
         }
 
         if (array.ValueKind != JsonValueKind.Array)
         {
-            return ([], ApiError.Invalid("images", $"'images' must be an array of data URIs; got {RequestRules.Describe(array.ValueKind)}.", "invalid_image"));
+            return draft with { ImagesError = CreateErrors.ImagesNotAnArray(array.ValueKind) };
         }
 
-        var count = array.GetArrayLength();
-        if (count is 0 || count > maxImages)
+        return draft with
         {
-            return ([], ApiError.Invalid("images", $"'images' must hold 1 to {maxImages} images; got {count}.", "too_many_images"));
-        }
-
-        var result = new List<InputImage>(count);
-        var index = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            var param = $"images[{index++}]";
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                return ([], ApiError.Invalid(param, $"'{param}' must be a data URI string; got {RequestRules.Describe(item.ValueKind)}.", "invalid_image"));
-            }
-
-            var (decoded, error) = RequestRules.DataUriImage(item.GetString(), maxImageBytes, param);
-            if (error is not null)
-            {
-                return ([], error);
-            }
-
-            result.Add(decoded!);
-        }
-
-        return (result, null);
+            Images = [.. array.EnumerateArray().Select((item, index) => DataUri(item, $"images[{index}]"))],
+            ImageListInvalid = array.GetArrayLength() == 0,
+            Count = ImageCount.SeedImages,
+        };
     }
 
-    private static JsonElement? Get(JsonElement body, string name) => body.TryGetProperty(name, out var value) ? value : null;
-
-    /// <summary>Reads an optional string field; a non-string value is an error naming the field.</summary>
-    private static ApiError? String(JsonElement body, string name, out string? value)
-    {
-        value = null;
-        switch (Get(body, name))
-        {
-            case null or { ValueKind: JsonValueKind.Null }:
-                return null;
-            case { ValueKind: JsonValueKind.String } s:
-                value = s.GetString();
-                return null;
-            case var other:
-                return ApiError.Invalid(name, $"'{name}' must be a string; got {RequestRules.Describe(other.Value.ValueKind)}.", "invalid_type");
-        }
-    }
-
-    private static (VideoRequest?, ApiError?) Fail(ApiError error) => (null, error);
+    private static ImageInput DataUri(JsonElement value, string param) => value.ValueKind == JsonValueKind.String
+        ? new ImageInput(param, ImageSource.DataUri, value.GetString())
+        : new ImageInput(param, ImageSource.DataUri, Error: CreateErrors.NotADataUriString(param, value.ValueKind));
 }

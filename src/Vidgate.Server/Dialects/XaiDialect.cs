@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Vidgate.Contracts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 
@@ -17,106 +16,25 @@ internal static class XaiDialect
     public const string DefaultModel = "grok-imagine-video";
 
     /// <summary>
-    /// The http(s) image URLs of a create (<c>image.url</c>, <c>reference_images[i].url</c>, or bare strings), to be
-    /// fetched through the SSRF guard before <see cref="Parse"/>; malformed shapes are left for Parse to refuse.
+    /// Translates a create. Image URLs stay URLs here: http(s) ones are listed by the draft and fetched by the create
+    /// path after the ladder counted them, never by this file.
     /// </summary>
-    public static IReadOnlyList<(string Url, string Param)> RemoteImageUrls(JsonElement body)
-    {
-        var urls = new List<(string, string)>();
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return urls;
-        }
-
-        if (Get(body, "image") is { } image && UrlOf(image) is { } single && IsRemote(single))
-        {
-            urls.Add((single, "image.url"));
-        }
-
-        if (Get(body, "reference_images") is { ValueKind: JsonValueKind.Array } references)
-        {
-            var index = 0;
-            foreach (var item in references.EnumerateArray())
-            {
-                if (UrlOf(item) is { } url && IsRemote(url))
-                {
-                    urls.Add((url, $"reference_images[{index}].url"));
-                }
-
-                index++;
-            }
-        }
-
-        return urls;
-    }
-
-    private static bool IsRemote(string url) =>
-        url.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.TrimStart().StartsWith("http://", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Parses a create. <paramref name="fetched"/> maps the remote image URLs of <see cref="RemoteImageUrls"/> to the data
-    /// URLs fetched for them; without it a remote URL is refused.
-    /// </summary>
-    public static (VideoRequest? Request, ApiError? Error) Parse(
-        JsonElement body, ModelCatalog catalog, long maxImageBytes, IReadOnlyDictionary<string, string>? fetched = null)
+    public static (CreateDraft? Draft, ApiError? Error) Translate(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
-            return (null, ApiError.Invalid("body", $"The body must be a JSON object; got {RequestRules.Describe(body.ValueKind)}.", "invalid_json"));
+            return (null, CreateErrors.NotAnObject(body.ValueKind));
         }
 
-        if (Text(body, "model", out var modelText) is { } modelError)
-        {
-            return (null, modelError);
-        }
-
-        var modelName = string.IsNullOrWhiteSpace(modelText) ? DefaultModel : modelText.Trim();
-        if (catalog.Find(modelName) is not { } model)
-        {
-            return (null, ApiError.Invalid("model", $"Unknown model '{RequestRules.Clip(modelName)}'. Available: {string.Join(", ", catalog.Names)}.", "model_not_found"));
-        }
-
-        if ((Text(body, "prompt", out var prompt) ?? RequestRules.Prompt(prompt)) is { } promptError)
-        {
-            return (null, promptError);
-        }
-
-        var (seconds, secondsError) = RequestRules.Seconds(Get(body, "duration"), model, modelName, "duration");
-        if (secondsError is not null)
-        {
-            return (null, secondsError);
-        }
-
-        if (Text(body, "aspect_ratio", out var aspectText) is { } aspectTypeError)
-        {
-            return (null, aspectTypeError);
-        }
-
-        var (aspect, ratio, aspectError) = RequestRules.AspectRatio(aspectText);
-        if (aspectError is not null)
-        {
-            return (null, aspectError);
-        }
-
-        if (Text(body, "resolution", out var resolutionText) is { } resolutionTypeError)
-        {
-            return (null, resolutionTypeError);
-        }
-
-        var (shortSide, resolutionError) = RequestRules.Resolution(resolutionText, model);
-        if (resolutionError is not null)
-        {
-            return (null, resolutionError);
-        }
-
-        var (images, imageError) = Images(body, Math.Min(SeedDialect.MaxImages, model.MaxImages), maxImageBytes, fetched);
-        if (imageError is not null)
-        {
-            return (null, imageError);
-        }
-
-        var (width, height) = RequestRules.OutputSize(shortSide, ratio);
-        return (new VideoRequest(modelName, prompt!, seconds, width, height, aspect, $"{shortSide}P", images), null);
+        var model = Field.String(body, "model");
+        var draft = new CreateDraft(
+            Dialect.Xai,
+            model with { Text = string.IsNullOrWhiteSpace(model.Text) ? DefaultModel : model.Text.Trim() },
+            Field.String(body, "prompt"),
+            Field.Seconds(body, "duration"),
+            Field.String(body, "aspect_ratio"),
+            Field.String(body, "resolution"));
+        return (Images(body, draft), null);
     }
 
     public static XaiCreated Created(VideoTask task) => new(task.Id);
@@ -136,81 +54,47 @@ internal static class XaiDialect
         return new XaiVideoStatus(status, task.Progress, task.Model, video, error);
     }
 
-    private static (IReadOnlyList<InputImage>, ApiError?) Images(JsonElement body, int maxImages, long maxImageBytes, IReadOnlyDictionary<string, string>? fetched)
+    // "image": {url}, or "reference_images": 1 to 7 of them; never both.
+    private static CreateDraft Images(JsonElement body, CreateDraft draft)
     {
-        var image = Get(body, "image") is { ValueKind: not JsonValueKind.Null } i ? i : (JsonElement?)null;
-        var references = Get(body, "reference_images") is { ValueKind: not JsonValueKind.Null } r ? r : (JsonElement?)null;
+        var image = body.TryGetProperty("image", out var i) && i.ValueKind != JsonValueKind.Null ? i : (JsonElement?)null;
+        var references = body.TryGetProperty("reference_images", out var r) && r.ValueKind != JsonValueKind.Null ? r : (JsonElement?)null;
         if (image is not null && references is not null)
         {
-            return ([], ApiError.Invalid("reference_images", "Pass either 'image' or 'reference_images', not both.", "conflicting_fields"));
+            return draft with { ImagesError = CreateErrors.ImageAndReferences() };
         }
 
         if (image is { } single)
         {
-            var (decoded, error) = ImageObject(single, maxImageBytes, "image", fetched);
-            return error is null ? ([decoded!], null) : ([], error);
+            return draft with { Images = [ImageObject(single, "image")] };
         }
 
         if (references is not { } array)
         {
-            return ([], null);
+            return draft;
         }
 
-        if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() is 0 || array.GetArrayLength() > maxImages)
-        {
-            return ([], ApiError.Invalid("reference_images", $"'reference_images' must be an array of 1 to {maxImages} {{\"url\": …}} objects.", "too_many_images"));
-        }
-
-        var images = new List<InputImage>();
-        foreach (var item in array.EnumerateArray())
-        {
-            var (decoded, error) = ImageObject(item, maxImageBytes, $"reference_images[{images.Count}]", fetched);
-            if (error is not null)
+        return array.ValueKind != JsonValueKind.Array
+            ? draft with { ImageListInvalid = true, Count = ImageCount.XaiReferences }
+            : draft with
             {
-                return ([], error);
-            }
-
-            images.Add(decoded!);
-        }
-
-        return (images, null);
+                Images = [.. array.EnumerateArray().Select((item, index) => ImageObject(item, $"reference_images[{index}]"))],
+                ImageListInvalid = array.GetArrayLength() == 0,
+                Count = ImageCount.XaiReferences,
+            };
     }
 
     // {"url": "..."} as the AI SDK sends it; a bare string is accepted too (LiteLLM forwards one).
-    private static string? UrlOf(JsonElement value) => value.ValueKind switch
+    private static ImageInput ImageObject(JsonElement value, string param)
     {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Object when value.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
-        _ => null,
-    };
-
-    private static (InputImage?, ApiError?) ImageObject(JsonElement value, long maxImageBytes, string param, IReadOnlyDictionary<string, string>? fetched)
-    {
-        var url = UrlOf(value);
-        if (url is not null && fetched?.TryGetValue(url, out var dataUrl) == true)
+        var url = value.ValueKind switch
         {
-            url = dataUrl;
-        }
-
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Object when value.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
+            _ => null,
+        };
         return url is null
-            ? (null, ApiError.Invalid(param, $"'{param}' must be an object {{\"url\": \"data:image/png;base64,...\"}}.", "invalid_image"))
-            : RequestRules.ImageUrl(url, maxImageBytes, param + ".url");
-    }
-
-    private static JsonElement? Get(JsonElement body, string name) => body.TryGetProperty(name, out var value) ? value : null;
-
-    private static ApiError? Text(JsonElement body, string name, out string? value)
-    {
-        value = null;
-        switch (Get(body, name))
-        {
-            case null or { ValueKind: JsonValueKind.Null }:
-                return null;
-            case { ValueKind: JsonValueKind.String } s:
-                value = s.GetString();
-                return null;
-            case var other:
-                return ApiError.Invalid(name, $"'{name}' must be a string; got {RequestRules.Describe(other.Value.ValueKind)}.", "invalid_type");
-        }
+            ? new ImageInput(param, ImageSource.Url, Error: CreateErrors.NotAUrlObject(param))
+            : new ImageInput(param + ".url", ImageSource.Url, url) { Fetch = true, FetchParam = param + ".url" };
     }
 }

@@ -36,7 +36,7 @@ internal static class HealthEndpoints
         foreach (var provider in providers)
         {
             var problem = await provider.CheckAsync(ct);
-            checks["provider:" + provider.Name] = problem ?? "ok";
+            checks["provider:" + provider.Settings.Id] = problem ?? "ok";
             ready &= problem is null;
         }
 

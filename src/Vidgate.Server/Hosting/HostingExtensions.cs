@@ -1,17 +1,12 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Accounts;
-using Vidgate.Server.Data;
 using Vidgate.Server.Models;
-using Vidgate.Server.Providers;
-using Vidgate.Server.Providers.Builtin;
-using Vidgate.Server.Storage;
-using Vidgate.Server.Tasks;
-using Vidgate.Server.Videos;
-using Vidgate.Server.Workers;
 
 namespace Vidgate.Server.Hosting;
 
-/// <summary>The <c>Add*</c> calls of Program.cs: configuration, store, storage, providers, workers.</summary>
+/// <summary>
+/// Configuration, logging and Kestrel limits: the one <c>Add*</c> that is not a feature's. Every feature registers itself
+/// (<c>Add*</c> and <c>Map*</c> in its own folder); Program.cs lists them.
+/// </summary>
 internal static class HostingExtensions
 {
     /// <summary>Short environment names for the settings a first-time user touches.</summary>
@@ -48,55 +43,6 @@ internal static class HostingExtensions
         return builder;
     }
 
-    public static IServiceCollection AddProviders(this IServiceCollection services)
-    {
-        services.AddBuiltinRenderer();
-        services.AddSingleton<IVideoProvider, BuiltinProvider>();
-        services.AddUpstreamProviders();
-        return services;
-    }
-
-    public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddHostedService<WorkFolderCleanup>();
-        services.AddSingleton<WorkSignal>();
-        services.AddSingleton<RunningTasks>();
-        services.AddSingleton<Sweeper>();
-        services.AddSingleton<WorkerIdentity>();
-        services.AddSingleton<UpstreamSignals>();
-        services.AddSingleton<UpstreamCanceller>();
-        services.AddSingleton<UpstreamSubmitter>();
-        services.AddSingleton<Finisher>();
-        services.AddSingleton<Tracker>();
-        if (configuration.GetValue("Vidgate:Workers", true))
-        {
-            services.AddHostedService<Dispatcher>();
-            services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
-            services.AddHostedService(sp => sp.GetRequiredService<UpstreamSubmitter>());
-            services.AddHostedService(sp => sp.GetRequiredService<Tracker>());
-            services.AddHostedService(sp => sp.GetRequiredService<Finisher>());
-            services.AddHostedService(sp => sp.GetRequiredService<Providers.Media.PreviewMaker>());
-        }
-
-        return services;
-    }
-
     private static void Bind<T>(IServiceCollection services, string section) where T : class
         => services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
-}
-
-/// <summary>Work folders of renders interrupted by a crash, removed before the server listens; their tasks are re-run from the store.</summary>
-internal sealed class WorkFolderCleanup(IOptions<VidgateOptions> options) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (Directory.Exists(options.Value.WorkRoot))
-        {
-            Directory.Delete(options.Value.WorkRoot, recursive: true);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
+using Vidgate.Server.Providers.Registry;
 
 namespace Vidgate.Server.Metrics;
 
@@ -20,6 +20,11 @@ internal static class MetricsEndpoints
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
         services.AddSingleton<MetricsCollector>();
         services.AddSingleton<VidgateMetrics>();
+        services.AddSingleton<ProviderWrapper>(sp =>
+        {
+            var metrics = sp.GetRequiredService<VidgateMetrics>();
+            return provider => new MeteredProvider(provider, metrics);
+        });
         services.AddSingleton<MetricsExposition>();
         return services;
     }

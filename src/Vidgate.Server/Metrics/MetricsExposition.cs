@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Metrics;
@@ -8,7 +9,7 @@ namespace Vidgate.Server.Metrics;
 /// One scrape's text: the collected counters and histograms, plus gauges read now: tasks per status and provider (one
 /// grouped query, reused for <see cref="TaskCountsTtl"/> so a scrape storm costs one query) and process basics.
 /// </summary>
-internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store) : IDisposable
+internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore store, UpstreamRegistry registry, TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan TaskCountsTtl = TimeSpan.FromSeconds(2);
 
@@ -25,7 +26,8 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
     {
         var text = new PrometheusText();
         text.Header("vidgate_tasks", "gauge", "Tasks in the store now, by status and provider (read at most every 2 s).");
-        var counts = await TaskCountsAsync(ct);
+        var counts = (await TaskCountsAsync(ct))
+            .Select(c => c with { Provider = VidgateMetrics.ProviderLabel(c.Provider, registry.IsLocal(c.Provider)) }).ToList();
         var providers = Providers.Union(counts.Select(c => c.Provider), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var status in Statuses)
         {
@@ -49,7 +51,7 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
 
     private async Task<IReadOnlyList<TaskCount>> TaskCountsAsync(CancellationToken ct)
     {
-        if (_counts is { } fresh && Stopwatch.GetElapsedTime(fresh.At) < TaskCountsTtl)
+        if (_counts is { } fresh && clock.GetElapsedTime(fresh.At) < TaskCountsTtl)
         {
             return fresh.Counts;
         }
@@ -58,13 +60,13 @@ internal sealed class MetricsExposition(MetricsCollector collector, ITaskStore s
         await _refresh.WaitAsync(ct);
         try
         {
-            if (_counts is { } other && Stopwatch.GetElapsedTime(other.At) < TaskCountsTtl)
+            if (_counts is { } other && clock.GetElapsedTime(other.At) < TaskCountsTtl)
             {
                 return other.Counts;
             }
 
             var counts = await store.CountAsync(ct);
-            _counts = new CachedCounts(Stopwatch.GetTimestamp(), counts);
+            _counts = new CachedCounts(clock.GetTimestamp(), counts);
             return counts;
         }
         finally

@@ -5,8 +5,9 @@ using Vidgate.Server.Tasks;
 namespace Vidgate.Server.Metrics;
 
 /// <summary>
-/// The instruments of the one <c>Vidgate</c> meter, recorded where things happen (store transitions, the builtin
-/// provider, the upstream provider wrapper). Created through <see cref="IMeterFactory"/>, so each host (and each test
+/// The instruments of the one <c>Vidgate</c> meter, recorded where things happen: by whoever requested a transition and
+/// got <c>true</c> from the store (the create, the owner's cancel, the workers' endings), by the worker that ran a local
+/// render, and by the provider wrapper (<see cref="MeteredProvider"/>) for upstream calls. Created through <see cref="IMeterFactory"/>, so each host (and each test
 /// server in one process) has its own meter and its own <see cref="MetricsCollector"/> sees only its own measurements.
 /// An instrument nobody listens to costs one branch. Label values are bounded by construction: statuses, provider
 /// names, dialects, configured model names, fixed operation and outcome words; never ids, prompts, keys or accounts.
@@ -51,6 +52,12 @@ internal sealed class VidgateMetrics
             }
         }
     }
+
+    /// <summary>
+    /// The <c>provider</c> label of task series: a local provider's own id (<c>builtin</c>); <c>upstream</c> for every
+    /// remote instance together, so the series stay few (per-instance detail is on <c>vidgate_upstream_requests</c>).
+    /// </summary>
+    public static string ProviderLabel(string provider, bool local) => local ? provider : "upstream";
 
     public void TaskCreated(VideoTask task) => _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
 

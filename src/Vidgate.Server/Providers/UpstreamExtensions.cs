@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Providers.ComfyUi;
 using Vidgate.Server.Providers.Fetch;
-using Vidgate.Server.Providers.Media;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Providers.Xai;
@@ -18,9 +17,9 @@ internal static class UpstreamExtensions
     public static IServiceCollection AddUpstreamProviders(this IServiceCollection services)
     {
         // Provider types: one line each.
-        services.AddSingleton<IUpstreamProviderType, XaiProviderType>();
-        services.AddSingleton<IUpstreamProviderType, OpenAiProviderType>();
-        services.AddSingleton<IUpstreamProviderType, ComfyUiProviderType>();
+        services.AddSingleton<IVideoProviderType, XaiProviderType>();
+        services.AddSingleton<IVideoProviderType, OpenAiProviderType>();
+        services.AddSingleton<IVideoProviderType, ComfyUiProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();
@@ -39,9 +38,7 @@ internal static class UpstreamExtensions
                 UseCookies = false,
             });
         services.AddSingleton<IGuardedFetcher, GuardedFetcher>();
-        services.AddSingleton<ImageUrlResolver>();
         services.AddSingleton<UpstreamRegistry>();
-        services.AddSingleton<PreviewMaker>();
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Storage;
 
@@ -56,14 +55,24 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
 
     public Task CopyToFileAsync(string key, string localPath, CancellationToken ct)
     {
-        File.Copy(PathOf(key, create: false), localPath, overwrite: true);
+        try
+        {
+            File.Copy(PathOf(key, create: false), localPath, overwrite: true);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            // The task's folder is gone, not the caller's: that is a missing blob, as a missing file in it would be.
+            throw new FileNotFoundException($"Blob '{key}' does not exist.", key, e);
+        }
+
         return Task.CompletedTask;
     }
 
     public Task DeletePrefixAsync(string prefix, CancellationToken ct)
     {
-        // Prefixes are folders in this layout ("videos/{id}/", "inputs/{id}/").
-        var folder = PathOf(prefix.TrimEnd('/'), create: false);
+        // Prefixes are folders in this layout ("videos/{id}/", "inputs/{id}/"); BlobKey refuses anything else, so an
+        // empty id ("videos//") can never widen a delete to every task's blobs.
+        var folder = PathOf(BlobKey.FolderOf(prefix), create: false);
         try
         {
             Directory.Delete(folder, recursive: true);
@@ -78,13 +87,7 @@ internal sealed class FileBlobStore(IOptions<VidgateOptions> options) : IBlobSto
 
     private string PathOf(string key, bool create = true)
     {
-        // Keys are ours ("videos/{id}/video.mp4"), but refuse anything that could climb out of the root.
-        if (key.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(key))
-        {
-            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
-        }
-
-        var path = Path.Combine(_root, key);
+        var path = Path.Combine(_root, BlobKey.Checked(key));
         if (create)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);

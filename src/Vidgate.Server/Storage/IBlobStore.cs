@@ -3,7 +3,11 @@ namespace Vidgate.Server.Storage;
 /// <summary>An opened blob: a stream plus what HTTP needs for Range, ETag and Last-Modified.</summary>
 internal sealed record BlobContent(Stream Stream, long Length, string ETag, DateTimeOffset LastModified);
 
-/// <summary>Where inputs and results live. Implementations: local files (embedded default) and S3-compatible buckets.</summary>
+/// <summary>
+/// Where inputs and results live. Implementations: local files (embedded default) and S3-compatible buckets. Keys have
+/// the shape <see cref="BlobKey"/> checks; others are an <see cref="ArgumentException"/>. The behaviour every
+/// implementation must have is stated by the contract suite (tests/Vidgate.Tests/Storage/BlobStoreContract.cs).
+/// </summary>
 internal interface IBlobStore
 {
     /// <summary>Stores bytes durably (flushed to disk) under <paramref name="key"/>.</summary>
@@ -12,13 +16,16 @@ internal interface IBlobStore
     /// <summary>Moves or copies a finished local file into the store.</summary>
     Task PutFileAsync(string key, string localPath, CancellationToken ct);
 
-    /// <summary>Opens a blob for streaming, or null if missing.</summary>
+    /// <summary>Opens a blob for streaming (seekable, for Range), or null if missing. An open stream outlives a delete or overwrite.</summary>
     Task<BlobContent?> OpenReadAsync(string key, CancellationToken ct);
 
-    /// <summary>Copies a blob to a local file for tools that need a path (ffmpeg).</summary>
+    /// <summary>Copies a blob to a local file for tools that need a path (ffmpeg); <see cref="FileNotFoundException"/> if missing.</summary>
     Task CopyToFileAsync(string key, string localPath, CancellationToken ct);
 
-    /// <summary>Deletes every blob whose key starts with <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// Deletes every blob under the folder <paramref name="prefix"/> names ("videos/{id}/", with the slash): exactly those,
+    /// not "videos/{id}x/...". Idempotent. A prefix that is not such a folder is an <see cref="ArgumentException"/>.
+    /// </summary>
     Task DeletePrefixAsync(string prefix, CancellationToken ct);
 
     /// <summary>

@@ -19,7 +19,7 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
-        Check(key);
+        BlobKey.Checked(key);
         using var body = MemoryMarshal.TryGetArray(bytes, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(bytes.ToArray(), writable: false);
@@ -37,7 +37,7 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
 
     public async Task PutFileAsync(string key, string localPath, CancellationToken ct)
     {
-        Check(key);
+        BlobKey.Checked(key);
         var length = new FileInfo(localPath).Length;
         if (length <= _options.PartSizeBytes)
         {
@@ -61,7 +61,7 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
 
     public async Task<BlobContent?> OpenReadAsync(string key, CancellationToken ct)
     {
-        Check(key);
+        BlobKey.Checked(key);
         GetObjectMetadataResponse head;
         try
         {
@@ -81,15 +81,25 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
 
     public async Task CopyToFileAsync(string key, string localPath, CancellationToken ct)
     {
-        Check(key);
-        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct);
+        BlobKey.Checked(key);
+        GetObjectResponse response;
+        try
+        {
+            response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new FileNotFoundException($"Blob '{key}' does not exist.", key, ex);
+        }
+
+        using var owned = response;
         await using var file = new FileStream(localPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await response.ResponseStream.CopyToAsync(file, ct);
     }
 
     public async Task DeletePrefixAsync(string prefix, CancellationToken ct)
     {
-        Check(prefix);
+        BlobKey.FolderOf(prefix);
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
         while (true)
         {
@@ -121,7 +131,7 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
             return null;
         }
 
-        Check(key);
+        BlobKey.Checked(key);
         var url = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
         {
             BucketName = _options.Bucket,
@@ -195,15 +205,6 @@ internal sealed partial class S3BlobStore(IAmazonS3 s3, IOptions<StorageOptions>
             }
 
             throw;
-        }
-    }
-
-    private static void Check(string key)
-    {
-        // Keys are ours ("videos/{id}/video.mp4"); the same refusal as the filesystem store keeps the stores interchangeable.
-        if (key.Contains("..", StringComparison.Ordinal) || key.StartsWith('/'))
-        {
-            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
         }
     }
 

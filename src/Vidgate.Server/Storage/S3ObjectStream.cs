@@ -4,11 +4,12 @@ using Amazon.S3.Model;
 namespace Vidgate.Server.Storage;
 
 /// <summary>
-/// One S3 object as a read-only, seekable stream. Bytes come from ranged GETs of at most <c>window</c> bytes each,
-/// opened lazily at the current position: ASP.NET's <c>Range</c> handling seeks to the first byte wanted and reads on,
-/// so a range request fetches only (about) the range from the bucket, a full download is a few sequential windows,
-/// and nothing is buffered beyond the socket. Every GET is pinned to the ETag seen when the object was opened, so a
-/// replaced object fails the read instead of mixing two versions.
+/// One S3 object as a read-only, seekable stream, opened lazily at the first read. Read from the start, it is one
+/// plain GET of the whole object, so a download in progress keeps its bytes even if the object is deleted or replaced
+/// meanwhile (S3 serves a GET as of its start). After a seek elsewhere (ASP.NET's <c>Range</c> handling seeks to the
+/// first byte wanted), bytes come from ranged GETs of at most <c>window</c> bytes, each pinned to the ETag seen at open,
+/// so a range fetches only about the range from the bucket, and a replaced object fails the read instead of mixing two
+/// versions. Nothing is buffered beyond the socket.
 /// </summary>
 /// <remarks>
 /// Hand-built because the SDK's response stream cannot seek: streaming through it would make every <c>Range</c>
@@ -101,11 +102,16 @@ internal sealed class S3ObjectStream(IAmazonS3 s3, string bucket, string key, lo
     {
         _response?.Dispose();
         _response = null;
-        var end = Math.Min(length, _position + window) - 1;
-        var request = new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(_position, end) };
-        if (!string.IsNullOrEmpty(etag))
+        var request = new GetObjectRequest { BucketName = bucket, Key = key };
+        var end = length - 1;
+        if (_position > 0)
         {
-            request.EtagToMatch = etag;
+            end = Math.Min(length, _position + window) - 1;
+            request.ByteRange = new ByteRange(_position, end);
+            if (!string.IsNullOrEmpty(etag))
+            {
+                request.EtagToMatch = etag;
+            }
         }
 
         _response = await s3.GetObjectAsync(request, ct);

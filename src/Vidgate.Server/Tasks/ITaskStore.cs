@@ -32,6 +32,12 @@ internal interface ITaskStore
     /// <summary>Atomically takes the oldest due queued task of one of <paramref name="providers"/> and leases it.</summary>
     Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
 
+    /// <summary>
+    /// Like <see cref="TryClaimAsync"/>, for a task of any provider NOT in <paramref name="except"/>: the remote lane claims
+    /// every task the local providers (builtin) do not run, whichever instance it was planned for.
+    /// </summary>
+    Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
+
     /// <summary>Extends the lease and raises progress (never lowers it). False: the lease is lost or the task was cancelled.</summary>
     Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct);
 

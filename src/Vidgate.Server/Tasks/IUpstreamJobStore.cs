@@ -30,8 +30,8 @@ internal sealed record UpstreamJobRow(
 /// </summary>
 internal interface IUpstreamJobStore
 {
-    /// <summary>True when a queued task of <paramref name="provider"/> is due: a read, so idle submit loops cost no writes.</summary>
-    Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct);
+    /// <summary>True when a queued task of a provider not in <paramref name="except"/> is due: a read, so idle submit loops cost no writes.</summary>
+    Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Durably marks the task <c>submitting</c> to <paramref name="providerId"/> BEFORE the paid call, if still leased by <paramref name="owner"/>.</summary>
     Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct);

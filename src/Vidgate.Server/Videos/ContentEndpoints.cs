@@ -1,6 +1,5 @@
 using Microsoft.Net.Http.Headers;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 

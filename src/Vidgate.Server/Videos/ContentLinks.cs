@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Videos;

@@ -4,9 +4,7 @@ using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Models;
-using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Videos;
@@ -33,63 +31,23 @@ internal static class VideoEndpoints
         return group;
     }
 
-    private static async Task<IResult> Create(
-        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, ImageUrlResolver imageUrls, IOptions<VidgateOptions> options, CancellationToken ct)
-    {
-        var (idempotencyKey, keyError) = IdempotencyKeyOf(http.Request);
-        var (dialect, parsed, error) = keyError is null ? await CreateRequests.ParseAsync(http.Request, catalog, options.Value, imageUrls, ct) : default;
-        if ((keyError ?? error) is { } invalid)
-        {
-            return invalid.ToResult();
-        }
-
-        var (task, refused) = await videos.CreateAsync(http.Caller(), dialect, parsed!, idempotencyKey, ct);
-        return refused is not null ? refused.ToResult() : TaskWire.Created(task!, links.For(task!, http.Request));
-    }
+    private static Task<IResult> Create(HttpContext http, CreateVideo create, ContentLinks links, CancellationToken ct)
+        => CreateOn(CreateRoute.Videos, http, create, links, ct);
 
     /// <summary>xAI native create: JSON only, as xAI itself (it rejects multipart).</summary>
-    private static async Task<IResult> CreateXai(
-        HttpContext http, VideoService videos, ModelCatalog catalog, ContentLinks links, ImageUrlResolver imageUrls, IOptions<VidgateOptions> options,
-        CancellationToken ct)
+    private static Task<IResult> CreateXai(HttpContext http, CreateVideo create, ContentLinks links, CancellationToken ct)
+        => CreateOn(CreateRoute.XaiGenerations, http, create, links, ct);
+
+    private static async Task<IResult> CreateOn(CreateRoute route, HttpContext http, CreateVideo create, ContentLinks links, CancellationToken ct)
     {
-        var request = http.Request;
-        var (idempotencyKey, keyError) = IdempotencyKeyOf(request);
-        if ((keyError ?? WireBody.TooLarge(request, options.Value)) is { } tooLarge)
+        var (idempotencyKey, keyError) = IdempotencyKeyOf(http.Request);
+        if (keyError is not null)
         {
-            return tooLarge.ToResult();
+            return keyError.ToResult();
         }
 
-        if (!WireBody.IsJson(request))
-        {
-            return WireBody.UnsupportedMediaType(request, multipart: false).ToResult();
-        }
-
-        var (document, jsonError) = await WireBody.ReadJsonAsync(request, ct);
-        if (jsonError is not null)
-        {
-            return jsonError.ToResult();
-        }
-
-        using (document)
-        {
-            var remote = XaiDialect.RemoteImageUrls(document!.RootElement);
-            var (fetched, fetchError) = remote.Count == 0
-                ? (null, null)
-                : await imageUrls.FetchAllAsync(remote, options.Value.MaxImageBytes, ct);
-            if (fetchError is not null)
-            {
-                return fetchError.ToResult();
-            }
-
-            var (parsed, error) = XaiDialect.Parse(document.RootElement, catalog, options.Value.MaxImageBytes, fetched);
-            if (error is not null)
-            {
-                return error.ToResult();
-            }
-
-            var (task, refused) = await videos.CreateAsync(http.Caller(), Dialect.Xai, parsed!, idempotencyKey, ct);
-            return refused is not null ? refused.ToResult() : TaskWire.Created(task!, links.For(task!, request));
-        }
+        var (task, error) = await create.CreateAsync(http.Request, route, http.Caller(), idempotencyKey, ct);
+        return error is not null ? error.ToResult() : TaskWire.Created(task!, links.For(task!, http.Request));
     }
 
     private static async Task<IResult> Get(string id, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)

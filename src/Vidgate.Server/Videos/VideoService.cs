@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
-using Vidgate.Server.Hosting;
+using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;
@@ -18,12 +18,11 @@ internal sealed partial class VideoService(
     BillingPolicy policy,
     RequestLimits limits,
     IBlobStore blobs,
-    ModelCatalog catalog,
-    WorkSignal signal,
+    WorkSignals signals,
     RunningTasks running,
-    UpstreamRegistry upstreams,
-    UpstreamSignals upstreamSignals,
+    UpstreamRegistry providers,
     UpstreamCanceller upstreamCanceller,
+    VidgateMetrics metrics,
     TimeProvider clock,
     ILogger<VideoService> logger)
 {
@@ -74,8 +73,8 @@ internal sealed partial class VideoService(
             AspectRatio = request.AspectRatio,
             Resolution = request.Resolution,
             InputKeys = inputKeys,
-            // A model with provider routes goes to the remote workers; without any it renders on builtin (offline default).
-            Provider = upstreams.HasRoutes(request.Model) ? UpstreamRegistry.TaskProvider : catalog.ProviderFor(request.Model),
+            // A model with provider routes is planned for its first route; without any it renders on builtin (offline default).
+            Provider = providers.PlannedProvider(request.Model),
             RemixedFromId = request.RemixedFromId,
             CreatedAt = clock.GetUtcNow(),
         };
@@ -85,7 +84,8 @@ internal sealed partial class VideoService(
         if (outcome is InsertOutcome.Created)
         {
             Log.Created(logger, task.Id, task.Model, task.Width, task.Height, task.Seconds, task.InputKeys.Count);
-            (task.Provider == UpstreamRegistry.TaskProvider ? upstreamSignals.Submit : signal).Notify();
+            metrics.TaskCreated(task);
+            (providers.IsLocal(task.Provider) ? signals.Local : signals.Submit).Notify();
             return (task, null);
         }
 
@@ -182,6 +182,8 @@ internal sealed partial class VideoService(
 
         running.Cancel(id);
         upstreamCanceller.Cancelled(id);
+        var local = providers.IsLocal(task.Provider);
+        metrics.TaskFinished(VideoStatus.Cancelled, VidgateMetrics.ProviderLabel(task.Provider, local), await billingStore.ClosedHoldAsync(id, CancellationToken.None));
         await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(id), ct);
         Log.Cancelled(logger, id);
         return (task, null);

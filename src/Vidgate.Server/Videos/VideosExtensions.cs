@@ -7,6 +7,8 @@ internal static class VideosExtensions
     {
         services.AddSingleton<ContentLinks>();
         services.AddSingleton<VideoService>();
+        services.AddSingleton<ImageUrlFetch>();
+        services.AddSingleton<CreateVideo>();
         services.AddHostedService<ContentLinksStartup>();
         return services;
     }

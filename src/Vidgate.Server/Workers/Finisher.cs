@@ -1,17 +1,11 @@
 using System.Net;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Media;
-using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Workers;
-
-/// <summary>A remote job the upstream finished; the task's lease is held by this node.</summary>
-internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done);
 
 /// <summary>
 /// Makes a finished upstream video ours: streams it into storage (size cap, time limit, SSRF-guarded where the URL came
@@ -23,7 +17,9 @@ internal sealed partial class Finisher(
     ITaskStore store,
     IUpstreamJobStore jobs,
     IBlobStore blobs,
-    PreviewMaker previews,
+    TaskEndings endings,
+    FinishQueue queue,
+    PreviewQueue previews,
     WorkerIdentity me,
     TimeProvider clock,
     IOptions<VidgateOptions> vidgate,
@@ -31,18 +27,6 @@ internal sealed partial class Finisher(
     ILogger<Finisher> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryAfterFailedDownload = TimeSpan.FromSeconds(5);
-    private readonly Channel<FinishJob> _queue = Channel.CreateUnbounded<FinishJob>();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
-
-    /// <summary>Queues a finished job unless this node is already finishing that task (a re-poll while it waits here).</summary>
-    public void Enqueue(FinishJob job)
-    {
-        if (_active.TryAdd(job.Job.TaskId, true) && !_queue.Writer.TryWrite(job))
-        {
-            _active.TryRemove(job.Job.TaskId, out _);
-        }
-    }
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(Enumerable.Range(0, options.Value.FinishConcurrency).Select(_ => LoopAsync(stoppingToken)));
 
@@ -50,7 +34,7 @@ internal sealed partial class Finisher(
     {
         try
         {
-            await foreach (var job in _queue.Reader.ReadAllAsync(ct))
+            await foreach (var job in queue.ReadAllAsync(ct))
             {
                 try
                 {
@@ -58,7 +42,7 @@ internal sealed partial class Finisher(
                 }
                 finally
                 {
-                    _active.TryRemove(job.Job.TaskId, out _);
+                    queue.Done(job.Job.TaskId);
                 }
             }
         }
@@ -71,6 +55,7 @@ internal sealed partial class Finisher(
     public async Task FinishAsync(FinishJob finish, CancellationToken ct)
     {
         var taskId = finish.Job.TaskId;
+        var provider = finish.Job.ProviderId;
         var work = Path.Combine(vidgate.Value.WorkRoot, $"{taskId}-result-{Guid.NewGuid():N}");
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeat = HeartbeatAsync(taskId, heartbeatStop.Token);
@@ -88,30 +73,25 @@ internal sealed partial class Finisher(
 
             if (problem is not null)
             {
-                await FailAsync(taskId, problem.Code, problem.Message);
+                await endings.FailAsync(taskId, provider, problem.Code, problem.Message);
                 return;
             }
 
             var (facts, invalid) = await VideoCheck.InspectAsync(file, ct);
             if (invalid is not null)
             {
-                await FailAsync(taskId, "upstream_result_invalid", "The upstream provider's result is not a playable video: " + invalid + ".");
+                await endings.FailAsync(taskId, provider, "upstream_result_invalid", "The upstream provider's result is not a playable video: " + invalid + ".");
                 return;
             }
 
             await blobs.PutFileAsync(TaskBlobs.Video(taskId), file, CancellationToken.None);
-            var now = clock.GetUtcNow();
-            var expires = vidgate.Value.Retention > TimeSpan.Zero ? now + vidgate.Value.Retention : (DateTimeOffset?)null;
             await heartbeatStop.CancelAsync();
             await heartbeat;
             // Billing settles on what was delivered: the upstream's own figure, else the file's duration (rounded up, so
             // 7.96 s of an 8 s clip is 8 s); never more than was asked for (the ledger caps it).
             var delivered = finish.Done.ActualSeconds ?? (facts!.Duration is { } d ? (int)Math.Ceiling(d.TotalSeconds - 0.05) : null);
-            if (await store.CompleteAsync(taskId, me.Owner, now, expires, delivered, CancellationToken.None))
+            if (await endings.CompleteAsync(taskId, provider, delivered))
             {
-                await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
-                await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(taskId), CancellationToken.None);
-                Log.Completed(logger, taskId, finish.Job.ProviderId);
                 previews.Enqueue(new PreviewJob(taskId, work + "-previews",
                     facts!.Duration ?? (finish.Done.ActualSeconds is { } s ? TimeSpan.FromSeconds(s) : null)));
             }
@@ -144,8 +124,8 @@ internal sealed partial class Finisher(
 
     private async Task<Problem?> DownloadAsync(FinishJob finish, string file, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Value.ResultTimeout);
+        using var limit = new CancellationTokenSource(options.Value.ResultTimeout, clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
         var max = options.Value.MaxResultBytes;
         try
         {
@@ -198,16 +178,6 @@ internal sealed partial class Finisher(
     private static Problem TooLarge(long max)
         => new("upstream_result_too_large", $"The upstream provider's video is larger than the {max / (1024 * 1024)} MB this server accepts.", Retry: false);
 
-    private async Task FailAsync(string taskId, string code, string message)
-    {
-        if (await store.FailAsync(taskId, me.Owner, code, message, clock.GetUtcNow(), CancellationToken.None))
-        {
-            await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
-            await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(taskId), CancellationToken.None);
-            Log.Failed(logger, taskId, code, message);
-        }
-    }
-
     /// <summary>Keeps the task's lease while a large download runs.</summary>
     private async Task HeartbeatAsync(string taskId, CancellationToken stop)
     {
@@ -216,7 +186,7 @@ internal sealed partial class Finisher(
         {
             while (true)
             {
-                await Task.Delay(interval, stop);
+                await Task.Delay(interval, clock, stop);
                 if (!await store.HeartbeatAsync(taskId, me.Owner, clock.GetUtcNow() + options.Value.PollLease, 0, stop))
                 {
                     return;
@@ -231,12 +201,6 @@ internal sealed partial class Finisher(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} completed on {Provider}")]
-        public static partial void Completed(ILogger logger, string taskId, string provider);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} failed: {Code}: {Message}")]
-        public static partial void Failed(ILogger logger, string taskId, string code, string message);
-
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: result download failed ({Reason}); polling again")]
         public static partial void DownloadRetry(ILogger logger, string taskId, string reason);
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 
@@ -7,7 +6,7 @@ namespace Vidgate.Server.Workers;
 
 /// <summary>Re-queues tasks whose lease lapsed (their node died) and removes content past its retention.</summary>
 internal sealed partial class Sweeper(
-    ITaskStore store, IBlobStore blobs, WorkSignal signal, TimeProvider clock, IOptions<VidgateOptions> options, ILogger<Sweeper> logger) : BackgroundService
+    ITaskStore store, IBlobStore blobs, WorkSignals signals, TimeProvider clock, IOptions<VidgateOptions> options, ILogger<Sweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,7 +32,7 @@ internal sealed partial class Sweeper(
         if (requeued > 0)
         {
             Log.Requeued(logger, requeued);
-            signal.Notify();
+            signals.Requeued();
         }
 
         IReadOnlyList<string> expired;

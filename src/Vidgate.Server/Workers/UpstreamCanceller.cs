@@ -5,9 +5,10 @@ namespace Vidgate.Server.Workers;
 
 /// <summary>
 /// Best-effort upstream cancel when an owner cancels or deletes a remote task. In the background: the caller's answer
-/// never waits on an upstream, and a failed cancel only means the upstream finishes a job nobody will fetch.
+/// never waits on an upstream, and a failed cancel only means the upstream finishes a job nobody will fetch. (A local
+/// render is stopped through <see cref="RunningTasks"/> and the heartbeat instead: it has no job row.)
 /// </summary>
-internal sealed partial class UpstreamCanceller(IUpstreamJobStore jobs, UpstreamRegistry registry, ILogger<UpstreamCanceller> logger)
+internal sealed partial class UpstreamCanceller(IUpstreamJobStore jobs, UpstreamRegistry registry, UpstreamCancel cancel, ILogger<UpstreamCanceller> logger)
 {
     public void Cancelled(string taskId) => _ = CancelAsync(taskId);
 
@@ -21,14 +22,10 @@ internal sealed partial class UpstreamCanceller(IUpstreamJobStore jobs, Upstream
             }
 
             await jobs.MarkFinishedAsync(taskId, CancellationToken.None);
-            if (registry.Instance(job.ProviderId) is not { } instance)
+            if (registry.Instance(job.ProviderId) is { } instance && await cancel.TryAsync(taskId, instance, UpstreamCancel.Handle(job, instance)))
             {
-                return;
+                Log.Cancelled(logger, taskId, job.ProviderId);
             }
-
-            using var timeout = new CancellationTokenSource(instance.Settings.RequestTimeout);
-            await instance.Provider.CancelAsync(Tracker.Handle(job, instance), timeout.Token);
-            Log.Cancelled(logger, taskId, job.ProviderId);
         }
         catch (Exception ex)
         {

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace Vidgate.Server.Workers;
 
 /// <summary>A wake-up hint for idle workers on this node. Never holds work: losing one costs one idle-poll interval.</summary>
-internal sealed class WorkSignal
+internal sealed class WorkSignal(TimeProvider clock)
 {
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -16,11 +16,11 @@ internal sealed class WorkSignal
     /// </summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timer.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
         {
-            await _channel.Reader.WaitToReadAsync(timer.Token);
+            await _channel.Reader.WaitToReadAsync(either.Token);
             _channel.Reader.TryRead(out _);
         }
         catch (OperationCanceledException)

@@ -12,10 +12,10 @@ public sealed class ConservationTests
     private static readonly Dictionary<int, long> PerSecond = new() { [480] = 50_000, [720] = 70_000 };
 
     [Fact]
-    public async Task Concurrent_creates_cancels_and_failures_conserve_money_and_never_overdraw()
+    public Task Concurrent_creates_cancels_and_failures_conserve_money_and_never_overdraw() => TestSeed.RunAsync(RunAsync);
+
+    private static async Task RunAsync(Random rng, int seed)
     {
-        var seed = Environment.TickCount;
-        var rng = new Random(seed);
         var provider = new ScriptedProvider { MaxConcurrency = 4 };
         using var app = new VidgateApp(settings: new() { ["Billing:NewAccountCredit"] = "0" }, services: ScriptedProvider.Replace(provider));
         var (key, account) = await app.NewKeyAsync("busy");

@@ -13,9 +13,11 @@ namespace Vidgate.Tests.Billing;
 /// </summary>
 internal sealed partial class ScriptedProvider : IVideoProvider
 {
-    public string Name => "builtin";
-
     public int MaxConcurrency { get; init; } = 4;
+
+    /// <summary>A local provider in builtin's place: models without routes run here, <see cref="MaxConcurrency"/> at a time.</summary>
+    public UpstreamSettings Settings => new("builtin", "builtin", new Uri("builtin://local"), [""], TimeSpan.FromMinutes(10), MaxConcurrency, 0,
+        new Dictionary<string, string>(), null);
 
     /// <summary>Tasks whose work saw its cancellation.</summary>
     public ConcurrentDictionary<string, bool> CancelledWork { get; } = new();
@@ -28,14 +30,14 @@ internal sealed partial class ScriptedProvider : IVideoProvider
         services.AddSingleton<IVideoProvider>(provider);
     };
 
-    public async Task<SubmitOutcome> SubmitAsync(ProviderJob job, Action<int> onProgress, CancellationToken ct)
+    public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
     {
         var prompt = job.Task.Prompt;
         Started[job.Task.Id] = true;
-        onProgress(10);
+        job.OnProgress(10);
         if (prompt.Contains("fail", StringComparison.Ordinal))
         {
-            return new SubmitOutcome.Failed("upstream_refused", "The scripted provider refused this prompt.");
+            return new UpstreamSubmit.Rejected("upstream_refused", "The scripted provider refused this prompt.");
         }
 
         if (prompt.Contains("crash", StringComparison.Ordinal))
@@ -56,17 +58,23 @@ internal sealed partial class ScriptedProvider : IVideoProvider
             }
         }
 
-        var files = new[] { "video.mp4", "thumbnail.webp", "spritesheet.jpg" }.Select(name => Path.Combine(job.WorkDirectory, name)).ToArray();
+        var folder = Directory.CreateTempSubdirectory("vidgate-scripted-").FullName;
+        var files = new[] { "video.mp4", "thumbnail.webp", "spritesheet.jpg" }.Select(name => Path.Combine(folder, name)).ToArray();
         foreach (var file in files)
         {
             await File.WriteAllBytesAsync(file, [1, 2, 3], ct);
         }
 
         var match = Short().Match(prompt);
-        return new SubmitOutcome.Finished(new Artifact(files[0], files[1], files[2]), match.Success ? int.Parse(match.Groups[1].Value) : null);
+        return new UpstreamSubmit.Finished(new Artifact(files[0], files[1], files[2], folder), match.Success ? int.Parse(match.Groups[1].Value) : null);
     }
 
-    public Task<string?> CheckAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+    public Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct) => throw new NotSupportedException("local: never polled");
+
+    public Task CancelAsync(UpstreamHandle handle, CancellationToken ct) => Task.CompletedTask;
+
+    public Task<HttpResponseMessage> OpenResultAsync(UpstreamHandle handle, UpstreamPoll.Done done, CancellationToken ct)
+        => throw new NotSupportedException("local: results are files");
 
     [GeneratedRegex(@"short:(\d+)")]
     private static partial Regex Short();

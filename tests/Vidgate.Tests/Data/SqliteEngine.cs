@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Sqlite;
-using Vidgate.Server.Hosting;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
@@ -28,7 +27,7 @@ internal sealed class SqliteEngine : StoreEngine
         (_dir, _ownsDir) = (dir, ownsDir);
         Database = new SqliteDatabase(Options.Create(new VidgateOptions { DataDir = dir }), NullLogger<SqliteDatabase>.Instance);
         var participant = new TaskMoney(_ledger);
-        Tasks = new SqliteTaskStore(Database, metrics: null, participant);
+        Tasks = new SqliteTaskStore(Database, participant);
         UpstreamJobs = new SqliteUpstreamJobStore(Database, participant);
         Keys = new SqliteKeyStore(Database, Options.Create(new BillingOptions()));
         Billing = new SqliteBillingStore(Database, TimeProvider.System);

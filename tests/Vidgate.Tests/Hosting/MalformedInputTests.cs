@@ -17,11 +17,11 @@ public sealed class MalformedInputTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private const string Png1x1 =
+    internal const string Png1x1 =
         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
     /// <summary>A valid body per route template (method + pattern); routes without one get the generic junk only.</summary>
-    private static readonly Dictionary<string, string[]> Samples = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string[]> Samples = new(StringComparer.Ordinal)
     {
         ["POST /v1/videos"] =
         [
@@ -330,7 +330,7 @@ public sealed class MalformedInputTests
         return (form.Headers.ContentType!.ToString(), buffer.ToArray());
     }
 
-    private static bool HasErrorShape(string text)
+    internal static bool HasErrorShape(string text)
     {
         try
         {

@@ -27,15 +27,16 @@ public sealed class UpstreamChaosTests
     ];
 
     [Fact]
-    public async Task Faulty_upstreams_and_racing_users_end_every_task_as_its_job_did_once_with_nothing_left_behind()
+    public Task Faulty_upstreams_and_racing_users_end_every_task_as_its_job_did_once_with_nothing_left_behind() => TestSeed.RunAsync(RunAsync);
+
+    private static async Task RunAsync(Random rng, int seed)
     {
-        var seed = Environment.TickCount;
-        var rng = new Random(seed);
         await using var h = await XaiHarness.StartAsync(upstreams: 2, requestTimeoutSeconds: 2);
         foreach (var fake in h.Fakes)
         {
             fake.Options.FaultRate = 0.2;
             fake.Options.RetryAfter = TimeSpan.FromSeconds(1);
+            fake.Options.Random = new Random(rng.Next());
         }
 
         var (key, account) = await h.App.NewKeyAsync("chaos");

@@ -7,7 +7,7 @@ namespace Vidgate.Tests.Providers;
 
 /// <summary>
 /// Builds providers of one upstream type the way the server does: the production registration (same named client:
-/// no redirects, pooled) through the registered <see cref="IUpstreamProviderType"/>, with the SSRF guard swapped for
+/// no redirects, pooled) through the registered <see cref="IVideoProviderType"/>, with the SSRF guard swapped for
 /// a recorder.
 /// </summary>
 internal abstract class UpstreamTypeKit : IDisposable
@@ -28,10 +28,10 @@ internal abstract class UpstreamTypeKit : IDisposable
 
     public RecordingFetcher Fetcher { get; } = new();
 
-    public IUpstreamProviderType Type => _services.GetServices<IUpstreamProviderType>().Single(t => t.Type == _type);
+    public IVideoProviderType Type => _services.GetServices<IVideoProviderType>().Single(t => t.Type == _type);
 
     /// <summary>A provider from settings the type must accept.</summary>
-    protected IUpstreamProvider Create(UpstreamSettings settings)
+    protected IVideoProvider Create(UpstreamSettings settings)
     {
         Assert.Null(Type.Validate(settings));
         return Type.Create(settings);

@@ -7,7 +7,7 @@ namespace Vidgate.Tests.Providers;
 /// <summary>Builds <c>xai</c> providers the way the server does: through the registered type, from settings.</summary>
 internal sealed class XaiTestKit() : UpstreamTypeKit("xai", null)
 {
-    public IUpstreamProvider Create(FakeXaiUpstream fake)
+    public IVideoProvider Create(FakeXaiUpstream fake)
         => Create(UpstreamJobs.Settings("xai", fake.BaseUrl, fake.Options.ApiKey));
 }
 
@@ -19,7 +19,7 @@ public sealed class XaiCostTests : IAsyncLifetime
 {
     private readonly XaiTestKit _kit = new();
     private FakeXaiUpstream _fake = null!;
-    private IUpstreamProvider _provider = null!;
+    private IVideoProvider _provider = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

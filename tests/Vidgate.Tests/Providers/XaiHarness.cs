@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Vidgate.Fakes;
 using Vidgate.Tests.Support;
 
@@ -33,12 +34,14 @@ public sealed class XaiHarness : IAsyncDisposable
         string? dataDir = null,
         Action<IServiceCollection>? services = null,
         string type = "xai",
-        bool configure = true)
+        bool configure = true,
+        FakeTimeProvider? clock = null)
     {
         var fakes = new List<FakeXaiUpstream>();
         for (var i = 0; i < upstreams; i++)
         {
-            fakes.Add(await FakeXaiUpstream.StartAsync(new FakeXaiOptions { ApiKey = $"xai-secret-key-{i}-{Guid.NewGuid():N}" }, ct: TestContext.Current.CancellationToken));
+            var options = new FakeXaiOptions { ApiKey = $"xai-secret-key-{i}-{Guid.NewGuid():N}", Clock = clock ?? TimeProvider.System };
+            fakes.Add(await FakeXaiUpstream.StartAsync(options, ct: TestContext.Current.CancellationToken));
         }
 
         var all = new Dictionary<string, string?>
@@ -58,7 +61,7 @@ public sealed class XaiHarness : IAsyncDisposable
             all[key] = value;
         }
 
-        var app = new VidgateApp(dataDir, settings: all, services: services);
+        var app = new VidgateApp(dataDir, clock, settings: all, services: services);
         var harness = new XaiHarness(app, fakes);
         if (configure)
         {

@@ -24,10 +24,10 @@ public sealed class ChaosTests
     }
 
     [Fact]
-    public async Task Deletes_cancels_remixes_and_downloads_racing_real_renders_leave_nothing_behind_and_the_books_balanced()
+    public Task Deletes_cancels_remixes_and_downloads_racing_real_renders_leave_nothing_behind_and_the_books_balanced() => TestSeed.RunAsync(RunAsync);
+
+    private static async Task RunAsync(Random rng, int seed)
     {
-        var seed = Environment.TickCount;
-        var rng = new Random(seed);
         using var app = new VidgateApp(settings: new() { ["Providers:Builtin:Concurrency"] = "2" });
         var (key, account) = await app.NewKeyAsync("chaos");
         await app.TopUpAsync(account, 1_000_000_000);

@@ -1,9 +1,11 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Vidgate.Fakes;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Xai;
+using Vidgate.Server.Workers;
 using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
 
@@ -76,20 +78,21 @@ public sealed class UpstreamRecoveryTests
     [Fact]
     public async Task Cancelling_a_task_asks_its_upstream_to_stop_and_stops_polling_it()
     {
+        // The poll schedule runs on a fake clock shared with the fake upstream: "no more polls" is judged over 5 s of
+        // schedule (five of the harness's longest poll intervals) without waiting them out.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var cancels = new CancelLog();
-        await using var h = await XaiHarness.StartAsync(type: "xai-recording", services: s =>
+        await using var h = await XaiHarness.StartAsync(clock: clock, type: "xai-recording", services: s =>
         {
             s.AddSingleton(cancels);
-            s.AddSingleton<IUpstreamProviderType, RecordingXaiType>();
+            s.AddSingleton<IVideoProviderType, RecordingXaiType>();
         });
+        var track = h.App.Service<UpstreamSignals>().Track;
         using var user = await h.App.NewUserAsync();
 
         var created = await user.CreateAsync(new { model = "grok-imagine-video", prompt = "never mind [fake:seconds=30]", seconds = "2" });
         var id = created.GetProperty("id").GetString()!;
-        while (h.Fake.Polls < 2)
-        {
-            await Task.Delay(50, Ct);
-        }
+        await clock.RunUntilAsync(() => Task.FromResult(h.Fake.Polls >= 2), track.Notify, TimeSpan.FromSeconds(20), "two polls");
 
         var cancelled = await Api.OkJsonAsync(await user.PostAsync($"/v1/videos/{id}/cancel", null, Ct));
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
@@ -99,11 +102,11 @@ public sealed class UpstreamRecoveryTests
         while (!cancels.Contains(upstreamId))
         {
             Assert.True(DateTime.UtcNow - waited < TimeSpan.FromSeconds(10), "the upstream cancel was never sent");
-            await Task.Delay(50, Ct);
+            await Task.Delay(20, Ct);
         }
 
         var polls = h.Fake.PollsOf(upstreamId);
-        await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
+        await clock.PassAsync(TimeSpan.FromSeconds(5), track.Notify);
         Assert.InRange(h.Fake.PollsOf(upstreamId), polls, polls + 1);
         Assert.Equal("cancelled", (await user.GetVideoAsync(id)).GetProperty("status").GetString());
     }
@@ -120,16 +123,16 @@ internal sealed class CancelLog
 }
 
 /// <summary>The real xai provider, with its (no-op) cancel recorded: xAI itself has no cancel endpoint to observe.</summary>
-internal sealed class RecordingXaiType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers, CancelLog log) : IUpstreamProviderType
+internal sealed class RecordingXaiType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers, CancelLog log) : IVideoProviderType
 {
     public string Type => "xai-recording";
 
     public string? Validate(UpstreamSettings settings) => null;
 
-    public IUpstreamProvider Create(UpstreamSettings settings)
+    public IVideoProvider Create(UpstreamSettings settings)
         => new Recording(new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>()), log);
 
-    private sealed class Recording(XaiProvider inner, CancelLog log) : IUpstreamProvider
+    private sealed class Recording(XaiProvider inner, CancelLog log) : IVideoProvider
     {
         public UpstreamSettings Settings => inner.Settings;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Vidgate.Contracts;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Sqlite;
 
@@ -51,6 +52,13 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
 
     public Task<Account?> GetAccountAsync(string id, CancellationToken ct) => db.ReadAsync(connection =>
         Sql.Command(connection, SelectAccountSql).Bind("$id", id).One(MapAccount), ct);
+
+    public Task<HoldClosed?> ClosedHoldAsync(string taskId, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        using var reader = Sql.Command(connection, "SELECT amount, COALESCE(charged, 0) FROM holds WHERE task_id = $t AND state <> 'held';")
+            .Bind("$t", taskId).ExecuteReader();
+        return reader.Read() ? new HoldClosed(reader.GetInt64(1), reader.GetInt64(0) - reader.GetInt64(1)) : (HoldClosed?)null;
+    }, ct);
 
     public Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken ct) => db.ReadAsync(connection =>
         (IReadOnlyList<Account>)Sql.Command(connection, $"SELECT {AccountColumns} FROM accounts ORDER BY id;").All(MapAccount), ct);

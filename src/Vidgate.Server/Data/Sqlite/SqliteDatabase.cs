@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
 
 namespace Vidgate.Server.Data.Sqlite;
 

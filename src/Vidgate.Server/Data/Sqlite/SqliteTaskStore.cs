@@ -1,17 +1,15 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Vidgate.Server.Metrics;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Sqlite;
 
 /// <summary>
 /// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement; an insert and
-/// every ending also run the <paramref name="participant"/>'s work (billing) in the same write. Creates and endings are
-/// counted here (<paramref name="metrics"/>; null for store tests and tools), after the commit, because this is the one
-/// place each of them happens and the only one that knows it really changed a row.
+/// every ending also run the <paramref name="participant"/>'s work (billing) in the same write. Nothing is counted here:
+/// the caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics = null, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? participant = null) : ITaskStore
 {
     /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
     private const int MaxRecent = 4096;
@@ -38,20 +36,22 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
 
-    public async Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    public Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct) => InsertWriteAsync(task, terms, ct);
+
+    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
     {
-        var outcome = await InsertWriteAsync(task, terms, ct);
-        if (outcome is InsertOutcome.Created)
+        // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
+        if (terms is not null && participant is null)
         {
-            metrics?.TaskCreated(task);
+            throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
         }
 
-        return outcome;
+        return db.WriteAsync(connection => InsertWrite(connection, task, terms), ct);
     }
 
-    private Task<InsertOutcome> InsertWriteAsync(VideoTask task, InsertTerms? terms, CancellationToken ct) => db.WriteAsync(connection =>
+    private InsertOutcome InsertWrite(SqliteConnection connection, VideoTask task, InsertTerms? terms)
     {
-        if (terms is not null && participant?.BeforeInsert(connection, task, terms) is { } answer)
+        if (terms is not null && participant!.BeforeInsert(connection, task, terms) is { } answer)
         {
             return answer;
         }
@@ -75,11 +75,11 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
             .ExecuteNonQuery();
         if (terms is not null)
         {
-            participant?.AfterInsert(connection, task, terms);
+            participant!.AfterInsert(connection, task, terms);
         }
 
         return new InsertOutcome.Created();
-    }, ct);
+    }
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = $id AND ($account IS NULL OR account_id = $account);";
 
@@ -138,19 +138,29 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         (IReadOnlyList<VideoTask>)Sql.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
             .Bind("$account", accountId).Bind("$after", after).Bind("$limit", limit).All(Map), ct);
 
+    // One claim, two lanes: a local provider claims its own tasks (IN), the remote lane every other task (NOT IN).
+    private static readonly string ClaimInSql = ClaimSql.Replace("@match", "IN", StringComparison.Ordinal);
+    private static readonly string ClaimNotInSql = ClaimSql.Replace("@match", "NOT IN", StringComparison.Ordinal);
+
     private const string ClaimSql = $"""
         UPDATE tasks
            SET status = 'processing', lease_owner = $owner, lease_until = $lease, attempts = attempts + 1,
                started_at = COALESCE(started_at, $now)
          WHERE id = (SELECT id FROM tasks
                       WHERE status = 'queued' AND run_after <= $now
-                        AND provider IN (SELECT value FROM json_each($providers))
+                        AND provider @match (SELECT value FROM json_each($providers))
                       ORDER BY run_after, id LIMIT 1)
         RETURNING {Columns};
         """;
 
     public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
-        => db.WriteAsync(connection => Sql.Command(connection, ClaimSql)
+        => ClaimAsync(ClaimInSql, providers, owner, now, leaseUntil, ct);
+
+    public Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync(ClaimNotInSql, except, owner, now, leaseUntil, ct);
+
+    private Task<VideoTask?> ClaimAsync(string sql, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection => Sql.Command(connection, sql)
             .Bind("$owner", owner).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$now", Sql.Ms(now))
             .Bind("$providers", JsonSerializer.Serialize(providers.ToArray(), StoreJson.Default.StringArray))
             .One(Map), ct);
@@ -186,12 +196,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
     {
-        var (task, changed, hold) = await CancelWriteAsync(id, accountId, now, ct);
-        if (changed)
-        {
-            metrics?.TaskFinished(VideoStatus.Cancelled, task!.Provider, hold);
-        }
-
+        var (task, changed, _) = await CancelWriteAsync(id, accountId, now, ct);
         return (task, changed);
     }
 
@@ -244,22 +249,19 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
 
     /// <summary>
     /// A terminal transition: one conditional statement returning the task's provider; when it changed the row, the
-    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same write. Counted once committed.
+    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same write.
     /// </summary>
-    private async Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<SqliteConnection, SqliteCommand> transition, CancellationToken ct)
-    {
-        var status = ending.Status;
-        var (provider, hold) = await db.WriteAsync(connection => transition(connection).ExecuteScalar() is string changed
-            ? (changed, participant?.Ended(connection, id, ending, now))
-            : ((string?)null, (HoldClosed?)null), ct);
-        if (provider is null)
+    private Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<SqliteConnection, SqliteCommand> transition, CancellationToken ct)
+        => db.WriteAsync(connection =>
         {
-            return false;
-        }
+            if (transition(connection).ExecuteScalar() is not string)
+            {
+                return false;
+            }
 
-        metrics?.TaskFinished(status, provider, hold);
-        return true;
-    }
+            participant?.Ended(connection, id, ending, now);
+            return true;
+        }, ct);
 
     private static VideoTask Map(SqliteDataReader r) => new()
     {
@@ -290,7 +292,3 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, VidgateMetrics? metrics
         RemixedFromId = r.TextOrNull(24),
     };
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
-internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

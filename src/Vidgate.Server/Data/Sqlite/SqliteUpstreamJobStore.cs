@@ -18,9 +18,10 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, ITaskParticipant
 
     private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = $id AND lease_owner = $owner AND status = 'processing')";
 
-    public Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
-        Sql.Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= $now AND provider = $provider LIMIT 1;")
-            .Bind("$now", Sql.Ms(now)).Bind("$provider", provider).ExecuteScalar() is not null, ct);
+    public Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(connection =>
+        Sql.Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= $now AND provider NOT IN (SELECT value FROM json_each($except)) LIMIT 1;")
+            .Bind("$now", Sql.Ms(now)).Bind("$except", System.Text.Json.JsonSerializer.Serialize(except.ToArray(), StoreJson.Default.StringArray))
+            .ExecuteScalar() is not null, ct);
 
     public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
         => db.WriteAsync(connection => Sql.Command(connection, $"""

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vidgate.Server.Providers.Http;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Providers.ComfyUi;
@@ -15,11 +16,17 @@ namespace Vidgate.Server.Providers.ComfyUi;
 /// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
 /// </summary>
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
-    : IUpstreamProvider
+    : IVideoProvider
 {
+    // ComfyUI's refusals list node errors; longer than other upstreams' one-liners, still bounded.
+    private const int MaxRefusal = 600;
+
     // One client id per instance: ComfyUI routes /ws events by it, and it marks our prompts in its queue.
     private readonly string _clientId = $"vidgate-{settings.Id}";
     private readonly ComfyUiProgress _progress = new(settings.BaseUrl, $"vidgate-{settings.Id}", settings.ApiKeys.Count > 0 ? settings.ApiKeys[0] : null, clock, logger);
+
+    // ComfyUI has no auth of its own; a key is for a reverse proxy in front of it.
+    private readonly UpstreamClient _http = new(http, settings, "ComfyUI", UpstreamAuth.Bearer, clock);
 
     public UpstreamSettings Settings => settings;
 
@@ -64,21 +71,20 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
             {
                 Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
             };
-            using var response = await SendAsync(request, job.ApiKey, HttpCompletionOption.ResponseContentRead, ct);
-            var answer = await ReadJsonAsync(response, ct);
-            if (Unavailable(response) is { } unavailable)
+            var reply = await _http.CallAsync(request, job.ApiKey, ct);
+            if (Unavailable(reply) is { } unavailable)
             {
                 return unavailable;
             }
 
-            if (!response.IsSuccessStatusCode)
+            if (!reply.IsSuccess)
             {
-                var message = answer is { } a ? Refusal(a) : $"ComfyUI refused the workflow ({(int)response.StatusCode})";
-                ComfyUiLog.PromptRefused(logger, settings.Id, (int)response.StatusCode, message);
-                return new UpstreamSubmit.Rejected(response.StatusCode == HttpStatusCode.BadRequest ? "upstream_workflow_invalid" : "upstream_rejected", message);
+                var message = _http.Quote(reply.Json is { } a ? Refusal(a) : $"ComfyUI refused the workflow ({reply.Code})", job.ApiKey, MaxRefusal);
+                ComfyUiLog.PromptRefused(logger, settings.Id, reply.Code, message);
+                return new UpstreamSubmit.Rejected(reply.Status == HttpStatusCode.BadRequest ? "upstream_workflow_invalid" : "upstream_rejected", message);
             }
 
-            if (answer is not { } ok || ComfyUiHistory.Text(ok, "prompt_id") is not { Length: > 0 } accepted)
+            if (reply.Json is not { } ok || ComfyUiHistory.Text(ok, "prompt_id") is not { Length: > 0 } accepted)
             {
                 return new UpstreamSubmit.Unavailable("ComfyUI answered without a prompt_id");
             }
@@ -91,9 +97,9 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
 
             return new UpstreamSubmit.Accepted(accepted);
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamSubmit.Unavailable(Describe(ex));
+            return new UpstreamSubmit.Unavailable(reason);
         }
     }
 
@@ -133,9 +139,9 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
                 ? new UpstreamLookup.Found(promptId)
                 : new UpstreamLookup.NotFound();
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamLookup.Unknown(Describe(ex));
+            return new UpstreamLookup.Unknown(reason);
         }
     }
 
@@ -172,9 +178,9 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
             return await HistoryAsync(handle, ct)
                 ?? new UpstreamPoll.Failed("upstream_not_found", "ComfyUI no longer knows this prompt (was it restarted or its history cleared?)");
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamPoll.Transient(Describe(ex));
+            return new UpstreamPoll.Transient(reason);
         }
     }
 
@@ -193,9 +199,9 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
             // Deleting an id that is not pending is a no-op on ComfyUI; done always, in case it was picked up meanwhile.
             await PostAsync("queue", new JsonObject { ["delete"] = new JsonArray(handle.UpstreamId) }, handle.ApiKey, ct);
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            ComfyUiLog.CancelFailed(logger, settings.Id, Describe(ex));
+            ComfyUiLog.CancelFailed(logger, settings.Id, reason);
         }
     }
 
@@ -215,7 +221,7 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
 
         // Handed over as it is: the finisher checks that it really is a video.
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        return await SendAsync(request, handle.ApiKey, HttpCompletionOption.ResponseHeadersRead, ct);
+        return await _http.SendAsync(request, handle.ApiKey, HttpCompletionOption.ResponseHeadersRead, ct);
     }
 
     /// <summary>Null while ComfyUI has no history entry (queued or running); otherwise the outcome.</summary>
@@ -238,12 +244,12 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
                 return new UpstreamPoll.Running(null);
             case false:
                 var (interrupted, message) = ComfyUiHistory.Failure(entry);
-                return new UpstreamPoll.Failed(interrupted ? "upstream_cancelled" : "upstream_failed", message);
+                return new UpstreamPoll.Failed(interrupted ? "upstream_cancelled" : "upstream_failed", _http.Quote(message, handle.ApiKey, MaxRefusal));
         }
 
         if (ComfyUiHistory.FirstVideo(entry, options.OutputNode, out var seen) is not { } file)
         {
-            return new UpstreamPoll.Failed("no_video_output", $"the workflow finished without a video output (mp4, webm, mov); it wrote: {seen}");
+            return new UpstreamPoll.Failed("no_video_output", $"the workflow finished without a video output (mp4, webm, mov); it wrote: {_http.Quote(seen, handle.ApiKey, MaxRefusal)}");
         }
 
         var query = $"filename={Uri.EscapeDataString(file.Filename)}&subfolder={Uri.EscapeDataString(file.Subfolder)}&type={Uri.EscapeDataString(file.Type)}";
@@ -288,24 +294,23 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
         file.Headers.ContentType = new MediaTypeHeaderValue(image.MediaType);
         using var form = new MultipartFormDataContent
         {
-            { file, "image", $"vidgate-{taskId}-{index}.{Extension(image.MediaType)}" },
+            { file, "image", $"vidgate-{taskId}-{index}.{MediaTypes.Extension(image.MediaType)}" },
             { new StringContent("input"), "type" },
             { new StringContent("true"), "overwrite" },
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint("upload/image")) { Content = form };
-        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
-        var answer = await ReadJsonAsync(response, ct);
-        if (Unavailable(response) is { } unavailable)
+        var reply = await _http.CallAsync(request, apiKey, ct);
+        if (Unavailable(reply) is { } unavailable)
         {
             return (null, unavailable);
         }
 
-        if (!response.IsSuccessStatusCode)
+        if (!reply.IsSuccess)
         {
-            return (null, new UpstreamSubmit.Rejected("upstream_rejected", $"ComfyUI refused reference image {index + 1} ({(int)response.StatusCode})"));
+            return (null, new UpstreamSubmit.Rejected("upstream_rejected", $"ComfyUI refused reference image {index + 1} ({reply.Code})"));
         }
 
-        if (answer is not { } a || ComfyUiHistory.Text(a, "name") is not { Length: > 0 } name)
+        if (reply.Json is not { } a || ComfyUiHistory.Text(a, "name") is not { Length: > 0 } name)
         {
             return (null, new UpstreamSubmit.Unavailable("ComfyUI answered an upload without a file name"));
         }
@@ -314,19 +319,24 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
         return (ComfyUiHistory.Text(a, "subfolder") is { Length: > 0 } sub ? $"{sub}/{name}" : name, null);
     }
 
-    private static UpstreamSubmit.Unavailable? Unavailable(HttpResponseMessage response)
+    private static UpstreamSubmit.Unavailable? Unavailable(UpstreamReply reply)
     {
-        var status = (int)response.StatusCode;
+        var status = reply.Code;
         return status switch
         {
             // ComfyUI itself has no keys; a proxy in front of it (basic auth, bearer) refused ours.
             401 or 403 => new UpstreamSubmit.Unavailable($"ComfyUI (or its proxy) refused the API key ({status})", KeyRefused: true),
-            429 or 408 or >= 500 => new UpstreamSubmit.Unavailable($"ComfyUI answered {status}"),
+            // A proxy's rate limit says how long to leave the instance alone.
+            429 => new UpstreamSubmit.Unavailable($"ComfyUI answered {status}", reply.RetryAfter),
+            408 or >= 500 => new UpstreamSubmit.Unavailable($"ComfyUI answered {status}"),
             _ => null,
         };
     }
 
-    /// <summary>ComfyUI's <c>{"error":{message,details},"node_errors":{id:{errors:[…],class_type}}}</c> as one readable line.</summary>
+    /// <summary>
+    /// ComfyUI's <c>{"error":{message,details},"node_errors":{id:{errors:[…],class_type}}}</c> as one readable line
+    /// (unredacted: the caller quotes it).
+    /// </summary>
     private static string Refusal(JsonElement answer)
     {
         var text = new StringBuilder("ComfyUI refused the workflow");
@@ -349,20 +359,19 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
             }
         }
 
-        var result = text.ToString();
-        return result.Length <= 600 ? result : result[..600] + "…";
+        return text.ToString();
     }
 
     private async Task<(JsonElement Body, UpstreamPoll? Failure)> GetJsonAsync(Uri url, string apiKey, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
-        if (!response.IsSuccessStatusCode)
+        var reply = await _http.CallAsync(request, apiKey, ct);
+        if (!reply.IsSuccess)
         {
-            return (default, new UpstreamPoll.Transient($"ComfyUI answered {(int)response.StatusCode}"));
+            return (default, new UpstreamPoll.Transient($"ComfyUI answered {reply.Code}", reply.Status == HttpStatusCode.TooManyRequests ? reply.RetryAfter : null));
         }
 
-        return await ReadJsonAsync(response, ct) is { ValueKind: JsonValueKind.Object } body
+        return reply.Json is { ValueKind: JsonValueKind.Object } body
             ? (body, null)
             : (default, new UpstreamPoll.Transient("ComfyUI answered without a JSON object"));
     }
@@ -373,55 +382,12 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        using var response = await SendAsync(request, apiKey, HttpCompletionOption.ResponseContentRead, ct);
-        if (!response.IsSuccessStatusCode)
+        var reply = await _http.CallAsync(request, apiKey, ct);
+        if (!reply.IsSuccess)
         {
-            ComfyUiLog.CancelFailed(logger, settings.Id, $"{path} answered {(int)response.StatusCode}");
-        }
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string apiKey, HttpCompletionOption completion, CancellationToken ct)
-    {
-        // ComfyUI has no auth of its own; a key is for a reverse proxy in front of it.
-        if (apiKey.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        }
-
-        using var timeout = new CancellationTokenSource(settings.RequestTimeout, clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        return await http.SendAsync(request, completion, linked.Token);
-    }
-
-    private static async Task<JsonElement?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
+            ComfyUiLog.CancelFailed(logger, settings.Id, $"{path} answered {reply.Code}");
         }
     }
 
     private Uri Endpoint(string path) => new($"{settings.BaseUrl.AbsoluteUri.TrimEnd('/')}/{path}");
-
-    private static string Extension(string mediaType) => mediaType switch
-    {
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        _ => "png",
-    };
-
-    private static bool IsTransport(Exception ex, CancellationToken ct) =>
-        ex is HttpRequestException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
-
-    private string Describe(Exception ex) => ex switch
-    {
-        OperationCanceledException => $"ComfyUI timed out after {settings.RequestTimeout.TotalSeconds:0.#} s",
-        HttpRequestException { HttpRequestError: var error } => $"ComfyUI connection failed ({error})",
-        _ => "ComfyUI connection failed",
-    };
 }

@@ -1,7 +1,7 @@
 namespace Vidgate.Server.Providers.ComfyUi;
 
 /// <summary>Builds <see cref="ComfyUiProvider"/> instances (type <c>comfyui</c>); the workflow is checked when the instance is saved.</summary>
-internal sealed class ComfyUiProviderType(IHttpClientFactory clients, TimeProvider clock, ILoggerFactory loggers) : IUpstreamProviderType
+internal sealed class ComfyUiProviderType(IHttpClientFactory clients, TimeProvider clock, ILoggerFactory loggers) : IVideoProviderType
 {
     public string Type => "comfyui";
 
@@ -16,7 +16,7 @@ internal sealed class ComfyUiProviderType(IHttpClientFactory clients, TimeProvid
         return error;
     }
 
-    public IUpstreamProvider Create(UpstreamSettings settings)
+    public IVideoProvider Create(UpstreamSettings settings)
     {
         var options = ComfyUiOptions.Parse(settings.Options, out var error) ?? throw new ArgumentException(error, nameof(settings));
         return new ComfyUiProvider(settings, options, clients.CreateClient(UpstreamExtensions.HttpClientName), clock, loggers.CreateLogger<ComfyUiProvider>());

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Vidgate.Server.Providers.Http;
 
 namespace Vidgate.Server.Providers.OpenAi;
 
@@ -62,7 +63,7 @@ internal static class OpenAiCreateBody
                     var image = job.Images[i];
                     var part = new ByteArrayContent(image.Bytes.ToArray());
                     part.Headers.ContentType = new MediaTypeHeaderValue(image.MediaType);
-                    form.Add(part, "input_reference", $"reference_{i}.{Extension(image.MediaType)}");
+                    form.Add(part, "input_reference", $"reference_{i}.{MediaTypes.Extension(image.MediaType)}");
                 }
 
                 return form;
@@ -73,11 +74,4 @@ internal static class OpenAiCreateBody
 
     private static StringContent Json(JsonObject body) =>
         new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
-
-    private static string Extension(string mediaType) => mediaType switch
-    {
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        _ => "png",
-    };
 }

@@ -1,14 +1,11 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 
 namespace Vidgate.Server.Providers.OpenAi;
 
-/// <summary>Turns upstream refusals into our error codes and messages that are safe to show a client.</summary>
+/// <summary>Turns upstream refusals into our error codes (their words are quoted key-redacted through the provider kit).</summary>
 internal static class OpenAiErrors
 {
     public const string ModerationBlocked = "moderation_blocked";
-    private const int MaxMessageLength = 400;
 
     private static readonly string[] ModerationCodeWords = ["moderation", "content_policy", "content_filter", "safety", "sensitive"];
 
@@ -40,35 +37,4 @@ internal static class OpenAiErrors
             UpstreamState.Cancelled => "upstream_cancelled",
             _ => "upstream_failed",
         };
-
-    /// <summary>
-    /// The upstream's own words, shortened, with the key cut out: some upstreams echo the key they refused
-    /// ("Incorrect API key provided: sk-…"), and messages end up in task errors and logs.
-    /// </summary>
-    public static string Safe(string? message, string apiKey, string fallback)
-    {
-        var text = string.IsNullOrWhiteSpace(message) ? fallback : message.Trim();
-        if (apiKey.Length >= 4)
-        {
-            text = text.Replace(apiKey, "[redacted]", StringComparison.Ordinal);
-        }
-
-        return text.Length <= MaxMessageLength ? text : string.Concat(text.AsSpan(0, MaxMessageLength), "…");
-    }
-
-    /// <summary><c>Retry-After</c> as seconds or an HTTP date; null when absent or in the past.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
-    {
-        if (headers.RetryAfter is { } retry)
-        {
-            var wait = retry.Delta ?? (retry.Date is { } date ? date - now : null);
-            return wait > TimeSpan.Zero ? wait : null;
-        }
-
-        // Some gateways send fractional seconds, which RetryConditionHeaderValue refuses.
-        return headers.TryGetValues("Retry-After", out var values)
-            && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
-    }
 }

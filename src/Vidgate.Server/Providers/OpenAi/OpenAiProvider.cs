@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
+using Vidgate.Server.Providers.Http;
 
 namespace Vidgate.Server.Providers.OpenAi;
 
@@ -11,13 +11,16 @@ namespace Vidgate.Server.Providers.OpenAi;
 /// </summary>
 internal sealed class OpenAiProvider(
     UpstreamSettings settings, OpenAiOptions options, HttpClient http, IGuardedFetcher fetcher, TimeProvider clock, ILogger<OpenAiProvider> logger)
-    : IUpstreamProvider
+    : IVideoProvider
 {
     // Poll-404 policy (see OpenAiOptions.NotFoundGrace): ids that answered at least once, and when an unseen id first 404ed.
     private const int MaxRedirects = 3;
     private const int MaxRemembered = 100_000;
+    private const int MaxMessage = 400;
+    private const int MaxCode = 100;
     private readonly ConcurrentDictionary<string, bool> _answered = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _firstNotFound = new();
+    private readonly UpstreamClient _http = new(http, settings, "upstream", UpstreamAuth.Bearer, clock);
 
     public UpstreamSettings Settings => settings;
 
@@ -26,19 +29,18 @@ internal sealed class OpenAiProvider(
     public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint("videos")) { Content = OpenAiCreateBody.Build(job, options.CreateFormat) };
-        Authorize(request, job.ApiKey);
         request.Headers.TryAddWithoutValidation("Idempotency-Key", job.IdempotencyKey);
         try
         {
-            using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-            var body = await ReadJsonAsync(response, ct);
-            var status = (int)response.StatusCode;
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            var reply = await _http.CallAsync(request, job.ApiKey, ct);
+            var body = reply.Json;
+            var status = reply.Code;
+            if (reply.Status == HttpStatusCode.TooManyRequests)
             {
-                return new UpstreamSubmit.Unavailable("upstream rate limit (429)", OpenAiErrors.RetryAfter(response.Headers, clock.GetUtcNow()));
+                return new UpstreamSubmit.Unavailable("upstream rate limit (429)", reply.RetryAfter);
             }
 
-            if (status >= 500 || status is >= 300 and < 400 || response.StatusCode == HttpStatusCode.RequestTimeout)
+            if (status >= 500 || status is >= 300 and < 400 || reply.Status == HttpStatusCode.RequestTimeout)
             {
                 return new UpstreamSubmit.Unavailable($"upstream answered {status}");
             }
@@ -46,17 +48,17 @@ internal sealed class OpenAiProvider(
             if (status >= 400)
             {
                 var (code, message) = body is { } error ? OpenAiBody.Error(error) : (null, null);
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !OpenAiErrors.IsModeration(code, message))
+                if (reply.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !OpenAiErrors.IsModeration(code, message))
                 {
                     // The key, not the request: the instance's next key (or the next route) gets the task. The upstream's
                     // message is left out: it often echoes part of the key.
                     return new UpstreamSubmit.Unavailable($"upstream refused the API key ({status})", KeyRefused: true);
                 }
 
-                OpenAiLog.SubmitRefused(logger, settings.Id, status, code);
+                OpenAiLog.SubmitRefused(logger, settings.Id, status, code is null ? null : _http.Quote(code, job.ApiKey, MaxCode));
                 return new UpstreamSubmit.Rejected(
-                    OpenAiErrors.RejectCode(response.StatusCode, code, message),
-                    OpenAiErrors.Safe(message, job.ApiKey, $"the upstream refused the request ({status})"));
+                    OpenAiErrors.RejectCode(reply.Status, code, message),
+                    Quote(message, job.ApiKey, $"the upstream refused the request ({status})"));
             }
 
             if (body is not { ValueKind: JsonValueKind.Object } root)
@@ -76,14 +78,14 @@ internal sealed class OpenAiProvider(
             if (state is UpstreamState.Failed or UpstreamState.Cancelled or UpstreamState.Expired)
             {
                 var (code, message) = OpenAiBody.Error(created);
-                return new UpstreamSubmit.Rejected(OpenAiErrors.FailureCode(state, code, message), OpenAiErrors.Safe(message, job.ApiKey, "the upstream refused the job"));
+                return new UpstreamSubmit.Rejected(OpenAiErrors.FailureCode(state, code, message), Quote(message, job.ApiKey, "the upstream refused the job"));
             }
 
             return new UpstreamSubmit.Accepted(id);
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamSubmit.Unavailable(Describe(ex));
+            return new UpstreamSubmit.Unavailable(reason);
         }
     }
 
@@ -91,26 +93,25 @@ internal sealed class OpenAiProvider(
     {
         var id = handle.UpstreamId;
         using var request = new HttpRequestMessage(HttpMethod.Get, Endpoint($"videos/{Uri.EscapeDataString(id)}"));
-        Authorize(request, handle.ApiKey);
         try
         {
-            using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            var reply = await _http.CallAsync(request, handle.ApiKey, ct);
+            if (reply.Status == HttpStatusCode.TooManyRequests)
             {
-                return new UpstreamPoll.Transient("upstream rate limit (429)", OpenAiErrors.RetryAfter(response.Headers, clock.GetUtcNow()));
+                return new UpstreamPoll.Transient("upstream rate limit (429)", reply.RetryAfter);
             }
 
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            if (reply.Status == HttpStatusCode.NotFound)
             {
                 return NotFound(id);
             }
 
-            if (!response.IsSuccessStatusCode)
+            if (!reply.IsSuccess)
             {
-                return new UpstreamPoll.Transient($"upstream answered {(int)response.StatusCode}");
+                return new UpstreamPoll.Transient($"upstream answered {reply.Code}");
             }
 
-            if (await ReadJsonAsync(response, ct) is not { ValueKind: JsonValueKind.Object } root)
+            if (reply.Json is not { ValueKind: JsonValueKind.Object } root)
             {
                 return new UpstreamPoll.Transient("upstream answered without a JSON object");
             }
@@ -138,7 +139,7 @@ internal sealed class OpenAiProvider(
                 case UpstreamState.Queued or UpstreamState.Running:
                     return new UpstreamPoll.Running(progress);
                 case UpstreamState.Unknown:
-                    OpenAiLog.UnknownStatus(logger, settings.Id, word);
+                    OpenAiLog.UnknownStatus(logger, settings.Id, _http.Quote(word, handle.ApiKey, MaxCode));
                     return new UpstreamPoll.Running(progress);
                 case UpstreamState.Completed:
                     Forget(id);
@@ -146,12 +147,12 @@ internal sealed class OpenAiProvider(
                 default:
                     Forget(id);
                     var (code, message) = OpenAiBody.Error(job);
-                    return new UpstreamPoll.Failed(OpenAiErrors.FailureCode(state, code, message), OpenAiErrors.Safe(message, handle.ApiKey, FailureText(state)));
+                    return new UpstreamPoll.Failed(OpenAiErrors.FailureCode(state, code, message), Quote(message, handle.ApiKey, FailureText(state)));
             }
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamPoll.Transient(Describe(ex));
+            return new UpstreamPoll.Transient(reason);
         }
     }
 
@@ -162,25 +163,23 @@ internal sealed class OpenAiProvider(
         try
         {
             using var cancel = new HttpRequestMessage(HttpMethod.Post, Endpoint($"{path}/cancel"));
-            Authorize(cancel, handle.ApiKey);
-            using var cancelled = await SendAsync(cancel, HttpCompletionOption.ResponseContentRead, ct);
-            if (cancelled.IsSuccessStatusCode)
+            var cancelled = await _http.CallAsync(cancel, handle.ApiKey, ct);
+            if (cancelled.IsSuccess)
             {
                 return;
             }
 
             // OpenAI itself has no cancel; DELETE is the closest thing most upstreams have (SGLang, new-api, Vidgate).
             using var delete = new HttpRequestMessage(HttpMethod.Delete, Endpoint(path));
-            Authorize(delete, handle.ApiKey);
-            using var deleted = await SendAsync(delete, HttpCompletionOption.ResponseContentRead, ct);
-            if (!deleted.IsSuccessStatusCode)
+            var deleted = await _http.CallAsync(delete, handle.ApiKey, ct);
+            if (!deleted.IsSuccess)
             {
-                OpenAiLog.CancelIgnored(logger, settings.Id, (int)cancelled.StatusCode, (int)deleted.StatusCode);
+                OpenAiLog.CancelIgnored(logger, settings.Id, cancelled.Code, deleted.Code);
             }
         }
-        catch (Exception ex) when (IsTransport(ex, ct))
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            OpenAiLog.CancelFailed(logger, settings.Id, Describe(ex));
+            OpenAiLog.CancelFailed(logger, settings.Id, reason);
         }
     }
 
@@ -198,12 +197,12 @@ internal sealed class OpenAiProvider(
                     return response;
                 }
 
-                OpenAiLog.ResultUrlUnusable(logger, settings.Id, url.Host, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType);
+                OpenAiLog.ResultUrlUnusable(logger, settings.Id, url.Host, (int)response.StatusCode, _http.Quote(response.Content.Headers.ContentType?.MediaType, handle.ApiKey, MaxCode));
                 response.Dispose();
             }
-            catch (Exception ex) when (ex is FetchRefusedException || IsTransport(ex, ct))
+            catch (Exception ex) when (ex is FetchRefusedException || _http.Fail(ex, ct) is not null)
             {
-                OpenAiLog.ResultUrlFailed(logger, settings.Id, url.Host, ex.Message);
+                OpenAiLog.ResultUrlFailed(logger, settings.Id, url.Host, ex is FetchRefusedException ? _http.Quote(ex.Message, handle.ApiKey) : _http.Fail(ex, ct)!);
             }
         }
 
@@ -245,8 +244,7 @@ internal sealed class OpenAiProvider(
         for (var hop = 0; ; hop++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            Authorize(request, apiKey);
-            var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var response = await _http.SendAsync(request, apiKey, HttpCompletionOption.ResponseHeadersRead, ct);
             if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is not { } location || hop == MaxRedirects)
             {
                 return response;
@@ -258,36 +256,6 @@ internal sealed class OpenAiProvider(
             {
                 return await fetcher.GetAsync(url, null, ct);
             }
-        }
-    }
-
-    /// <summary>One call with the instance's timeout (headers only for streamed results); the caller's token still wins.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
-    {
-        using var timeout = new CancellationTokenSource(settings.RequestTimeout, clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        return await http.SendAsync(request, completion, linked.Token);
-    }
-
-    private static async Task<JsonElement?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        var text = await response.Content.ReadAsStringAsync(ct);
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static void Authorize(HttpRequestMessage request, string apiKey)
-    {
-        if (apiKey.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         }
     }
 
@@ -320,14 +288,7 @@ internal sealed class OpenAiProvider(
         _ => "the upstream failed to generate the video",
     };
 
-    /// <summary>Network trouble and our own timeout, as opposed to the caller cancelling.</summary>
-    private static bool IsTransport(Exception ex, CancellationToken ct) =>
-        ex is HttpRequestException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
-
-    private string Describe(Exception ex) => ex switch
-    {
-        OperationCanceledException => $"upstream timed out after {settings.RequestTimeout.TotalSeconds:0.#} s",
-        HttpRequestException { HttpRequestError: var error } => $"upstream connection failed ({error})",
-        _ => "upstream connection failed",
-    };
+    /// <summary>The upstream's own words (or <paramref name="fallback"/>), key-redacted and shortened, for a task error.</summary>
+    private string Quote(string? message, string apiKey, string fallback) =>
+        _http.Quote(string.IsNullOrWhiteSpace(message) ? fallback : message, apiKey, MaxMessage);
 }

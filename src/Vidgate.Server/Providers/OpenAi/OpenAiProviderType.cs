@@ -2,7 +2,7 @@ namespace Vidgate.Server.Providers.OpenAi;
 
 /// <summary>Builds <see cref="OpenAiProvider"/> instances (type <c>openai</c>) from admin-configured settings.</summary>
 internal sealed class OpenAiProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers)
-    : IUpstreamProviderType
+    : IVideoProviderType
 {
     public string Type => "openai";
 
@@ -22,7 +22,7 @@ internal sealed class OpenAiProviderType(IHttpClientFactory clients, IGuardedFet
         return error;
     }
 
-    public IUpstreamProvider Create(UpstreamSettings settings)
+    public IVideoProvider Create(UpstreamSettings settings)
     {
         var options = OpenAiOptions.Parse(settings.Options, out var error) ?? throw new ArgumentException(error, nameof(settings));
         return new OpenAiProvider(settings, options, clients.CreateClient(UpstreamExtensions.HttpClientName), fetcher, clock, loggers.CreateLogger<OpenAiProvider>());

@@ -3,13 +3,16 @@ using Vidgate.Server.Models;
 
 namespace Vidgate.Server.Providers.Registry;
 
-/// <summary>A built provider instance with its traffic gate.</summary>
-internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate gate)
+/// <summary>A built provider instance with its traffic gate. <see cref="IsLocal"/>: it works on this node (builtin).</summary>
+internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gate, TimeProvider clock, bool isLocal = false)
 {
     private readonly long[] _refusedUntil = new long[provider.Settings.ApiKeys.Count];
     private int _nextKey = -1;
 
-    public IUpstreamProvider Provider => provider;
+    public IVideoProvider Provider => provider;
+
+    /// <summary>True for a provider that does its work on this node inside the submit (builtin); false for a remote one.</summary>
+    public bool IsLocal => isLocal;
 
     public UpstreamSettings Settings => provider.Settings;
 
@@ -42,10 +45,10 @@ internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate 
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(2 * Settings.RequestTimeout);
-            await Gate.WaitAsync(timeout.Token);
-            return await Provider.FindAsync(taskId, apiKey, timeout.Token);
+            using var timeout = new CancellationTokenSource(2 * Settings.RequestTimeout, clock);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+            await Gate.WaitAsync(linked.Token);
+            return await Provider.FindAsync(taskId, apiKey, linked.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -58,36 +61,49 @@ internal sealed class UpstreamInstance(IUpstreamProvider provider, InstanceGate 
 }
 
 /// <summary>
-/// The provider instances and routes in effect on this node: read from the database at start, after every admin
-/// edit, and every <see cref="UpstreamOptions.ReloadInterval"/> (edits made on other nodes). Instances are rebuilt only
-/// when their settings change, so their rate gates and connection pools survive a reload.
+/// The provider instances and routes in effect on this node. Local providers (builtin) are registered in DI and always
+/// present; remote instances and routes are read from the database at start, after every admin edit, and every
+/// <see cref="UpstreamOptions.ReloadInterval"/> (edits made on other nodes). Remote instances are rebuilt only when their
+/// settings change, so their rate gates and connection pools survive a reload; each is passed through the registered
+/// <see cref="ProviderWrapper"/>s (metering) when built.
 /// </summary>
 internal sealed partial class UpstreamRegistry(
     IUpstreamConfigStore store,
-    IEnumerable<IUpstreamProviderType> types,
+    IEnumerable<IVideoProviderType> types,
+    IEnumerable<IVideoProvider> locals,
+    IEnumerable<ProviderWrapper> wrappers,
     ModelCatalog catalog,
     TimeProvider clock,
     IOptions<UpstreamOptions> options,
-    Metrics.VidgateMetrics metrics,
     ILogger<UpstreamRegistry> logger) : IDisposable
 {
-    /// <summary>The task <c>provider</c> of tasks routed to remote instances; the upstream workers claim these.</summary>
-    public const string TaskProvider = "upstream";
-
-    private readonly Dictionary<string, IUpstreamProviderType> _types = types.ToDictionary(t => t.Type, StringComparer.Ordinal);
+    private readonly Dictionary<string, IVideoProviderType> _types = types.ToDictionary(t => t.Type, StringComparer.Ordinal);
+    private readonly Dictionary<string, UpstreamInstance> _locals = locals.ToDictionary(
+        p => p.Settings.Id, p => new UpstreamInstance(p, new InstanceGate(0, clock), clock, isLocal: true), StringComparer.Ordinal);
+    private readonly ProviderWrapper[] _wrappers = [.. wrappers];
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile Snapshot? _snapshot;
     private DateTimeOffset _loadedAt;
 
     public IReadOnlyCollection<string> Types => _types.Keys;
 
-    public IUpstreamProviderType? Type(string name) => _types.GetValueOrDefault(name);
+    public IVideoProviderType? Type(string name) => _types.GetValueOrDefault(name);
 
     /// <summary>The instance named <paramref name="id"/>, or null when it was removed (or its type is not installed).</summary>
-    public UpstreamInstance? Instance(string id) => Current().Instances.GetValueOrDefault(id);
+    public UpstreamInstance? Instance(string id) => _locals.GetValueOrDefault(id) ?? Current().Instances.GetValueOrDefault(id);
 
-    /// <summary>True when <paramref name="model"/> (or the catalog model it aliases) has at least one route.</summary>
-    public bool HasRoutes(string model) => Routes(model).Count > 0;
+    /// <summary>The providers that work on this node (builtin): each claims its own tasks, up to its concurrency.</summary>
+    public IReadOnlyCollection<UpstreamInstance> LocalInstances => _locals.Values;
+
+    /// <summary>True when tasks of provider <paramref name="id"/> run on this node (claimed by its local lane).</summary>
+    public bool IsLocal(string id) => _locals.ContainsKey(id);
+
+    /// <summary>
+    /// The provider a new task of <paramref name="model"/> is planned for, stored on the task: the first route's instance
+    /// when the model has routes (the submit may fail over to the others), otherwise the catalog's (builtin by default,
+    /// so a fresh install works offline).
+    /// </summary>
+    public string PlannedProvider(string model) => Routes(model) is [var first, ..] ? first.ProviderId : catalog.ProviderFor(model);
 
     /// <summary>The routes of <paramref name="model"/>, falling back to those of the model it aliases, by priority.</summary>
     public IReadOnlyList<RouteRecord> Routes(string model)
@@ -147,6 +163,13 @@ internal sealed partial class UpstreamRegistry(
                     continue;
                 }
 
+                if (_locals.ContainsKey(settings.Id))
+                {
+                    // A stored instance may not take a local provider's name: routes to that name run locally.
+                    Log.ShadowedByLocal(logger, settings.Id);
+                    continue;
+                }
+
                 if (!_types.TryGetValue(settings.Type, out var type))
                 {
                     Log.UnknownType(logger, settings.Id, settings.Type);
@@ -155,7 +178,8 @@ internal sealed partial class UpstreamRegistry(
 
                 try
                 {
-                    instances[settings.Id] = new UpstreamInstance(new Metrics.MeteredUpstreamProvider(type.Create(settings), metrics), new InstanceGate(settings.MaxRequestsPerSecond, clock));
+                    var provider = _wrappers.Aggregate(type.Create(settings), (built, wrap) => wrap(built));
+                    instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock);
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
                 {
@@ -208,7 +232,7 @@ internal sealed partial class UpstreamRegistry(
 
     public void Dispose()
     {
-        foreach (var instance in _snapshot?.Instances.Values ?? Enumerable.Empty<UpstreamInstance>())
+        foreach (var instance in (_snapshot?.Instances.Values ?? Enumerable.Empty<UpstreamInstance>()).Concat(_locals.Values))
         {
             instance.Gate.Dispose();
         }
@@ -227,6 +251,9 @@ internal sealed partial class UpstreamRegistry(
     {
         [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has type {Type}, which this server does not have; its tasks wait")]
         public static partial void UnknownType(ILogger logger, string id, string type);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Provider instance {Id} has the name of a local provider, which it cannot replace; it is ignored")]
+        public static partial void ShadowedByLocal(ILogger logger, string id);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading provider instances and routes failed")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);

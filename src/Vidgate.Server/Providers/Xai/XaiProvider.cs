@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Vidgate.Server.Tasks;
+using Vidgate.Server.Providers.Http;
 
 namespace Vidgate.Server.Providers.Xai;
 
@@ -12,12 +10,18 @@ namespace Vidgate.Server.Providers.Xai;
 /// <c>GET {base}/v1/videos/{request_id}</c>, download the temporary <c>video.url</c> through the SSRF guard. xAI has no
 /// cancel and no idempotency key, so a submit interrupted by a crash is failed, never repeated.
 /// </summary>
-internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger) : IUpstreamProvider
+/// <param name="clock">The app's clock (per-call timeouts, <c>Retry-After</c> dates); null means the system clock, for code that builds the provider by hand.</param>
+internal sealed partial class XaiProvider(
+    UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null) : IVideoProvider
 {
+    // Upstream text shown to clients is kept short: the upstream's own words, not its essays.
+    private const int MaxQuote = 300;
+
     private static readonly (string Name, double Value)[] Ratios =
         [("1:1", 1), ("16:9", 16 / 9.0), ("9:16", 9 / 16.0), ("4:3", 4 / 3.0), ("3:4", 3 / 4.0), ("3:2", 1.5), ("2:3", 2 / 3.0)];
 
     private readonly Uri _root = new(settings.BaseUrl.ToString().TrimEnd('/') + "/");
+    private readonly UpstreamClient _http = new(http, settings, "xAI", UpstreamAuth.Bearer, clock ?? TimeProvider.System);
 
     public UpstreamSettings Settings => settings;
 
@@ -35,67 +39,50 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
         {
             Content = JsonContent.Create(body, XaiJson.Default.XaiGenerateRequest),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", job.ApiKey);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(settings.RequestTimeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            if (response.IsSuccessStatusCode)
+            var reply = await _http.CallAsync(request, job.ApiKey, ct);
+            if (reply.IsSuccess)
             {
-                return Parse(text, XaiJson.Default.XaiAccepted)?.RequestId is { Length: > 0 } id
+                return Read(reply, XaiJson.Default.XaiAccepted)?.RequestId is { Length: > 0 } id
                     ? new UpstreamSubmit.Accepted(id)
-                    : new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode} without a request_id");
+                    : new UpstreamSubmit.Unavailable($"xAI answered {reply.Code} without a request_id");
             }
 
-            return response.StatusCode switch
+            return reply.Status switch
             {
-                HttpStatusCode.TooManyRequests => new UpstreamSubmit.Unavailable("xAI rate limit (429)", RetryAfter(response)),
+                HttpStatusCode.TooManyRequests => new UpstreamSubmit.Unavailable("xAI rate limit (429)", reply.RetryAfter),
 
                 // Wrong key, wrong base URL or a server fault is this instance's problem, not the request's: next key or route.
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}", KeyRefused: true),
-                HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
-                >= HttpStatusCode.InternalServerError => new UpstreamSubmit.Unavailable($"xAI answered {(int)response.StatusCode}"),
-                _ => Rejected(text),
+                    => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}", KeyRefused: true),
+                HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}"),
+                >= HttpStatusCode.InternalServerError => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}"),
+                _ => Rejected(reply, job.ApiKey),
             };
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamSubmit.Unavailable($"xAI did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s");
-        }
-        catch (HttpRequestException ex)
-        {
-            return new UpstreamSubmit.Unavailable("xAI unreachable: " + ex.HttpRequestError);
+            return new UpstreamSubmit.Unavailable(reason);
         }
     }
 
     public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, "v1/videos/" + Uri.EscapeDataString(handle.UpstreamId)));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", handle.ApiKey);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(settings.RequestTimeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            if (!response.IsSuccessStatusCode)
+            var reply = await _http.CallAsync(request, handle.ApiKey, ct);
+            if (!reply.IsSuccess)
             {
-                return new UpstreamPoll.Transient($"xAI answered {(int)response.StatusCode}",
-                    response.StatusCode == HttpStatusCode.TooManyRequests ? RetryAfter(response) : null);
+                return new UpstreamPoll.Transient($"xAI answered {reply.Code}", reply.Status == HttpStatusCode.TooManyRequests ? reply.RetryAfter : null);
             }
 
-            return Parse(text, XaiJson.Default.XaiStatus) is { } status ? Interpret(handle, status) : new UpstreamPoll.Transient("xAI answered a body that is not the status JSON");
+            return Read(reply, XaiJson.Default.XaiStatus) is { } status ? Interpret(handle, status) : new UpstreamPoll.Transient("xAI answered a body that is not the status JSON");
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamPoll.Transient($"xAI did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s");
-        }
-        catch (HttpRequestException ex)
-        {
-            return new UpstreamPoll.Transient("xAI unreachable: " + ex.HttpRequestError);
+            return new UpstreamPoll.Transient(reason);
         }
     }
 
@@ -127,12 +114,12 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
                 return Done(status);
             case "failed":
                 return new UpstreamPoll.Failed("upstream_failed", "The upstream provider failed to generate the video" +
-                    (status.Error?.Message is { Length: > 0 } m ? ": " + Clip(m) : "."));
+                    (status.Error?.Message is { Length: > 0 } m ? ": " + _http.Quote(m, handle.ApiKey, MaxQuote) : "."));
             case "expired":
                 return new UpstreamPoll.Failed("upstream_expired", "The upstream provider expired the request before the video was made.");
             default:
                 // Not in xAI's documented vocabulary: keep polling (the deadline bounds it); never shown to clients.
-                Log.UnknownStatus(logger, settings.Id, handle.UpstreamId, Clip(status.Status));
+                Log.UnknownStatus(logger, settings.Id, handle.UpstreamId, _http.Quote(status.Status, handle.ApiKey, MaxQuote));
                 return new UpstreamPoll.Running(progress);
         }
     }
@@ -167,46 +154,44 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
             ? ticks
             : null;
 
-    private static UpstreamSubmit Rejected(string body)
+    private UpstreamSubmit Rejected(UpstreamReply reply, string apiKey)
     {
-        var message = ErrorMessage(body) ?? "The upstream provider rejected the request.";
-        var moderated = message.Contains("moderation", StringComparison.OrdinalIgnoreCase) || message.Contains("policy", StringComparison.OrdinalIgnoreCase)
-                        || body.Contains("content_policy", StringComparison.OrdinalIgnoreCase);
+        var message = reply.Json is { } body ? ErrorMessage(body) : null;
+        var moderated = message is not null && (message.Contains("moderation", StringComparison.OrdinalIgnoreCase) || message.Contains("policy", StringComparison.OrdinalIgnoreCase))
+                        || reply.Text.Contains("content_policy", StringComparison.OrdinalIgnoreCase);
+        var quoted = _http.Quote(message ?? "The upstream provider rejected the request.", apiKey, MaxQuote);
         return moderated
-            ? new UpstreamSubmit.Rejected("moderation_blocked", "The upstream provider's content moderation rejected the request: " + Clip(message))
-            : new UpstreamSubmit.Rejected("upstream_rejected", "The upstream provider rejected the request: " + Clip(message));
+            ? new UpstreamSubmit.Rejected("moderation_blocked", "The upstream provider's content moderation rejected the request: " + quoted)
+            : new UpstreamSubmit.Rejected("upstream_rejected", "The upstream provider rejected the request: " + quoted);
     }
 
     /// <summary>xAI errors come as <c>{"code","error"}</c> or <c>{"error":{"message"}}</c>: take whichever is there.</summary>
-    private static string? ErrorMessage(string body)
+    private static string? ErrorMessage(JsonElement body)
     {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("error", out var error))
-            {
-                return null;
-            }
-
-            return error.ValueKind switch
-            {
-                JsonValueKind.String => error.GetString(),
-                JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString(),
-                _ => null,
-            };
-        }
-        catch (JsonException)
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("error", out var error))
         {
             return null;
         }
+
+        return error.ValueKind switch
+        {
+            JsonValueKind.String => error.GetString(),
+            JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString(),
+            _ => null,
+        };
     }
 
-    private static T? Parse<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    /// <summary>The answer in xAI's shape, or null when it is not (any mismatch is a garbage body, never an exception).</summary>
+    private static T? Read<T>(UpstreamReply reply, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {
+        if (reply.Json is not { } json)
+        {
+            return null;
+        }
+
         try
         {
-            return JsonSerializer.Deserialize(text, type);
+            return json.Deserialize(type);
         }
         catch (JsonException)
         {
@@ -220,19 +205,6 @@ internal sealed partial class XaiProvider(UpstreamSettings settings, HttpClient 
         var ratio = width / (double)height;
         return Ratios.MinBy(r => Math.Abs(Math.Log(r.Value / ratio))).Name;
     }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta;
-        }
-
-        return header?.Date is { } date ? date - DateTimeOffset.UtcNow : null;
-    }
-
-    private static string Clip(string text) => text.Length <= 300 ? text : text[..300] + "…";
 
     private static partial class Log
     {

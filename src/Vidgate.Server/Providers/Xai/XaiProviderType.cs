@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Vidgate.Server.Providers.Xai;
 
 /// <summary>Builds <c>xai</c> instances: xAI's own video API, or anything that speaks it.</summary>
-internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher fetcher, ILoggerFactory loggers) : IUpstreamProviderType
+internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers) : IVideoProviderType
 {
     public string Type => "xai";
 
@@ -20,6 +20,6 @@ internal sealed class XaiProviderType(IHttpClientFactory http, IGuardedFetcher f
             : null;
     }
 
-    public IUpstreamProvider Create(UpstreamSettings settings)
-        => new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>());
+    public IVideoProvider Create(UpstreamSettings settings)
+        => new XaiProvider(settings, http.CreateClient(UpstreamExtensions.HttpClientName), fetcher, loggers.CreateLogger<XaiProvider>(), clock);
 }

@@ -13,19 +13,19 @@ public sealed class ComfyUiLookupTests : ComfyUiFakeTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void The_prompt_id_is_a_name_based_uuid_fixed_by_instance_and_task()
+    public async Task After_a_restart_a_submitted_task_is_found_by_the_id_its_submit_chose_and_only_on_its_instance()
     {
-        var taskId = UpstreamJobs.Task().Id;
+        var task = UpstreamJobs.Task();
+        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await Kit.Create(Fake, Wan).SubmitAsync(UpstreamJobs.Job(task, ""), Ct));
 
-        var id = ComfyUiProvider.PromptId("gpu-box", taskId);
+        // A fresh provider is the server after a crash: all it has is the task, not the answer to the submit.
+        var restarted = Kit.Create(Fake, Wan);
+        Assert.Equal(accepted.UpstreamId, Assert.IsType<UpstreamLookup.Found>(await restarted.FindAsync(task.Id, "", Ct)).UpstreamId);
+        Assert.IsType<UpstreamLookup.NotFound>(await restarted.FindAsync(UpstreamJobs.Task().Id, "", Ct));
 
-        Assert.True(Guid.TryParseExact(id, "D", out var parsed), id);
-        Assert.Equal(parsed.ToString("D"), id);
-        Assert.Equal(5, parsed.Version);
-        Assert.Contains(id[19].ToString(), "89ab", StringComparison.Ordinal);
-        Assert.Equal(id, ComfyUiProvider.PromptId("gpu-box", taskId));
-        Assert.NotEqual(id, ComfyUiProvider.PromptId("gpu-box", UpstreamJobs.Task().Id));
-        Assert.NotEqual(id, ComfyUiProvider.PromptId("gpu-box-2", taskId));
+        // Another instance in front of the same ComfyUI never adopts this instance's job.
+        var other = Kit.Type.Create(UpstreamJobs.Settings("comfyui", Fake.BaseUrl, "", Wan) with { Id = "up-other" });
+        Assert.IsType<UpstreamLookup.NotFound>(await other.FindAsync(task.Id, "", Ct));
     }
 
     [Fact]

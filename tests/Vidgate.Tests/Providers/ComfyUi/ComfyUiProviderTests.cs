@@ -13,7 +13,7 @@ public sealed class ComfyUiProviderTests : ComfyUiFakeTests
     private static readonly string Wan = ComfyUiTestKit.SampleOptions("wan2.1-t2v-api.json", "\"fps\":16,\"frame_step\":4,\"negative_prompt\":\"blurry, static\"");
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<UpstreamHandle> SubmitAsync(IUpstreamProvider provider, params UpstreamImage[] images)
+    private async Task<UpstreamHandle> SubmitAsync(IVideoProvider provider, params UpstreamImage[] images)
     {
         var result = await provider.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), "", images), Ct);
         return UpstreamJobs.Handle(Assert.IsType<UpstreamSubmit.Accepted>(result).UpstreamId, "");

@@ -27,6 +27,6 @@ internal sealed class ComfyUiTestKit(TimeProvider? clock = null) : UpstreamTypeK
     public static string SampleOptions(string name, string extra = "") =>
         $$"""{"workflow_path": {{System.Text.Json.JsonSerializer.Serialize(Sample(name))}}{{(extra.Length > 0 ? "," + extra : "")}}}""";
 
-    public IUpstreamProvider Create(FakeComfyUi fake, string options, TimeSpan? timeout = null)
+    public IVideoProvider Create(FakeComfyUi fake, string options, TimeSpan? timeout = null)
         => Create(UpstreamJobs.Settings("comfyui", fake.BaseUrl, "", options, timeout));
 }

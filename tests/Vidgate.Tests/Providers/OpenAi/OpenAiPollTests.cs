@@ -10,7 +10,7 @@ public sealed class OpenAiPollTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly OpenAiTestKit _kit;
     private FakeOpenAiUpstream _fake = null!;
-    private IUpstreamProvider _provider = null!;
+    private IVideoProvider _provider = null!;
 
     public OpenAiPollTests() => _kit = new OpenAiTestKit(_clock);
 
@@ -296,13 +296,16 @@ public sealed class OpenAiPollTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cancel_against_a_dead_upstream_does_not_throw()
+    public async Task A_cancel_that_cannot_reach_the_upstream_returns_and_leaves_the_job_unknown_not_failed()
     {
         Duration(60);
         var handle = await SubmitAsync();
         _fake.Faults.ResetPoll = true;
         await _fake.DisposeAsync();
 
+        // The user's cancel must not fail because the upstream is down, and nothing may read the job as failed from it.
         await _provider.CancelAsync(handle, Ct);
+
+        Assert.IsType<UpstreamPoll.Transient>(await _provider.PollAsync(handle, Ct));
     }
 }

@@ -1,4 +1,4 @@
-namespace Vidgate.Server.Dialects;
+namespace Vidgate.Server.Tasks;
 
 /// <summary>A create request after a dialect parsed and validated it: the canonical input of every create.</summary>
 internal sealed record VideoRequest(

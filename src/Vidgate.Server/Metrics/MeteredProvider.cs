@@ -4,10 +4,11 @@ using Vidgate.Server.Providers;
 namespace Vidgate.Server.Metrics;
 
 /// <summary>
-/// Wraps every built provider instance (<c>UpstreamRegistry</c>) so each call to an upstream is counted in one place,
+/// Wraps every remote provider instance the registry builds (a <see cref="Providers.Registry.ProviderWrapper"/>
+/// registered by <see cref="MetricsEndpoints.AddVidgateMetrics"/>), so each call to an upstream is counted in one place,
 /// by instance, operation and outcome, however many workers make it. Results and exceptions pass through unchanged.
 /// </summary>
-internal sealed class MeteredUpstreamProvider(IUpstreamProvider inner, VidgateMetrics metrics) : IUpstreamProvider
+internal sealed class MeteredProvider(IVideoProvider inner, VidgateMetrics metrics) : IVideoProvider
 {
     public UpstreamSettings Settings => inner.Settings;
 
@@ -20,6 +21,7 @@ internal sealed class MeteredUpstreamProvider(IUpstreamProvider inner, VidgateMe
         {
             UpstreamSubmit.Accepted => "ok",
             UpstreamSubmit.Rejected => "rejected",
+            UpstreamSubmit.Finished => "ok",
             _ => "unavailable",
         });
         return result;
@@ -71,6 +73,8 @@ internal sealed class MeteredUpstreamProvider(IUpstreamProvider inner, VidgateMe
             : "rejected");
         return response;
     }
+
+    public Task<string?> CheckAsync(CancellationToken ct) => inner.CheckAsync(ct);
 
     private void Count(string operation, string outcome) => metrics.UpstreamRequest(Settings.Id, operation, outcome);
 

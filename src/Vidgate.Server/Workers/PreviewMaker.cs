@@ -1,35 +1,23 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Vidgate.Server.Hosting;
+using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Builtin;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
 
-namespace Vidgate.Server.Providers.Media;
-
-/// <summary>A finished remote video waiting for its thumbnail and spritesheet.</summary>
-internal sealed record PreviewJob(string TaskId, string WorkFolder, TimeSpan? Duration);
+namespace Vidgate.Server.Workers;
 
 /// <summary>
 /// Makes the thumbnail (WebP, middle frame) and the 5×5 spritesheet (JPEG) of remote results with one ffmpeg run each,
 /// <see cref="UpstreamOptions.PreviewConcurrency"/> at a time. It runs after the task is completed (the video is what the
 /// caller waits for; the previews follow within a second or two), so a burst of completions queues here instead of
-/// delaying <c>completed</c>. The queue is in memory: previews lost to a crash are simply missing (404 on that variant).
+/// delaying <c>completed</c>. Its work comes from the <see cref="PreviewQueue"/> (filled by the finisher), in memory:
+/// previews lost to a crash are simply missing (404 on that variant). The builtin renderer makes its own previews in its
+/// encode run, so local results never come here.
 /// </summary>
 internal sealed partial class PreviewMaker(
-    FfmpegRunner ffmpeg, IBlobStore blobs, ITaskStore store, IOptions<UpstreamOptions> options, ILogger<PreviewMaker> logger) : BackgroundService
+    FfmpegRunner ffmpeg, IBlobStore blobs, ITaskStore store, PreviewQueue queue, IOptions<UpstreamOptions> options, ILogger<PreviewMaker> logger) : BackgroundService
 {
-    private readonly Channel<PreviewJob> _queue = Channel.CreateUnbounded<PreviewJob>();
-
-    public void Enqueue(PreviewJob job)
-    {
-        if (!_queue.Writer.TryWrite(job))
-        {
-            WorkFolders.TryDelete(job.WorkFolder);
-        }
-    }
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(Enumerable.Range(0, options.Value.PreviewConcurrency).Select(_ => LoopAsync(stoppingToken)));
 
@@ -37,7 +25,7 @@ internal sealed partial class PreviewMaker(
     {
         try
         {
-            await foreach (var job in _queue.Reader.ReadAllAsync(ct))
+            await foreach (var job in queue.ReadAllAsync(ct))
             {
                 try
                 {

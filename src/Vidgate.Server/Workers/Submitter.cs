@@ -1,0 +1,126 @@
+using Microsoft.Extensions.Options;
+using Vidgate.Server.Providers;
+using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Workers;
+
+/// <summary>
+/// The first step of the one pipeline every task runs through: claim a queued task with a lease (one atomic statement)
+/// and submit it to its provider. Lanes keep local work and remote calls from waiting on each other: each local
+/// provider (builtin) claims its own tasks with as many loops as it runs at once
+/// (<see cref="UpstreamSettings.MaxConcurrentJobs"/>) and does the work inside the submit (<see cref="LocalRun"/>); one
+/// remote lane of <see cref="UpstreamOptions.SubmitConcurrency"/> loops claims every other task and submits it along
+/// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store.
+/// </summary>
+internal sealed partial class Submitter(
+    ITaskStore store,
+    IUpstreamJobStore jobs,
+    UpstreamRegistry registry,
+    LocalRun local,
+    RemoteSubmit remote,
+    WorkSignals signals,
+    WorkerIdentity me,
+    TimeProvider clock,
+    IOptions<VidgateOptions> vidgate,
+    IOptions<UpstreamOptions> options,
+    ILogger<Submitter> logger) : BackgroundService
+{
+    /// <summary>Where a loop claims from, what wakes it, and how it runs what it claimed.</summary>
+    private sealed record Lane(string Name, WorkSignal Signal, Func<CancellationToken, Task<VideoTask?>> ClaimAsync, Func<VideoTask, CancellationToken, Task> RunAsync);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string[] localIds = [.. registry.LocalInstances.Select(i => i.Settings.Id)];
+        var lanes = registry.LocalInstances
+            .SelectMany(instance => Enumerable.Repeat(LocalLane(instance), Math.Max(1, instance.Settings.MaxConcurrentJobs)))
+            .Concat(Enumerable.Repeat(RemoteLane(localIds), options.Value.SubmitConcurrency));
+        return Task.WhenAll(lanes.Select(lane => LoopAsync(lane, stoppingToken)));
+    }
+
+    private Lane LocalLane(UpstreamInstance instance)
+    {
+        string[] names = [instance.Settings.Id];
+        return new Lane(instance.Settings.Id, signals.Local,
+            ct =>
+            {
+                var now = clock.GetUtcNow();
+                return store.TryClaimAsync(names, me.Owner, now, now + vidgate.Value.LeaseDuration, ct);
+            },
+            (task, ct) => local.RunAsync(instance, task, ct));
+    }
+
+    private Lane RemoteLane(string[] localIds) => new("remote", signals.Submit,
+        async ct =>
+        {
+            var now = clock.GetUtcNow();
+
+            // A read first: idle loops must not cost a write (and an fsync) each on a server that renders locally.
+            return await jobs.AnyQueuedAsync(localIds, now, ct)
+                ? await store.TryClaimExceptAsync(localIds, me.Owner, now, now + vidgate.Value.LeaseDuration, ct)
+                : null;
+        },
+        SubmitRemoteAsync);
+
+    private async Task LoopAsync(Lane lane, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            VideoTask? task;
+            try
+            {
+                task = await lane.ClaimAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.ClaimFailed(logger, lane.Name, ex);
+                await lane.Signal.WaitAsync(vidgate.Value.IdlePollInterval, stoppingToken);
+                continue;
+            }
+
+            if (task is null)
+            {
+                await lane.Signal.WaitAsync(vidgate.Value.IdlePollInterval, stoppingToken);
+                continue;
+            }
+
+            // More may be waiting: let another idle loop look too.
+            lane.Signal.Notify();
+            using (logger.BeginScope("task {TaskId}", task.Id))
+            {
+                await lane.RunAsync(task, stoppingToken);
+            }
+        }
+    }
+
+    private async Task SubmitRemoteAsync(VideoTask task, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await remote.SubmitAsync(task, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Left as it is: queued tasks are re-claimed, a 'submitting' one is reconciled after its lease lapses.
+        }
+        catch (Exception ex)
+        {
+            // Whether the upstream took it is unknown: the lease lapses and the reconciler looks at it.
+            Log.SubmitCrashed(logger, task.Id, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Claiming work for the {Lane} lane failed")]
+        public static partial void ClaimFailed(ILogger logger, string lane, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Submitting task {TaskId} failed unexpectedly; it will be reconciled")]
+        public static partial void SubmitCrashed(ILogger logger, string taskId, Exception exception);
+    }
+}
