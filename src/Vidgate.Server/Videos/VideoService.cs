@@ -7,7 +7,6 @@ using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Tasks;
-using Vidgate.Server.Workers;
 
 namespace Vidgate.Server.Videos;
 
@@ -19,9 +18,7 @@ internal sealed partial class VideoService(
     RequestLimits limits,
     IBlobStore blobs,
     WorkSignals signals,
-    RunningTasks running,
     UpstreamRegistry providers,
-    UpstreamCanceller upstreamCanceller,
     VidgateMetrics metrics,
     TimeProvider clock,
     ILogger<VideoService> logger)
@@ -180,8 +177,7 @@ internal sealed partial class VideoService(
             return (task, ApiError.Conflict("video_already_finished", $"Video '{id}' is already {task.Status.ToString().ToLowerInvariant()} and cannot be cancelled."));
         }
 
-        running.Cancel(id);
-        upstreamCanceller.Cancelled(id);
+        signals.Cancelled(id);
         var local = providers.IsLocal(task.Provider);
         metrics.TaskFinished(VideoStatus.Cancelled, VidgateMetrics.ProviderLabel(task.Provider, local), await billingStore.ClosedHoldAsync(id, CancellationToken.None));
         await blobs.DeletePrefixAsync(TaskBlobs.InputPrefix(id), ct);

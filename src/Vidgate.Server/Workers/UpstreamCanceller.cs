@@ -4,13 +4,21 @@ using Vidgate.Server.Tasks;
 namespace Vidgate.Server.Workers;
 
 /// <summary>
-/// Best-effort upstream cancel when an owner cancels or deletes a remote task. In the background: the caller's answer
+/// Best-effort upstream cancel when an owner cancels or deletes a remote task (told through <see cref="WorkSignals.Cancelled"/>,
+/// on every node, API-only ones included). In the background: the caller's answer
 /// never waits on an upstream, and a failed cancel only means the upstream finishes a job nobody will fetch. (A local
 /// render is stopped through <see cref="RunningTasks"/> and the heartbeat instead: it has no job row.)
 /// </summary>
-internal sealed partial class UpstreamCanceller(IUpstreamJobStore jobs, UpstreamRegistry registry, UpstreamCancel cancel, ILogger<UpstreamCanceller> logger)
+internal sealed partial class UpstreamCanceller(
+    IUpstreamJobStore jobs, UpstreamRegistry registry, UpstreamCancel cancel, WorkSignals signals, ILogger<UpstreamCanceller> logger) : IHostedService
 {
-    public void Cancelled(string taskId) => _ = CancelAsync(taskId);
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        signals.OnCancelled(taskId => _ = CancelAsync(taskId));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task CancelAsync(string taskId)
     {

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 
+using Vidgate.Server.Tasks;
+
 namespace Vidgate.Server.Workers;
 
 /// <summary>The pipeline every task runs through: submit, track, reconcile, finish, previews, sweep (off with <c>--no-workers</c>).</summary>
@@ -16,7 +18,7 @@ internal static class WorkersExtensions
         services.AddSingleton<TaskEndings>();
         services.AddSingleton<TaskImages>();
         services.AddSingleton<UpstreamCancel>();
-        services.AddSingleton<UpstreamCanceller>();
+        services.AddHostedService<UpstreamCanceller>();
         services.AddSingleton<SubmitCall>();
         services.AddSingleton<LocalRun>();
         services.AddSingleton<RemoteSubmit>();

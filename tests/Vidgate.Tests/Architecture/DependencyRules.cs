@@ -46,14 +46,37 @@ public sealed class DependencyRules
             .Because("translation is pure: fetching an image URL or reading a file belongs to the create path, after validation").Check(Code);
 
     [Fact]
-    public void The_store_knows_no_provider_endpoint_wire_format_or_billing() =>
-        In("Tasks").Or().ResideInNamespaceOrBelow($"{Server}.Data").Should().NotDependOnAny(
+    public void The_task_store_knows_no_provider_endpoint_wire_format_or_billing() =>
+        In("Tasks").Should().NotDependOnAny(
                 Types().That().ResideInNamespaceOrBelow($"{Server}.Providers")
                     .Or().ResideInNamespaceOrBelow($"{Server}.Videos")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Admin")
                     .Or().ResideInNamespaceOrBelow($"{Server}.Dialects")
-                    .Or().ResideInNamespaceOrBelow($"{Server}.Billing"))
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Billing")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Workers")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Data"))
             .AndShould().NotDependOnAny(typeof(Microsoft.AspNetCore.Http.HttpContext), typeof(Microsoft.AspNetCore.Http.IResult))
-            .Because("the store is the queue and knows tasks only; money, HTTP and wire formats are others' (DESIGN §2)").Check(Code);
+            .Because("the store is the queue and knows tasks only; money joins its writes through ITaskParticipant, and HTTP and wire formats are others' (DESIGN §2)").Check(Code);
+
+    [Fact]
+    public void The_database_layer_implements_store_seams_but_knows_no_endpoint_wire_format_worker_or_generator() =>
+        // Data/ is where each engine implements the store seams the features define (ITaskStore, ILedger, IKeyStore,
+        // IUpstreamConfigStore…), so it may know those features' records; never their endpoints, wire formats, workers or
+        // the providers themselves.
+        In("Data").Should().NotDependOnAny(
+                Types().That().ResideInNamespaceOrBelow($"{Server}.Videos")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Admin")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Dialects")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Workers")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Metrics")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.Builtin")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.Xai")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.OpenAi")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.ComfyUi")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.Http")
+                    .Or().ResideInNamespaceOrBelow($"{Server}.Providers.Fetch"))
+            .AndShould().NotDependOnAny(typeof(Microsoft.AspNetCore.Http.HttpContext), typeof(Microsoft.AspNetCore.Http.IResult))
+            .Because("the database layer stores what the features hand it; it never serves, translates or generates (DESIGN §2)").Check(Code);
 
     [Fact]
     public void Blobs_know_no_tasks() =>

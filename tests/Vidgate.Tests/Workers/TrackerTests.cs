@@ -3,6 +3,8 @@ using Vidgate.Server.Workers;
 using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
 
+using Vidgate.Server.Tasks;
+
 namespace Vidgate.Tests.Workers;
 
 /// <summary>Many upstream tasks at once: all finish, none waits behind another, and polls per task stay few.</summary>

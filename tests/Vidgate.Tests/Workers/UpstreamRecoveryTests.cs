@@ -9,6 +9,8 @@ using Vidgate.Server.Workers;
 using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
 
+using Vidgate.Server.Tasks;
+
 namespace Vidgate.Tests.Workers;
 
 /// <summary>Crash safety at the upstream boundary, and cancel reaching the upstream.</summary>
@@ -87,7 +89,7 @@ public sealed class UpstreamRecoveryTests
             s.AddSingleton(cancels);
             s.AddSingleton<IVideoProviderType, RecordingXaiType>();
         });
-        var track = h.App.Service<UpstreamSignals>().Track;
+        var track = h.App.Service<WorkSignals>().Track;
         using var user = await h.App.NewUserAsync();
 
         var created = await user.CreateAsync(new { model = "grok-imagine-video", prompt = "never mind [fake:seconds=30]", seconds = "2" });

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace Vidgate.Server.Workers;
+namespace Vidgate.Server.Tasks;
 
 /// <summary>A wake-up hint for idle workers on this node. Never holds work: losing one costs one idle-poll interval.</summary>
 internal sealed class WorkSignal(TimeProvider clock)
