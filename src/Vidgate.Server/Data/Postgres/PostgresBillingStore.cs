@@ -3,6 +3,7 @@ using Npgsql;
 using Vidgate.Contracts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Sqlite;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Postgres;
 
@@ -50,6 +51,10 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
 
     public Task<Account?> GetAccountAsync(string id, CancellationToken ct) => db.ReadAsync(connection =>
         Pg.Command(connection, SelectAccountSql).Bind("id", id).OneAsync(MapAccount, ct), ct);
+
+    public Task<HoldClosed?> ClosedHoldAsync(string taskId, CancellationToken ct) => db.ReadAsync(connection =>
+        Pg.Command(connection, "SELECT amount, COALESCE(charged, 0) FROM holds WHERE task_id = @t AND state <> 'held';").Bind("t", taskId)
+            .RowAsync(static r => new HoldClosed(r.GetInt64(1), r.GetInt64(0) - r.GetInt64(1)), ct), ct);
 
     public Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken ct) => db.ReadAsync(async connection =>
         (IReadOnlyList<Account>)await Pg.Command(connection, $"SELECT {AccountColumns} FROM accounts ORDER BY id;").AllAsync(MapAccount, ct), ct);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Npgsql;
 using Vidgate.Server.Data.Sqlite;
-using Vidgate.Server.Metrics;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Postgres;
@@ -10,9 +9,10 @@ namespace Vidgate.Server.Data.Postgres;
 /// <see cref="ITaskStore"/> on PostgreSQL, shared by every node. The same statements as on SQLite, with what several
 /// writers need: a claim locks the row it takes with <c>FOR UPDATE SKIP LOCKED</c> (two nodes never take the same task,
 /// and neither waits for the other), and every later transition is conditional on the lease owner or the previous
-/// status. Reads are never answered from memory: another node may have written since.
+/// status. Reads are never answered from memory: another node may have written since. Nothing is counted here: the
+/// caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? metrics = null, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? participant = null) : ITaskStore
 {
     private const string Columns = """
         id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
@@ -29,11 +29,17 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
 
-    public async Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    public Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
     {
-        var outcome = await db.WriteAsync(async connection =>
+        // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
+        if (terms is not null && participant is null)
         {
-            if (terms is not null && participant?.BeforeInsert(connection, task, terms) is { } answer)
+            throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
+        }
+
+        return db.WriteAsync(async connection =>
+        {
+            if (terms is not null && participant!.BeforeInsert(connection, task, terms) is { } answer)
             {
                 return answer;
             }
@@ -57,7 +63,7 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
                 .RowsAsync(ct);
             if (terms is not null)
             {
-                participant?.AfterInsert(connection, task, terms);
+                participant!.AfterInsert(connection, task, terms);
             }
 
             // Sent on commit only: other nodes' idle workers wake at once (PostgresWakeUps), a hint and nothing more.
@@ -65,12 +71,6 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
 
             return (InsertOutcome)new InsertOutcome.Created();
         }, ct);
-        if (outcome is InsertOutcome.Created)
-        {
-            metrics?.TaskCreated(task);
-        }
-
-        return outcome;
     }
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = @id AND (@account::text IS NULL OR account_id = @account::text);";
@@ -94,20 +94,30 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
         (IReadOnlyList<VideoTask>)await Pg.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
             .Bind("account", accountId).Bind("after", after).Bind("limit", limit).AllAsync(Map, ct), ct);
 
+    // One claim, two lanes: a local provider claims its own tasks (= ANY), the remote lane every other task (<> ALL).
+    private static readonly string ClaimInSql = ClaimSql.Replace("@match", "= ANY", StringComparison.Ordinal);
+    private static readonly string ClaimNotInSql = ClaimSql.Replace("@match", "<> ALL", StringComparison.Ordinal);
+
     // SKIP LOCKED: a row another node is claiming right now is passed over, not waited for.
     private const string ClaimSql = $"""
         UPDATE tasks
            SET status = 'processing', lease_owner = @owner, lease_until = @lease, attempts = attempts + 1,
                started_at = COALESCE(started_at, @now)
          WHERE id IN (SELECT id FROM tasks
-                       WHERE status = 'queued' AND run_after <= @now AND provider = ANY(@providers)
+                       WHERE status = 'queued' AND run_after <= @now AND provider @match (@providers)
                        ORDER BY run_after, id LIMIT 1
                        FOR UPDATE SKIP LOCKED)
         RETURNING {Columns};
         """;
 
     public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
-        => db.WriteAsync(connection => Pg.Command(connection, ClaimSql)
+        => ClaimAsync(ClaimInSql, providers, owner, now, leaseUntil, ct);
+
+    public Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync(ClaimNotInSql, except, owner, now, leaseUntil, ct);
+
+    private Task<VideoTask?> ClaimAsync(string sql, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection => Pg.Command(connection, sql)
             .Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("now", Pg.Ms(now)).Bind("providers", providers.ToArray())
             .OneAsync(Map, ct), ct);
 
@@ -149,21 +159,16 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
 
     public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
     {
-        var (task, changed, hold) = await db.WriteAsync(async connection =>
+        return await db.WriteAsync(async connection =>
         {
             if (await Pg.Command(connection, CancelSql).Bind("id", id).Bind("account", accountId).Bind("now", Pg.Ms(now)).OneAsync(Map, ct) is { } cancelled)
             {
-                return ((VideoTask?)cancelled, true, participant?.Ended(connection, id, TaskEnding.Cancelled, now));
+                participant?.Ended(connection, id, TaskEnding.Cancelled, now);
+                return ((VideoTask?)cancelled, true);
             }
 
-            return (await Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), false, (HoldClosed?)null);
+            return (await Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), false);
         }, ct);
-        if (changed)
-        {
-            metrics?.TaskFinished(VideoStatus.Cancelled, task!.Provider, hold);
-        }
-
-        return (task, changed);
     }
 
     public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
@@ -208,21 +213,19 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, VidgateMetrics? met
 
     /// <summary>
     /// A terminal transition: one conditional statement returning the task's provider; when it changed the row, the
-    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same transaction. Counted once committed.
+    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same transaction.
     /// </summary>
-    private async Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<NpgsqlConnection, NpgsqlCommand> transition, CancellationToken ct)
-    {
-        var (provider, hold) = await db.WriteAsync(async connection => await transition(connection).ScalarAsync(ct) is string changed
-            ? (changed, participant?.Ended(connection, id, ending, now))
-            : ((string?)null, (HoldClosed?)null), ct);
-        if (provider is null)
+    private Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<NpgsqlConnection, NpgsqlCommand> transition, CancellationToken ct)
+        => db.WriteAsync(async connection =>
         {
-            return false;
-        }
+            if (await transition(connection).ScalarAsync(ct) is not string)
+            {
+                return false;
+            }
 
-        metrics?.TaskFinished(ending.Status, provider, hold);
-        return true;
-    }
+            participant?.Ended(connection, id, ending, now);
+            return true;
+        }, ct);
 
     private static VideoTask Map(NpgsqlDataReader r) => new()
     {

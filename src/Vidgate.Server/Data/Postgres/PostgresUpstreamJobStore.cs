@@ -20,9 +20,9 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, ITaskPartici
 
     private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = @id AND lease_owner = @owner AND status = 'processing')";
 
-    public Task<bool> AnyQueuedAsync(string provider, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(async connection =>
-        await Pg.Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= @now AND provider = @provider LIMIT 1;")
-            .Bind("now", Pg.Ms(now)).Bind("provider", provider).ScalarAsync(ct) is not null, ct);
+    public Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(async connection =>
+        await Pg.Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= @now AND provider <> ALL (@except) LIMIT 1;")
+            .Bind("now", Pg.Ms(now)).Bind("except", except.ToArray()).ScalarAsync(ct) is not null, ct);
 
     public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
         => db.WriteAsync(connection => Pg.Command(connection, $"""

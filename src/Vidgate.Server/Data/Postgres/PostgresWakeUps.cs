@@ -1,18 +1,18 @@
 using Npgsql;
-using Vidgate.Server.Providers.Registry;
-using Vidgate.Server.Workers;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Postgres;
 
 /// <summary>
 /// Wake-up hints between nodes: a create commits a <c>NOTIFY vidgate_tasks</c> with its provider
 /// (<see cref="NotifySql"/>, in the insert's own transaction, so it is sent only if the task exists), and every node
-/// with workers LISTENs and wakes its idle dispatcher or submitter at once instead of at its next idle poll. Only a
+/// with workers LISTENs and wakes its idle claiming lanes (local and remote: which one runs a provider is the
+/// providers' business, not the database's) at once instead of at their next idle poll. Only a
 /// hint: correctness never depends on it (workers still look at the store every <c>IdlePollInterval</c>), so a lost
 /// connection is reopened after a pause and notifications missed meanwhile cost at most one poll interval.
 /// </summary>
 internal sealed partial class PostgresWakeUps(
-    PostgresDatabase db, WorkSignal work, UpstreamSignals upstream, TimeProvider clock, ILogger<PostgresWakeUps> logger) : BackgroundService
+    PostgresDatabase db, WorkSignals signals, TimeProvider clock, ILogger<PostgresWakeUps> logger) : BackgroundService
 {
     public const string Channel = "vidgate_tasks";
 
@@ -35,8 +35,7 @@ internal sealed partial class PostgresWakeUps(
                 }
 
                 // Notifications that arrived while not listening are lost: wake the workers once to look for them.
-                work.Notify();
-                upstream.Submit.Notify();
+                signals.Requeued();
                 while (true)
                 {
                     await connection.WaitAsync(stoppingToken);
@@ -63,8 +62,7 @@ internal sealed partial class PostgresWakeUps(
         }
     }
 
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
-        => (e.Payload == UpstreamRegistry.TaskProvider ? upstream.Submit : work).Notify();
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e) => signals.Requeued();
 
     private static partial class Log
     {

@@ -46,9 +46,9 @@ public sealed class PostgresMatchesSqliteTests
         seen.AddRange((await store.RoutesAsync(Ct)).Select(r => $"{r}"));
 
         // A task in flight on the instance keeps it.
-        var task = StoreContract.NewTask(provider: UpstreamRegistry.TaskProvider);
+        var task = StoreContract.NewTask(provider: "xai-main");
         await engine.Tasks.InsertAsync(task, Ct);
-        await engine.Tasks.TryClaimAsync([UpstreamRegistry.TaskProvider], "w", now, now.AddMinutes(1), Ct);
+        seen.Add($"remote lane claims {(await engine.Tasks.TryClaimExceptAsync(["builtin"], "w", now, now.AddMinutes(1), Ct))?.Id == task.Id}");
         await engine.UpstreamJobs.BeginSubmitAsync(task.Id, "w", "xai-main", 0, now, now.AddHours(1), Ct);
         seen.Add($"delete route {await store.DeleteRouteAsync("route_1", Ct)}");
         seen.Add($"delete route again {await store.DeleteRouteAsync("route_1", Ct)}");

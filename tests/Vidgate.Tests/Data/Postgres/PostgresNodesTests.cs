@@ -6,7 +6,6 @@ using Npgsql;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Postgres;
 using Vidgate.Server.Tasks;
-using Vidgate.Server.Workers;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Data.Postgres;
@@ -227,25 +226,21 @@ public sealed class PostgresNodesTests : IDisposable
     [Fact]
     public async Task A_create_on_one_node_wakes_the_idle_workers_of_another_at_once()
     {
-        var work = new WorkSignal();
-        var upstream = new UpstreamSignals();
-        using var listener = new PostgresWakeUps(_node1.Database, work, upstream, TimeProvider.System, NullLogger<PostgresWakeUps>.Instance);
+        var signals = new WorkSignals(TimeProvider.System);
+        using var listener = new PostgresWakeUps(_node1.Database, signals, TimeProvider.System, NullLogger<PostgresWakeUps>.Instance);
         await listener.StartAsync(Ct);
         try
         {
             // The listener wakes everyone once when it starts listening; that hint is taken first.
-            await work.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            await upstream.Submit.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            await signals.Local.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            await signals.Submit.WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
+            // Another node's create wakes both claiming lanes (which one runs the provider is not the database's to say).
             await _node2.Tasks.InsertAsync(StoreContract.NewTask(), Ct);
             var waited = System.Diagnostics.Stopwatch.StartNew();
-            await work.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            await signals.Local.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            await signals.Submit.WaitAsync(TimeSpan.FromSeconds(20), Ct);
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no wake-up within {waited.Elapsed}");
-
-            await _node2.Tasks.InsertAsync(StoreContract.NewTask(provider: "upstream"), Ct);
-            waited.Restart();
-            await upstream.Submit.WaitAsync(TimeSpan.FromSeconds(20), Ct);
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no upstream wake-up within {waited.Elapsed}");
         }
         finally
         {
