@@ -1,0 +1,153 @@
+using System.Data.Common;
+using Npgsql;
+using Vidgate.Server.Billing;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Data.Postgres;
+
+/// <summary>
+/// <see cref="ILedger"/> on PostgreSQL, on the connection of the caller's write (its transaction). Synchronous, as the
+/// participant seam is: each call is one or two short statements on a connection already open.
+/// <para>
+/// Why money is as safe here as behind SQLite's single writer: the hold is one conditional UPDATE of the account row,
+/// which PostgreSQL evaluates again on the newest committed row after waiting for a concurrent writer's lock, so two
+/// nodes' creates can never both spend the same balance; closing a hold is a compare-and-swap on its state; every
+/// statement that changes <c>balance</c> or writes a ledger row first locks the account row, so an account's writes
+/// queue up on it. Idempotency keys are serialised by a transaction-scoped advisory lock on (account, key): a second
+/// create with the same key waits for the first to commit, then finds its task.
+/// </para>
+/// </summary>
+internal sealed class PostgresLedger : ILedger
+{
+    public HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now)
+    {
+        var pg = (NpgsqlConnection)connection;
+        var amount = request.Amount;
+        var taken = Pg.Command(pg, """
+            UPDATE accounts SET balance = balance - @x, held = held + @x, in_flight = in_flight + 1
+             WHERE id = @a AND (unmetered OR balance >= @x) AND (@max::integer IS NULL OR in_flight < @max::integer);
+            """).Bind("x", amount).Bind("a", request.AccountId).Bind("max", request.Plan.MaxInFlight).Rows() > 0;
+        if (!taken)
+        {
+            return Refusal(pg, request, amount);
+        }
+
+        Pg.Command(pg, """
+            INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
+                               price_multiplier, amount, state, created_at)
+            VALUES (@t, @a, @k, @m, @r, @s, @i, @ps, @pi, @mul, @x, 'held', @now);
+            """)
+            .Bind("t", request.TaskId).Bind("a", request.AccountId).Bind("k", request.KeyId).Bind("m", request.Model)
+            .Bind("r", request.Resolution).Bind("s", request.Seconds).Bind("i", request.Images)
+            .Bind("ps", request.Price.PerSecond).Bind("pi", request.Price.PerImage).Bind("mul", request.Plan.PriceMultiplier)
+            .Bind("x", amount).Bind("now", Pg.Ms(now)).Rows();
+        return null;
+    }
+
+    private static HoldRefusal Refusal(NpgsqlConnection connection, HoldRequest request, long amount)
+    {
+        var row = Pg.Command(connection, "SELECT balance, in_flight FROM accounts WHERE id = @a;").Bind("a", request.AccountId)
+            .Row(static r => (Balance: r.GetInt64(0), InFlight: r.GetInt32(1)));
+        if (row is not { } account)
+        {
+            return new HoldRefusal.NoAccount();
+        }
+
+        return request.Plan.MaxInFlight is { } limit && account.InFlight >= limit
+            ? new HoldRefusal.TooManyInFlight(limit)
+            : new HoldRefusal.Insufficient(amount, account.Balance);
+    }
+
+    public HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
+    {
+        var pg = (NpgsqlConnection)connection;
+
+        // FOR UPDATE: the hold stays as read until this transaction closes it (a racing close waits, then finds it closed).
+        var hold = Pg.Command(pg, """
+            SELECT account_id, seconds, images, per_second, per_image, price_multiplier, amount
+              FROM holds WHERE task_id = @t AND state = 'held' FOR UPDATE;
+            """).Bind("t", taskId)
+            .Row(static r => (Account: r.GetString(0), Seconds: r.GetInt32(1), Images: r.GetInt32(2), PerSecond: r.GetInt64(3),
+                PerImage: r.GetInt64(4), Multiplier: r.GetInt64(5), Amount: r.GetInt64(6)));
+        if (hold is not { } h)
+        {
+            return null;
+        }
+
+        var delivered = Math.Clamp(actualSeconds ?? h.Seconds, 0, h.Seconds);
+        var charge = Math.Min(h.Amount, Money.Cost(h.PerSecond, delivered, h.PerImage, h.Images, h.Multiplier));
+        return Close(pg, taskId, h.Account, h.Amount, charge, "settled", "completed", delivered, now);
+    }
+
+    public HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now)
+    {
+        var pg = (NpgsqlConnection)connection;
+        var hold = Pg.Command(pg, "SELECT account_id, amount FROM holds WHERE task_id = @t AND state = 'held' FOR UPDATE;").Bind("t", taskId)
+            .Row(static r => (Account: r.GetString(0), Amount: r.GetInt64(1)));
+        return hold is { } h ? Close(pg, taskId, h.Account, h.Amount, 0, "released", outcome, 0, now) : null;
+    }
+
+    public void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks)
+        => Pg.Command((NpgsqlConnection)connection, "UPDATE holds SET upstream_cost_usd_ticks = @ticks WHERE task_id = @id;")
+            .Bind("id", taskId).Bind("ticks", costUsdTicks).Rows();
+
+    public Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key)
+    {
+        var pg = (NpgsqlConnection)connection;
+        Pg.Command(pg, "SELECT pg_advisory_xact_lock(hashtextextended(@a || chr(10) || @k, 0));").Bind("a", accountId).Bind("k", key).Rows();
+        return Pg.Command(pg, FindIdempotencySql).Bind("a", accountId).Bind("k", key).One(MapIdempotency);
+    }
+
+    public const string FindIdempotencySql = "SELECT task_id, request_hash FROM idempotency_keys WHERE account_id = @a AND key = @k;";
+
+    public static Idempotency.Entry MapIdempotency(NpgsqlDataReader r) => new(r.GetString(0), (byte[])r.GetValue(1));
+
+    public void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now)
+        => Pg.Command((NpgsqlConnection)connection, """
+            INSERT INTO idempotency_keys (account_id, key, request_hash, task_id, created_at) VALUES (@a, @k, @h, @t, @now);
+            """).Bind("a", accountId).Bind("k", claim.Key).Bind("h", claim.RequestHash).Bind("t", taskId).Bind("now", Pg.Ms(now)).Rows();
+
+    /// <summary>A top-up (<c>credit</c>, positive) or a signed correction (<c>adjust</c>). False if there is no such account.</summary>
+    public static async Task<bool> CreditAsync(NpgsqlConnection connection, string accountId, string kind, long amount, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!await Pg.Command(connection, "UPDATE accounts SET balance = balance + @x WHERE id = @a;").Bind("x", amount).Bind("a", accountId).ChangedAsync(ct))
+        {
+            return false;
+        }
+
+        await Pg.Command(connection, EntrySql).Bind("a", accountId).Bind("k", kind).Bind("x", amount).Bind("t", null).Bind("r", reason)
+            .Bind("now", Pg.Ms(now)).RowsAsync(ct);
+        return true;
+    }
+
+    private static HoldClosed? Close(
+        NpgsqlConnection connection, string taskId, string accountId, long amount, long charge, string state, string outcome, int seconds, DateTimeOffset now)
+    {
+        var ms = Pg.Ms(now);
+
+        // The compare-and-swap: only the first close of an open hold moves money.
+        var closed = Pg.Command(connection, """
+            UPDATE holds SET state = @state, outcome = @outcome, actual_seconds = @s, charged = @c, closed_at = @now
+             WHERE task_id = @t AND state = 'held';
+            """).Bind("state", state).Bind("outcome", outcome).Bind("s", seconds).Bind("c", charge).Bind("now", ms)
+            .Bind("t", taskId).Rows() > 0;
+        if (!closed)
+        {
+            return null;
+        }
+
+        Pg.Command(connection, "UPDATE accounts SET held = held - @x, balance = balance + @x - @c, in_flight = in_flight - 1 WHERE id = @a;")
+            .Bind("x", amount).Bind("c", charge).Bind("a", accountId).Rows();
+        if (charge > 0)
+        {
+            Entry(connection, accountId, "charge", -charge, taskId, null, ms);
+        }
+
+        return new HoldClosed(charge, amount - charge);
+    }
+
+    private const string EntrySql = "INSERT INTO ledger (account_id, kind, amount, task_id, reason, created_at) VALUES (@a, @k, @x, @t, @r, @now);";
+
+    private static void Entry(NpgsqlConnection connection, string accountId, string kind, long amount, string? taskId, string? reason, long ms)
+        => Pg.Command(connection, EntrySql).Bind("a", accountId).Bind("k", kind).Bind("x", amount).Bind("t", taskId).Bind("r", reason).Bind("now", ms).Rows();
+}

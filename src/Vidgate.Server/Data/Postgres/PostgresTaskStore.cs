@@ -1,0 +1,258 @@
+using System.Text.Json;
+using Npgsql;
+using Vidgate.Server.Data.Sqlite;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Data.Postgres;
+
+/// <summary>
+/// <see cref="ITaskStore"/> on PostgreSQL, shared by every node. The same statements as on SQLite, with what several
+/// writers need: a claim locks the row it takes with <c>FOR UPDATE SKIP LOCKED</c> (two nodes never take the same task,
+/// and neither waits for the other), and every later transition is conditional on the lease owner or the previous
+/// status. Reads are never answered from memory: another node may have written since. Nothing is counted here: the
+/// caller that gets <c>true</c> from a transition counts it.
+/// </summary>
+internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? participant = null) : ITaskStore
+{
+    private const string Columns = """
+        id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
+        provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
+        content_deleted_at, error_code, error_message, remixed_from_id
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+        VALUES (@id, @account, @key, @dialect, @model, @prompt, @seconds, @width, @height, @aspect,
+                @resolution, @inputs, @provider, 'queued', 0, @created, @created, @remixed);
+        """;
+
+    public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
+
+    public Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    {
+        // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
+        if (terms is not null && participant is null)
+        {
+            throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
+        }
+
+        return db.WriteAsync(async connection =>
+        {
+            if (terms is not null && participant!.BeforeInsert(connection, task, terms) is { } answer)
+            {
+                return answer;
+            }
+
+            await Pg.Command(connection, InsertSql)
+                .Bind("id", task.Id)
+                .Bind("account", task.AccountId)
+                .Bind("key", task.KeyId)
+                .Bind("dialect", task.Dialect.ToString())
+                .Bind("model", task.Model)
+                .Bind("prompt", task.Prompt)
+                .Bind("seconds", task.Seconds)
+                .Bind("width", task.Width)
+                .Bind("height", task.Height)
+                .Bind("aspect", task.AspectRatio)
+                .Bind("resolution", task.Resolution)
+                .Bind("inputs", JsonSerializer.Serialize(task.InputKeys, StoreJson.Default.IReadOnlyListString))
+                .Bind("provider", task.Provider)
+                .Bind("created", Pg.Ms(task.CreatedAt))
+                .Bind("remixed", task.RemixedFromId)
+                .RowsAsync(ct);
+            if (terms is not null)
+            {
+                participant!.AfterInsert(connection, task, terms);
+            }
+
+            // Sent on commit only: other nodes' idle workers wake at once (PostgresWakeUps), a hint and nothing more.
+            await Pg.Command(connection, PostgresWakeUps.NotifySql).Bind("provider", task.Provider).RowsAsync(ct);
+
+            return (InsertOutcome)new InsertOutcome.Created();
+        }, ct);
+    }
+
+    private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = @id AND (@account::text IS NULL OR account_id = @account::text);";
+
+    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
+        Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), ct);
+
+    private const string ListAscendingSql = $"""
+        SELECT {Columns} FROM tasks
+         WHERE account_id = @account AND (@after::text IS NULL OR id > @after::text)
+         ORDER BY id ASC LIMIT @limit;
+        """;
+
+    private const string ListDescendingSql = $"""
+        SELECT {Columns} FROM tasks
+         WHERE account_id = @account AND (@after::text IS NULL OR id < @after::text)
+         ORDER BY id DESC LIMIT @limit;
+        """;
+
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<VideoTask>)await Pg.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
+            .Bind("account", accountId).Bind("after", after).Bind("limit", limit).AllAsync(Map, ct), ct);
+
+    // One claim, two lanes: a local provider claims its own tasks (= ANY), the remote lane every other task (<> ALL).
+    private static readonly string ClaimInSql = ClaimSql.Replace("@match", "= ANY", StringComparison.Ordinal);
+    private static readonly string ClaimNotInSql = ClaimSql.Replace("@match", "<> ALL", StringComparison.Ordinal);
+
+    // SKIP LOCKED: a row another node is claiming right now is passed over, not waited for.
+    private const string ClaimSql = $"""
+        UPDATE tasks
+           SET status = 'processing', lease_owner = @owner, lease_until = @lease, attempts = attempts + 1,
+               started_at = COALESCE(started_at, @now)
+         WHERE id IN (SELECT id FROM tasks
+                       WHERE status = 'queued' AND run_after <= @now AND provider @match (@providers)
+                       ORDER BY run_after, id LIMIT 1
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING {Columns};
+        """;
+
+    public Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync(ClaimInSql, providers, owner, now, leaseUntil, ct);
+
+    public Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => ClaimAsync(ClaimNotInSql, except, owner, now, leaseUntil, ct);
+
+    private Task<VideoTask?> ClaimAsync(string sql, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection => Pg.Command(connection, sql)
+            .Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("now", Pg.Ms(now)).Bind("providers", providers.ToArray())
+            .OneAsync(Map, ct), ct);
+
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+            UPDATE tasks SET lease_until = @lease, progress = GREATEST(progress, @progress)
+             WHERE id = @id AND lease_owner = @owner AND status = 'processing';
+            """).Bind("id", id).Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("progress", Math.Clamp(progress, 0, 99)).ChangedAsync(ct), ct);
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
+        => CompleteAsync(id, owner, now, expiresAt, null, ct);
+
+    public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, int? actualSeconds, CancellationToken ct)
+        => EndAsync(id, TaskEnding.Completed(actualSeconds), now, connection => Pg.Command(connection, """
+            UPDATE tasks SET status = 'completed', progress = 100, completed_at = @now, expires_at = @expires,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = @id AND lease_owner = @owner AND status = 'processing'
+            RETURNING provider;
+            """).Bind("id", id).Bind("owner", owner).Bind("now", Pg.Ms(now)).Bind("expires", Pg.Ms(expiresAt)), ct);
+
+    public Task<bool> FailAsync(string id, string owner, string code, string message, DateTimeOffset now, CancellationToken ct)
+        => EndAsync(id, TaskEnding.Failed, now, connection => Pg.Command(connection, """
+            UPDATE tasks SET status = 'failed', completed_at = @now, error_code = @code, error_message = @message,
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = @id AND lease_owner = @owner AND status = 'processing'
+            RETURNING provider;
+            """).Bind("id", id).Bind("owner", owner).Bind("now", Pg.Ms(now)).Bind("code", code).Bind("message", message), ct);
+
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE id = @id AND lease_owner = @owner AND status = 'processing';
+            """).Bind("id", id).Bind("owner", owner).ChangedAsync(ct), ct);
+
+    private const string CancelSql = $"""
+        UPDATE tasks SET status = 'cancelled', completed_at = @now, error_code = 'cancelled',
+                         error_message = 'The task was cancelled by its owner.', lease_owner = NULL, lease_until = NULL
+         WHERE id = @id AND account_id = @account AND status IN ('queued', 'processing')
+        RETURNING {Columns};
+        """;
+
+    public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+    {
+        return await db.WriteAsync(async connection =>
+        {
+            if (await Pg.Command(connection, CancelSql).Bind("id", id).Bind("account", accountId).Bind("now", Pg.Ms(now)).OneAsync(Map, ct) is { } cancelled)
+            {
+                participant?.Ended(connection, id, TaskEnding.Cancelled, now);
+                return ((VideoTask?)cancelled, true);
+            }
+
+            return (await Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), false);
+        }, ct);
+    }
+
+    public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+            DELETE FROM tasks WHERE id = @id AND account_id = @account AND status IN ('completed', 'failed', 'cancelled');
+            """).Bind("id", id).Bind("account", accountId).ChangedAsync(ct), ct);
+
+    public Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
+             WHERE status = 'processing' AND lease_until < @now
+               -- Remote tasks are never re-queued: a lapsed submit may have reached the upstream (the tracker
+               -- reconciles it) and an accepted one is polled again, not resubmitted.
+               AND NOT EXISTS (SELECT 1 FROM upstream_jobs j WHERE j.task_id = tasks.id);
+            """).Bind("now", Pg.Ms(now)).RowsAsync(ct), ct);
+
+    public Task<IReadOnlyList<string>> ExpiredContentAsync(DateTimeOffset now, int limit, CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<string>)await Pg.Command(connection, """
+            SELECT id FROM tasks
+             WHERE status = 'completed' AND content_deleted_at IS NULL AND expires_at <= @now
+             ORDER BY expires_at LIMIT @limit;
+            """).Bind("now", Pg.Ms(now)).Bind("limit", limit).AllAsync(static r => r.GetString(0), ct), ct);
+
+    public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
+        Pg.Command(connection, "UPDATE tasks SET content_deleted_at = @now WHERE id = @id AND content_deleted_at IS NULL;")
+            .Bind("id", id).Bind("now", Pg.Ms(now)).ChangedAsync(ct), ct);
+
+    public Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<TaskCount>)await Pg.Command(connection, "SELECT status, provider, COUNT(*) FROM tasks GROUP BY status, provider;")
+            .AllAsync(static r => new TaskCount(Enum.Parse<VideoStatus>(r.GetString(0), ignoreCase: true), r.GetString(1), r.GetInt64(2)), ct), ct);
+
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await db.ReadAsync(async connection => await Pg.Command(connection, "SELECT 1;").ScalarAsync(ct) is 1, ct);
+        }
+        catch (NpgsqlException)
+        {
+            // Not ready: the database is unreachable (readyz says so instead of failing).
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A terminal transition: one conditional statement returning the task's provider; when it changed the row, the
+    /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same transaction.
+    /// </summary>
+    private Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<NpgsqlConnection, NpgsqlCommand> transition, CancellationToken ct)
+        => db.WriteAsync(async connection =>
+        {
+            if (await transition(connection).ScalarAsync(ct) is not string)
+            {
+                return false;
+            }
+
+            participant?.Ended(connection, id, ending, now);
+            return true;
+        }, ct);
+
+    private static VideoTask Map(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        AccountId = r.GetString(1),
+        KeyId = r.GetString(2),
+        Dialect = Enum.Parse<Dialect>(r.GetString(3)),
+        Model = r.GetString(4),
+        Prompt = r.GetString(5),
+        Seconds = r.GetInt32(6),
+        Width = r.GetInt32(7),
+        Height = r.GetInt32(8),
+        AspectRatio = r.GetString(9),
+        Resolution = r.GetString(10),
+        InputKeys = JsonSerializer.Deserialize(r.GetString(11), StoreJson.Default.IReadOnlyListString) ?? [],
+        Provider = r.GetString(12),
+        Status = Enum.Parse<VideoStatus>(r.GetString(13), ignoreCase: true),
+        Progress = r.GetInt32(14),
+        Attempts = r.GetInt32(15),
+        UpstreamId = r.TextOrNull(16),
+        CreatedAt = r.Time(17),
+        StartedAt = r.TimeOrNull(18),
+        CompletedAt = r.TimeOrNull(19),
+        ExpiresAt = r.TimeOrNull(20),
+        ContentDeletedAt = r.TimeOrNull(21),
+        ErrorCode = r.TextOrNull(22),
+        ErrorMessage = r.TextOrNull(23),
+        RemixedFromId = r.TextOrNull(24),
+    };
+}

@@ -1,0 +1,156 @@
+using Npgsql;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Data.Postgres;
+
+/// <summary>
+/// <see cref="IUpstreamJobStore"/> on PostgreSQL: each change one conditional statement (two at most, in one
+/// transaction). Due polls are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so tracker nodes share the due jobs instead of
+/// queueing behind each other. An upstream's reported cost also goes to the <paramref name="participant"/> (billing),
+/// in the same transaction.
+/// </summary>
+internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, ITaskParticipant? participant = null) : IUpstreamJobStore
+{
+    private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
+
+    private const string TryLeaseSql = """
+        UPDATE tasks SET lease_owner = @owner, lease_until = @lease
+         WHERE id = @id AND status = 'processing' AND (lease_owner IS NULL OR lease_until < @now OR lease_owner = @owner);
+        """;
+
+    private const string Leased = "EXISTS (SELECT 1 FROM tasks WHERE id = @id AND lease_owner = @owner AND status = 'processing')";
+
+    public Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct) => db.ReadAsync(async connection =>
+        await Pg.Command(connection, "SELECT 1 FROM tasks WHERE status = 'queued' AND run_after <= @now AND provider <> ALL (@except) LIMIT 1;")
+            .Bind("now", Pg.Ms(now)).Bind("except", except.ToArray()).ScalarAsync(ct) is not null, ct);
+
+    public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
+        => db.WriteAsync(connection => Pg.Command(connection, $"""
+            INSERT INTO upstream_jobs (task_id, provider_id, key_index, phase, submitted_at, deadline_at, next_poll_at)
+            SELECT @id, @provider, @key, 'submitting', @now, @deadline, @deadline WHERE {Leased}
+            ON CONFLICT (task_id) DO UPDATE SET provider_id = excluded.provider_id, key_index = excluded.key_index, submitted_at = excluded.submitted_at
+             WHERE upstream_jobs.phase = 'submitting';
+            """).Bind("id", taskId).Bind("owner", owner).Bind("provider", providerId).Bind("key", keyIndex)
+            .Bind("now", Pg.Ms(now)).Bind("deadline", Pg.Ms(deadline)).ChangedAsync(ct), ct);
+
+    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct)
+        => db.WriteAsync(async connection =>
+        {
+            var changed = await Pg.Command(connection, $"""
+                UPDATE upstream_jobs SET phase = 'tracking', upstream_id = @upstream, state = @state, accepted_at = @now, next_poll_at = @next
+                 WHERE task_id = @id AND phase = 'submitting' AND {Leased};
+                """).Bind("id", taskId).Bind("owner", owner).Bind("upstream", upstreamId).Bind("state", state)
+                .Bind("now", Pg.Ms(now)).Bind("next", Pg.Ms(firstPoll)).ChangedAsync(ct);
+            if (!changed)
+            {
+                return false;
+            }
+
+            await Pg.Command(connection, """
+                UPDATE tasks SET upstream_id = @upstream, lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner;
+                """).Bind("id", taskId).Bind("owner", owner).Bind("upstream", upstreamId).RowsAsync(ct);
+            return true;
+        }, ct);
+
+    public Task<bool> DeferAsync(string taskId, string owner, DateTimeOffset runAfter, CancellationToken ct) => db.WriteAsync(async connection =>
+    {
+        await Pg.Command(connection, $"DELETE FROM upstream_jobs WHERE task_id = @id AND phase = 'submitting' AND {Leased};")
+            .Bind("id", taskId).Bind("owner", owner).RowsAsync(ct);
+        return await Pg.Command(connection, """
+            UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_after = @after
+             WHERE id = @id AND lease_owner = @owner AND status = 'processing';
+            """).Bind("id", taskId).Bind("owner", owner).Bind("after", Pg.Ms(runAfter)).ChangedAsync(ct);
+    }, ct);
+
+    // The poll lease is next_poll_at pushed forward; SKIP LOCKED lets another node's concurrent claim take other jobs.
+    public Task<IReadOnlyList<UpstreamJobRow>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct) => db.WriteAsync(async connection =>
+        (IReadOnlyList<UpstreamJobRow>)await Pg.Command(connection, $"""
+            UPDATE upstream_jobs SET next_poll_at = @lease, polls = polls + 1
+             WHERE task_id IN (SELECT j.task_id FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
+                                WHERE j.phase = 'tracking' AND j.next_poll_at <= @now AND t.status = 'processing'
+                                ORDER BY j.next_poll_at LIMIT @limit
+                                FOR UPDATE OF j SKIP LOCKED)
+            RETURNING {Columns};
+            """).Bind("now", Pg.Ms(now)).Bind("lease", Pg.Ms(leaseUntil)).Bind("limit", limit).AllAsync(Map, ct), ct);
+
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) => db.ReadAsync(async connection =>
+        await Pg.Command(connection, "SELECT MIN(next_poll_at) FROM upstream_jobs WHERE phase = 'tracking';").ScalarAsync(ct) is long ms
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : (DateTimeOffset?)null, ct);
+
+    public Task RecordPollAsync(string taskId, DateTimeOffset nextPollAt, int? progress, CancellationToken ct) => db.WriteAsync(async connection =>
+    {
+        await Pg.Command(connection, "UPDATE upstream_jobs SET next_poll_at = @next, last_progress = GREATEST(last_progress, @progress) WHERE task_id = @id;")
+            .Bind("id", taskId).Bind("next", Pg.Ms(nextPollAt)).Bind("progress", progress ?? 0).RowsAsync(ct);
+        if (progress is > 0)
+        {
+            await Pg.Command(connection, "UPDATE tasks SET progress = GREATEST(progress, @progress) WHERE id = @id AND status = 'processing';")
+                .Bind("id", taskId).Bind("progress", Math.Clamp(progress.Value, 0, 99)).RowsAsync(ct);
+        }
+
+        return true;
+    }, ct);
+
+    public Task<bool> TryLeaseAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => db.WriteAsync(connection => TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct), ct);
+
+    public Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
+        => db.WriteAsync(async connection =>
+        {
+            if (!await TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct))
+            {
+                return false;
+            }
+
+            if (costUsdTicks is { } ticks and >= 0)
+            {
+                await Pg.Command(connection, "UPDATE upstream_jobs SET cost_usd_ticks = @ticks WHERE task_id = @id;").Bind("id", taskId).Bind("ticks", ticks).RowsAsync(ct);
+                participant?.CostReported(connection, taskId, ticks);
+            }
+
+            return true;
+        }, ct);
+
+    private static Task<bool> TryLeaseAsync(NpgsqlConnection connection, string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        => Pg.Command(connection, TryLeaseSql).Bind("id", taskId).Bind("owner", owner).Bind("now", Pg.Ms(now)).Bind("lease", Pg.Ms(leaseUntil)).ChangedAsync(ct);
+
+    public Task ReleaseToTrackingAsync(string taskId, string owner, DateTimeOffset nextPollAt, CancellationToken ct) => db.WriteAsync(async connection =>
+    {
+        await Pg.Command(connection, "UPDATE upstream_jobs SET next_poll_at = @next WHERE task_id = @id;").Bind("id", taskId).Bind("next", Pg.Ms(nextPollAt)).RowsAsync(ct);
+        return await Pg.Command(connection, "UPDATE tasks SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner AND status = 'processing';")
+            .Bind("id", taskId).Bind("owner", owner).ChangedAsync(ct);
+    }, ct);
+
+    private const string StrandedSql = """
+        SELECT j.task_id, j.provider_id, j.key_index, j.phase, j.upstream_id, j.state, j.submitted_at, j.accepted_at, j.deadline_at,
+               j.polls, j.last_progress
+          FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
+         WHERE j.phase = 'submitting' AND t.status = 'processing' AND (t.lease_until IS NULL OR t.lease_until < @now)
+         LIMIT @limit;
+        """;
+
+    public Task<IReadOnlyList<UpstreamJobRow>> StrandedSubmitsAsync(DateTimeOffset now, int limit, CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<UpstreamJobRow>)await Pg.Command(connection, StrandedSql).Bind("now", Pg.Ms(now)).Bind("limit", limit).AllAsync(Map, ct), ct);
+
+    public Task<UpstreamJobRow?> GetAsync(string taskId, CancellationToken ct) => db.ReadAsync(connection =>
+        Pg.Command(connection, $"SELECT {Columns} FROM upstream_jobs WHERE task_id = @id;").Bind("id", taskId).OneAsync(Map, ct), ct);
+
+    public Task MarkFinishedAsync(string taskId, CancellationToken ct) => db.WriteAsync(connection =>
+        Pg.Command(connection, "UPDATE upstream_jobs SET phase = 'finished' WHERE task_id = @id;").Bind("id", taskId).ChangedAsync(ct), ct);
+
+    public Task<int> PurgeFinishedAsync(CancellationToken ct) => db.WriteAsync(async connection => await Pg.Command(connection, """
+        DELETE FROM upstream_jobs WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = upstream_jobs.task_id);
+        """).RowsAsync(ct) + await Pg.Command(connection, """
+        UPDATE upstream_jobs SET phase = 'finished'
+         WHERE phase <> 'finished' AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = upstream_jobs.task_id AND t.status IN ('processing', 'queued'));
+        """).RowsAsync(ct), ct);
+
+    public Task<IReadOnlyDictionary<string, int>> InFlightAsync(CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyDictionary<string, int>)(await Pg.Command(connection, """
+            SELECT j.provider_id, COUNT(*)::integer FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id WHERE t.status = 'processing' GROUP BY j.provider_id;
+            """).AllAsync(static r => (Provider: r.GetString(0), Count: r.GetInt32(1)), ct)).ToDictionary(p => p.Provider, p => p.Count, StringComparer.Ordinal), ct);
+
+    private static UpstreamJobRow Map(NpgsqlDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.TextOrNull(4), r.TextOrNull(5),
+        r.Time(6), r.TimeOrNull(7), r.Time(8), r.GetInt32(9), r.GetInt32(10));
+}
