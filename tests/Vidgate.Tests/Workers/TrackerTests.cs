@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
+using Vidgate.Server.Tasks;
 using Vidgate.Server.Workers;
 using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
-
-using Vidgate.Server.Tasks;
 
 namespace Vidgate.Tests.Workers;
 

@@ -5,11 +5,10 @@ using Microsoft.Extensions.Time.Testing;
 using Vidgate.Fakes;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Xai;
+using Vidgate.Server.Tasks;
 using Vidgate.Server.Workers;
 using Vidgate.Tests.Providers;
 using Vidgate.Tests.Support;
-
-using Vidgate.Server.Tasks;
 
 namespace Vidgate.Tests.Workers;
 
