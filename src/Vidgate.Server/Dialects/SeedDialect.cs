@@ -33,7 +33,7 @@ internal static class SeedDialect
         task.Id,
         "video",
         task.Model,
-        Status(task.Status),
+        task.Status.Word(),
         task.Progress,
         task.CreatedAt.ToUnixTimeSeconds(),
         task.CompletedAt?.ToUnixTimeSeconds(),
@@ -43,16 +43,6 @@ internal static class SeedDialect
         task.AspectRatio,
         videoUrl,
         task.ErrorCode is null ? null : new VideoError(task.ErrorCode, task.ErrorMessage ?? task.ErrorCode));
-
-    private static string Status(VideoStatus status) => status switch
-    {
-        VideoStatus.Queued => "queued",
-        VideoStatus.Processing => "processing",
-        VideoStatus.Completed => "completed",
-        VideoStatus.Failed => "failed",
-        VideoStatus.Cancelled => "cancelled",
-        _ => throw new System.Diagnostics.UnreachableException(),
-    };
 
     // Numeric forms are accepted as JSON numbers too: "resolution": 720.
     private static Field Resolution(JsonElement body) => body.TryGetProperty("resolution", out var value)

@@ -77,14 +77,7 @@ internal sealed class VidgateMetrics
     public void UpstreamRequest(string provider, string operation, string outcome)
         => _upstream.Add(1, new("provider", provider), new("operation", operation), new("outcome", outcome));
 
-    public static string StatusLabel(VideoStatus status) => status switch
-    {
-        VideoStatus.Queued => "queued",
-        VideoStatus.Processing => "processing",
-        VideoStatus.Completed => "completed",
-        VideoStatus.Failed => "failed",
-        _ => "cancelled",
-    };
+    public static string StatusLabel(VideoStatus status) => status.Word();
 
     private static string DialectLabel(Dialect dialect) => dialect switch
     {

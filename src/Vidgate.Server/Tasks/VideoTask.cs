@@ -10,6 +10,20 @@ internal enum VideoStatus
     Cancelled,
 }
 
+internal static class VideoStatusWords
+{
+    /// <summary>The canonical lower-case word (<c>queued … cancelled</c>): the seed contract's status and the metrics label.</summary>
+    public static string Word(this VideoStatus status) => status switch
+    {
+        VideoStatus.Queued => "queued",
+        VideoStatus.Processing => "processing",
+        VideoStatus.Completed => "completed",
+        VideoStatus.Failed => "failed",
+        VideoStatus.Cancelled => "cancelled",
+        _ => throw new System.Diagnostics.UnreachableException(),
+    };
+}
+
 /// <summary>The wire dialect a task was created in; reads render the task in the same dialect.</summary>
 internal enum Dialect
 {
