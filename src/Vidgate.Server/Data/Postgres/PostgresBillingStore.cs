@@ -2,7 +2,6 @@ using System.Text.Json;
 using Npgsql;
 using Vidgate.Contracts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Data.Sqlite;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Postgres;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Data.Sqlite;
 
 namespace Vidgate.Server.Data.Postgres;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Npgsql;
-using Vidgate.Server.Data.Sqlite;
 using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Data.Postgres;
@@ -14,11 +13,7 @@ namespace Vidgate.Server.Data.Postgres;
 /// </summary>
 internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? participant = null) : ITaskStore
 {
-    private const string Columns = """
-        id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
-        provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
-        content_deleted_at, error_code, error_message, remixed_from_id
-        """;
+    private const string Columns = TaskRows.Columns;
 
     private const string InsertSql = """
         INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
@@ -227,32 +222,5 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? p
             return true;
         }, ct);
 
-    private static VideoTask Map(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        AccountId = r.GetString(1),
-        KeyId = r.GetString(2),
-        Dialect = Enum.Parse<Dialect>(r.GetString(3)),
-        Model = r.GetString(4),
-        Prompt = r.GetString(5),
-        Seconds = r.GetInt32(6),
-        Width = r.GetInt32(7),
-        Height = r.GetInt32(8),
-        AspectRatio = r.GetString(9),
-        Resolution = r.GetString(10),
-        InputKeys = JsonSerializer.Deserialize(r.GetString(11), StoreJson.Default.IReadOnlyListString) ?? [],
-        Provider = r.GetString(12),
-        Status = Enum.Parse<VideoStatus>(r.GetString(13), ignoreCase: true),
-        Progress = r.GetInt32(14),
-        Attempts = r.GetInt32(15),
-        UpstreamId = r.TextOrNull(16),
-        CreatedAt = r.Time(17),
-        StartedAt = r.TimeOrNull(18),
-        CompletedAt = r.TimeOrNull(19),
-        ExpiresAt = r.TimeOrNull(20),
-        ContentDeletedAt = r.TimeOrNull(21),
-        ErrorCode = r.TextOrNull(22),
-        ErrorMessage = r.TextOrNull(23),
-        RemixedFromId = r.TextOrNull(24),
-    };
+    private static VideoTask Map(NpgsqlDataReader r) => TaskRows.Map(r);
 }

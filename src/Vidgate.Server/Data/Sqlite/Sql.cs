@@ -69,12 +69,6 @@ internal static class Sql
 
     public static long? Ms(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
 
-    public static DateTimeOffset Time(this SqliteDataReader reader, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
-
-    public static DateTimeOffset? TimeOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.Time(ordinal);
-
-    public static string? TextOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
     public static int? IntOrNull(this SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
 
     /// <summary>SQLite's booleans are 0 and 1.</summary>

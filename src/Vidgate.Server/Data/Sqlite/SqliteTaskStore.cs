@@ -21,11 +21,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? parti
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Generation, long ReadAtMs, Task<VideoTask?> Task)> _recent = new(StringComparer.Ordinal);
 
-    private const string Columns = """
-        id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
-        provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
-        content_deleted_at, error_code, error_message, remixed_from_id
-        """;
+    private const string Columns = TaskRows.Columns;
 
     private const string InsertSql = """
         INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
@@ -263,32 +259,5 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? parti
             return true;
         }, ct);
 
-    private static VideoTask Map(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        AccountId = r.GetString(1),
-        KeyId = r.GetString(2),
-        Dialect = Enum.Parse<Dialect>(r.GetString(3)),
-        Model = r.GetString(4),
-        Prompt = r.GetString(5),
-        Seconds = r.GetInt32(6),
-        Width = r.GetInt32(7),
-        Height = r.GetInt32(8),
-        AspectRatio = r.GetString(9),
-        Resolution = r.GetString(10),
-        InputKeys = JsonSerializer.Deserialize(r.GetString(11), StoreJson.Default.IReadOnlyListString) ?? [],
-        Provider = r.GetString(12),
-        Status = Enum.Parse<VideoStatus>(r.GetString(13), ignoreCase: true),
-        Progress = r.GetInt32(14),
-        Attempts = r.GetInt32(15),
-        UpstreamId = r.TextOrNull(16),
-        CreatedAt = r.Time(17),
-        StartedAt = r.TimeOrNull(18),
-        CompletedAt = r.TimeOrNull(19),
-        ExpiresAt = r.TimeOrNull(20),
-        ContentDeletedAt = r.TimeOrNull(21),
-        ErrorCode = r.TextOrNull(22),
-        ErrorMessage = r.TextOrNull(23),
-        RemixedFromId = r.TextOrNull(24),
-    };
+    private static VideoTask Map(SqliteDataReader r) => TaskRows.Map(r);
 }

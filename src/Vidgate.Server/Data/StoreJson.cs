@@ -1,4 +1,4 @@
-namespace Vidgate.Server.Data.Sqlite;
+namespace Vidgate.Server.Data;
 
 /// <summary>The JSON columns of the SQLite stores (input keys, provider lists, allowed models), source-generated.</summary>
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
