@@ -88,5 +88,7 @@ public sealed class ComfyUiProviderContractTests : ProviderContract
         }
     }
 
+    private protected override void ReportProgressAbove99() => _fake.Faults.ProgressValue = 25;
+
     private protected override bool StoppedUpstream(string upstreamId) => _fake.Interrupts > 0;
 }

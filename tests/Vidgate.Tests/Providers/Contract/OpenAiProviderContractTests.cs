@@ -74,5 +74,7 @@ public sealed class OpenAiProviderContractTests : ProviderContract
         }
     }
 
+    private protected override void ReportProgressAbove99() => _fake.Faults.RunningProgress = 150;
+
     private protected override bool StoppedUpstream(string upstreamId) => _fake.IsCancelled(upstreamId) || _fake.IsDeleted(upstreamId);
 }

@@ -112,6 +112,9 @@ public abstract class ProviderContract : IAsyncLifetime
     /// <summary>Makes the fake's next poll answers fail with <paramref name="fault"/>.</summary>
     private protected abstract void Arrange(PollFault fault);
 
+    /// <summary>Makes the fake report progress of 100 % or more for running jobs.</summary>
+    private protected abstract void ReportProgressAbove99();
+
     /// <summary>True when the fake was asked to stop <paramref name="upstreamId"/> (interrupted, cancelled or deleted).</summary>
     private protected abstract bool StoppedUpstream(string upstreamId);
 
@@ -149,6 +152,29 @@ public abstract class ProviderContract : IAsyncLifetime
         using var response = await _provider.OpenResultAsync(handle, done, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(FakeMedia.SmallMp4, await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_running_job_never_reports_progress_above_99_even_when_the_upstream_does()
+    {
+        var handle = await SubmitAsync(SubmitCase.Accepted);
+        ReportProgressAbove99();
+        Clock.Advance(JobLength / 2);
+
+        // Some upstreams report progress on a side channel (ComfyUI's websocket): poll until a number has arrived.
+        UpstreamPoll.Running running;
+        var until = DateTimeOffset.UtcNow.AddSeconds(10);
+        do
+        {
+            running = Assert.IsType<UpstreamPoll.Running>(await _provider.PollAsync(handle, Ct));
+            if (running.Progress is null)
+            {
+                await Task.Delay(50, Ct);
+            }
+        }
+        while (running.Progress is null && DateTimeOffset.UtcNow < until);
+
+        Assert.Equal(99, running.Progress);
     }
 
     [Fact]

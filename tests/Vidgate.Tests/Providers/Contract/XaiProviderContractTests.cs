@@ -60,5 +60,7 @@ public sealed class XaiProviderContractTests : ProviderContract
     });
 
     /// <summary>The fake, like xAI, has nothing that could stop a job.</summary>
+    private protected override void ReportProgressAbove99() => _fake.Options.RunningProgress = 150;
+
     private protected override bool StoppedUpstream(string upstreamId) => false;
 }
