@@ -57,6 +57,9 @@ public sealed class ComfyUiProviderContractTests : ProviderContract
             case SubmitCase.Hang:
                 _fake.Faults.HoldPrompt = PromptHold.BeforeQueue;
                 break;
+            case SubmitCase.Reset:
+                _fake.Faults.ResetPrompt = true;
+                break;
             case SubmitCase.KeyRefused:
                 _fake.Faults.PromptStatus = 401;
                 break;

@@ -44,6 +44,9 @@ public sealed class OpenAiProviderContractTests : ProviderContract
             case SubmitCase.Hang:
                 _fake.Faults.SubmitDelay = TimeSpan.FromSeconds(30);
                 break;
+            case SubmitCase.Reset:
+                _fake.Faults.ResetSubmit = true;
+                break;
             case SubmitCase.KeyRefused:
                 return Job(apiKey: "wrong" + ApiKey);
             case SubmitCase.FailsUpstream:

@@ -28,6 +28,9 @@ public enum SubmitCase
     /// <summary>No answer until the client gives up.</summary>
     Hang,
 
+    /// <summary>The connection is dropped without an answer.</summary>
+    Reset,
+
     /// <summary>401/403: the key is refused.</summary>
     KeyRefused,
 
@@ -226,6 +229,14 @@ public abstract class ProviderContract : IAsyncLifetime
         var job = Arrange(SubmitCase.Hang);
 
         var outcome = await Create(FakeUrl, ShortTimeout).SubmitAsync(job, Ct);
+
+        Assert.False(Assert.IsType<UpstreamSubmit.Unavailable>(outcome).KeyRefused);
+    }
+
+    [Fact]
+    public async Task A_submit_whose_connection_is_reset_is_unavailable()
+    {
+        var outcome = await _provider.SubmitAsync(Arrange(SubmitCase.Reset), Ct);
 
         Assert.False(Assert.IsType<UpstreamSubmit.Unavailable>(outcome).KeyRefused);
     }

@@ -42,6 +42,9 @@ public sealed class XaiProviderContractTests : ProviderContract
             case SubmitCase.Hang:
                 _fake.FailNextSubmits(FakeFault.Timeout);
                 break;
+            case SubmitCase.Reset:
+                _fake.FailNextSubmits(FakeFault.Reset);
+                break;
             case SubmitCase.KeyRefused:
                 return Job(apiKey: "wrong" + ApiKey);
             case SubmitCase.FailsUpstream:
