@@ -31,7 +31,7 @@ public sealed class ComfyUiProviderContractTests : ProviderContract
         _fake.Faults.JobDuration = JobLength;
     }
 
-    private protected override async Task StopFakeAsync()
+    private protected override async Task StopAsync()
     {
         await _fake.DisposeAsync();
         _kit.Dispose();

@@ -19,7 +19,7 @@ public sealed class OpenAiProviderContractTests : ProviderContract
         _fake.Faults.EchoKeyInErrors = true;
     }
 
-    private protected override async Task StopFakeAsync()
+    private protected override async Task StopAsync()
     {
         await _fake.DisposeAsync();
         _kit.Dispose();

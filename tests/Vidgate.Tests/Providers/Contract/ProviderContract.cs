@@ -101,7 +101,8 @@ public abstract class ProviderContract : IAsyncLifetime
     /// <summary>Starts the fake on <see cref="Clock"/>, with <see cref="ApiKey"/> as its key where it checks one.</summary>
     private protected abstract Task StartFakeAsync();
 
-    private protected abstract Task StopFakeAsync();
+    /// <summary>Stops the fake and releases what building providers took.</summary>
+    private protected abstract Task StopAsync();
 
     /// <summary>The fake's root URL.</summary>
     private protected abstract Uri FakeUrl { get; }
@@ -129,7 +130,7 @@ public abstract class ProviderContract : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await StopFakeAsync();
+        await StopAsync();
         GC.SuppressFinalize(this);
     }
 

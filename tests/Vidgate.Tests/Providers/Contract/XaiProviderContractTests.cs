@@ -17,7 +17,7 @@ public sealed class XaiProviderContractTests : ProviderContract
     private protected override async Task StartFakeAsync() => _fake = await FakeXaiUpstream.StartAsync(
         new FakeXaiOptions { ApiKey = ApiKey, Clock = Clock, MinJob = JobLength, MaxJob = JobLength, RetryAfter = RetryAfter, EchoKeyInErrors = true }, ct: Ct);
 
-    private protected override async Task StopFakeAsync()
+    private protected override async Task StopAsync()
     {
         await _fake.DisposeAsync();
         _kit.Dispose();
