@@ -40,6 +40,9 @@ public sealed class FakeComfyUiFaults
     /// <summary>Prompts run from now on fail in this node type with this message (<c>execution_error</c>).</summary>
     public string? ExecutionError { get; set; }
 
+    /// <summary>When set, <c>/ws</c> progress events carry this <c>value</c> (of <c>max</c> 20) instead of the real one, e.g. 25.</summary>
+    public int? ProgressValue { get; set; }
+
     /// <summary><c>/view</c> answers an HTML page instead of the file.</summary>
     public bool ViewNotVideo { get; set; }
 }
@@ -193,7 +196,7 @@ public sealed class FakeComfyUi : IAsyncDisposable
                 var running = Snapshot().FirstOrDefault(p => p.State == "running");
                 if (running.Prompt is { } prompt && prompt.Body["client_id"]?.ToString() == clientId && prompt.Duration > TimeSpan.Zero)
                 {
-                    var value = (int)(Math.Clamp((_clock.GetUtcNow() - running.Start) / prompt.Duration, 0, 1) * 20);
+                    var value = Faults.ProgressValue ?? (int)(Math.Clamp((_clock.GetUtcNow() - running.Start) / prompt.Duration, 0, 1) * 20);
                     if ((prompt.Id, value) != last)
                     {
                         last = (prompt.Id, value);

@@ -89,6 +89,9 @@ public sealed class FakeOpenAiFaults
 
     public FakeProgressFormat ProgressFormat { get; set; }
 
+    /// <summary>When set, a running job reports this progress instead of its real one (e.g. 100 or more before it is done).</summary>
+    public int? RunningProgress { get; set; }
+
     /// <summary><c>/content</c> answers 302 to the file host (a signed CDN link) instead of the bytes.</summary>
     public bool RedirectContent { get; set; }
 
@@ -336,7 +339,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
         if (elapsed < job.Duration)
         {
             var fraction = elapsed / job.Duration;
-            return fraction < 0.2 ? (Faults.QueuedWord, 0) : (Faults.RunningWord, (int)(fraction * 100));
+            return fraction < 0.2 ? (Faults.QueuedWord, 0) : (Faults.RunningWord, Faults.RunningProgress ?? (int)(fraction * 100));
         }
 
         return job.Outcome switch

@@ -67,6 +67,9 @@ public sealed class FakeXaiOptions
     /// </summary>
     public string? UsageJson { get; set; }
 
+    /// <summary>When set, a pending job reports this progress instead of its real one (e.g. 100 or more before it is done, as some passthroughs do).</summary>
+    public int? RunningProgress { get; set; }
+
     /// <summary>Error messages (a refused submit, a failed job) quote the key the request carried, as careless upstreams do.</summary>
     public bool EchoKeyInErrors { get; set; }
 }
@@ -271,7 +274,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
 
         if (now < job.DoneAt)
         {
-            var progress = (int)Math.Clamp((now - job.Created) / (job.DoneAt - job.Created) * 100, 0, 99);
+            var progress = Options.RunningProgress ?? (int)Math.Clamp((now - job.Created) / (job.DoneAt - job.Created) * 100, 0, 99);
             await WriteJsonAsync(http, 200, $$"""{"status":"pending","progress":{{progress}},"model":"{{job.Model}}"}""");
             return;
         }

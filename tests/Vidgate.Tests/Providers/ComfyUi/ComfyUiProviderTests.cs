@@ -93,18 +93,6 @@ public sealed class ComfyUiProviderTests : ComfyUiFakeTests
     }
 
     [Fact]
-    public async Task Server_errors_resets_and_timeouts_on_submit_are_unavailable()
-    {
-        var provider = Kit.Create(Fake, Wan);
-        Fake.Faults.PromptStatus = 500;
-        Assert.IsType<UpstreamSubmit.Unavailable>(await provider.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
-
-        Fake.Faults.PromptStatus = null;
-        Fake.Faults.ResetPrompt = true;
-        Assert.IsType<UpstreamSubmit.Unavailable>(await provider.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), ""), Ct));
-    }
-
-    [Fact]
     public async Task A_slow_comfyui_times_out_as_unavailable()
     {
         await using var slow = await FakeComfyUi.StartAsync();
@@ -168,19 +156,6 @@ public sealed class ComfyUiProviderTests : ComfyUiFakeTests
 
         Assert.Equal("upstream_failed", failed.Code);
         Assert.Equal("ComfyUI failed in KSampler: CUDA out of memory. Tried to allocate 2.00 GiB", failed.Message);
-    }
-
-    [Fact]
-    public async Task History_errors_and_garbage_are_transient()
-    {
-        var provider = Kit.Create(Fake, Wan);
-        var handle = await SubmitAsync(provider);
-        Fake.Faults.HistoryStatus = 500;
-        Assert.IsType<UpstreamPoll.Transient>(await provider.PollAsync(handle, Ct));
-
-        Fake.Faults.HistoryStatus = null;
-        Fake.Faults.GarbageHistory = true;
-        Assert.IsType<UpstreamPoll.Transient>(await provider.PollAsync(handle, Ct));
     }
 
     [Fact]

@@ -135,18 +135,6 @@ public sealed class OpenAiPollTests : IAsyncLifetime
         Assert.Equal("moderation_blocked", Assert.IsType<UpstreamSubmit.Rejected>(result).Code);
     }
 
-    [Fact]
-    public async Task A_429_on_poll_is_transient_with_retry_after()
-    {
-        var handle = await SubmitAsync();
-        _fake.Faults.PollStatus = 429;
-        _fake.Faults.RetryAfterSeconds = 3;
-
-        var poll = Assert.IsType<UpstreamPoll.Transient>(await _provider.PollAsync(handle, Ct));
-
-        Assert.Equal(TimeSpan.FromSeconds(3), poll.RetryAfter);
-    }
-
     [Theory]
     [InlineData(500)]
     [InlineData(502)]

@@ -111,17 +111,6 @@ public sealed class OpenAiSubmitTests : IAsyncLifetime
         Assert.Equal("/v1/videos", Assert.Single(_fake.Requests).Path);
     }
 
-    [Fact]
-    public async Task A_429_is_unavailable_with_its_retry_after()
-    {
-        _fake.Faults.SubmitStatus = 429;
-        _fake.Faults.RetryAfterSeconds = 7;
-
-        var result = await _kit.Create(_fake).SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(), _fake.ApiKey), Ct);
-
-        Assert.Equal(TimeSpan.FromSeconds(7), Assert.IsType<UpstreamSubmit.Unavailable>(result).RetryAfter);
-    }
-
     [Theory]
     [InlineData(500)]
     [InlineData(502)]

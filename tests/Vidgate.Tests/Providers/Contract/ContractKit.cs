@@ -1,0 +1,10 @@
+using Vidgate.Server.Providers;
+
+namespace Vidgate.Tests.Providers.Contract;
+
+/// <summary>Builds providers of one type as the server does (see <see cref="UpstreamTypeKit"/>), from any settings.</summary>
+internal sealed class ContractKit(string typeName) : UpstreamTypeKit(typeName, null)
+{
+    public IVideoProvider Create(Uri baseUrl, string apiKey, TimeSpan timeout, string? options = null)
+        => Create(UpstreamJobs.Settings(Type.Type, baseUrl, apiKey, options, timeout));
+}
