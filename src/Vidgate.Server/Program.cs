@@ -36,6 +36,8 @@ app.MapModels();
 app.MapAdmin();
 if (!await app.PassesStartupChecksAsync())
 {
+    // Disposing flushes the console logger's queue: without it a fast exit can lose the one line that says why.
+    await app.DisposeAsync();
     Environment.ExitCode = 1;
     return;
 }
