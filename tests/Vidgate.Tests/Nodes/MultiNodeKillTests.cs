@@ -138,6 +138,7 @@ public sealed class MultiNodeKillTests
 
             // Every task completes; polled on both nodes in turn.
             var pending = new HashSet<string>(ids, StringComparer.Ordinal);
+            var progressSeen = ids.ToDictionary(id => id, _ => 0, StringComparer.Ordinal);
             var turn = 0;
             var deadline = Stopwatch.StartNew();
             while (pending.Count > 0)
@@ -148,6 +149,11 @@ public sealed class MultiNodeKillTests
                     var video = await users[turn++ % 2].GetVideoAsync(id);
                     var status = video.GetProperty("status").GetString();
                     Assert.True(status is "queued" or "in_progress" or "processing" or "completed", $"task {id} ended {status}: {video}");
+
+                    // Whichever node answers, and however often the task was taken over, progress never goes down.
+                    var progress = video.GetProperty("progress").GetInt32();
+                    Assert.True(progress >= progressSeen[id], $"task {id}: progress went from {progressSeen[id]} to {progress}");
+                    progressSeen[id] = progress;
                     if (status == "completed")
                     {
                         pending.Remove(id);
