@@ -208,6 +208,18 @@ public sealed class MultiNodeKillTests
 
             Assert.Equal(0, await CountAsync(db, "SELECT COUNT(*) FROM holds WHERE state = 'held' OR closed_at IS NULL;"));
             Assert.Empty(errors.Seen);
+
+            // With S3 a node's disk holds no results: nothing under blobs/, and the scratch of finished work is removed
+            // (previews of remote results are made after completion, so their folders may take a moment to go).
+            foreach (var dir in dirs)
+            {
+                Assert.Empty(FilesUnder(Path.Combine(dir, "blobs")));
+                await WaitUntilAsync(
+                    () => Task.FromResult(!FilesUnder(Path.Combine(dir, "work")).Any()),
+                    TimeSpan.FromSeconds(60),
+                    $"scratch files left in {dir}/work");
+            }
+
             TestContext.Current.TestOutputHelper?.WriteLine(
                 $"multinode: {heldByVictim} tasks leased by the killed node, taken over in {takeover.TotalSeconds:0.0} s; whole test {clock.Elapsed.TotalSeconds:0} s");
         }
@@ -262,6 +274,9 @@ public sealed class MultiNodeKillTests
 
         return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), CultureInfo.InvariantCulture);
     }
+
+    private static IEnumerable<string> FilesUnder(string folder)
+        => Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : [];
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure)
     {
