@@ -62,7 +62,7 @@ public sealed class MultiNodeKillTests
                 type = "xai",
                 base_url = fake.BaseUrl.ToString(),
                 api_keys = new[] { fake.Options.ApiKey },
-                request_timeout_seconds = 5,
+                request_timeout_seconds = 30, // a slow answer on a loaded machine must not look like a lost submit
             }, Ct));
             await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = RoutedModel, provider = "xai" }, Ct));
             var initialBalance = (await Api.OkJsonAsync(await admin.GetAsync($"/admin/accounts/{accountId}", Ct))).GetProperty("balance_micros").GetInt64();
