@@ -25,6 +25,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>The OS process id; a node's lease-owner name contains it (<c>host:pid:guid</c>).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get
