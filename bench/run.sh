@@ -186,7 +186,7 @@ latency_lines() {
     # A side that answered nothing within the run (every request still waiting at the end) did not fail in wrk's
     # counts, but it is no result either.
     [ "$(field requests "$s")" != "0" ] && [ "$(field requests "$b")" != "0" ] || FAILED=1
-    [ -z "$FAILED" ] || emit "bench $1: requests failed, so these figures are not a result (see $LOGS)"
+    [ -z "$FAILED" ] || emit "bench $1: requests failed or none was answered, so these figures are not a result (see $LOGS)"
 }
 
 # bench_poll [NAME] : NAME (default poll) names the figures and the logs; the store is SERVER_DB_ENV's.
