@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
-#   bench/run.sh [poll|create|render|tracking|all]      (default all; normally run as ./vidgate bench …)
+#   bench/run.sh [poll|create|render|tracking|pg|all]   (default all; normally run as ./vidgate bench …)
+#   pg: create and poll with the server on PostgreSQL, in a throwaway cluster this script starts and removes.
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5,
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations).
-# Needs: dotnet, wrk, ffmpeg, curl. Everything listens on 127.0.0.1 and every load has a fixed duration.
+# Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 WHAT="${1:-all}"
-case "$WHAT" in poll | create | render | tracking | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|all]" >&2; exit 2 ;; esac
+case "$WHAT" in poll | create | render | tracking | pg | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|pg|all]" >&2; exit 2 ;; esac
 
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
@@ -30,10 +31,16 @@ SEED_BODY="$WORK/seed.json"
 printf '%s' '{"model":"grok-imagine-video","prompt":"A city street in the early morning, sunlight filtering through leaves, camera slowly moving forward","seconds":"8","aspect_ratio":"16:9","resolution":"720P"}' >"$SEED_BODY"
 
 PIDS=()
+# Where the server and the baseline keep their data: empty = SQLite in the run's temp dir (the default); bench_pg sets
+# them to environment for the server (VAR=VALUE…) and arguments for the baseline that point both at PostgreSQL.
+SERVER_DB_ENV=()
+BASELINE_DB_ARGS=()
+PG_DIR=""
 cleanup() {
     local pid
     for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
     for pid in ${PIDS[@]+"${PIDS[@]}"}; do wait "$pid" 2>/dev/null || true; done
+    [ -z "$PG_DIR" ] || pg_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -105,13 +112,14 @@ stop_app() {
 # start_server NAME WORKERS(true|false) [ENV=VALUE…] : a fresh server with an empty data dir; sets SERVER_PID/URL.
 start_server() {
     local name="$1" workers="$2"; shift 2
-    start_app "$name" env VIDGATE_DATA_DIR="$WORK/$name-data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" "$@" \
+    start_app "$name" env VIDGATE_DATA_DIR="$WORK/$name-data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" ${SERVER_DB_ENV[@]+"${SERVER_DB_ENV[@]}"} "$@" \
         dotnet "$BUILD/server/Vidgate.Server.dll" --urls http://127.0.0.1:0 --Vidgate:Workers="$workers" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}
     SERVER_PID="$APP_PID" SERVER_URL="$APP_URL"
 }
 
 start_baseline() {
-    start_app baseline dotnet "$BUILD/baseline/Vidgate.Bench.Baseline.dll" --urls http://127.0.0.1:0 --DataDir="$WORK/baseline-data" "$@"
+    start_app baseline dotnet "$BUILD/baseline/Vidgate.Bench.Baseline.dll" --urls http://127.0.0.1:0 --DataDir="$WORK/baseline-data" \
+        ${BASELINE_DB_ARGS[@]+"${BASELINE_DB_ARGS[@]}"} "$@"
     BASELINE_PID="$APP_PID" BASELINE_URL="$APP_URL"
 }
 
@@ -175,12 +183,17 @@ latency_lines() {
     for n in "$(field status_errors "$s")" "$(field socket_errors "$s")" "$(field status_errors "$b")" "$(field socket_errors "$b")"; do
         [ "$n" = "0" ] || FAILED=1
     done
-    [ -z "$FAILED" ] || emit "bench $1: requests failed, so these figures are not a result (see $LOGS)"
+    # A side that answered nothing within the run (every request still waiting at the end) did not fail in wrk's
+    # counts, but it is no result either.
+    [ "$(field requests "$s")" != "0" ] && [ "$(field requests "$b")" != "0" ] || FAILED=1
+    [ -z "$FAILED" ] || emit "bench $1: requests failed or none was answered, so these figures are not a result (see $LOGS)"
 }
 
+# bench_poll [NAME] : NAME (default poll) names the figures and the logs; the store is SERVER_DB_ENV's.
 bench_poll() {
-    say "poll: GET /v1/videos/{id} vs a bare Kestrel endpoint returning the same bytes"
-    start_server poll false
+    local name="${1:-poll}"
+    say "$name: GET /v1/videos/{id} vs a bare Kestrel endpoint returning the same bytes"
+    start_server "$name" false
     new_user_key
     local id
     id="$(api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
@@ -188,7 +201,7 @@ bench_poll() {
     # The baseline serves exactly the bytes the server answers with, so both move the same payload.
     api GET "$SERVER_URL/v1/videos/$id" "$USER_KEY" >"$WORK/poll-body.json"
     start_baseline --FixedBodyFile="$WORK/poll-body.json"
-    emit "bench poll: response body $(wc -c <"$WORK/poll-body.json") bytes on both sides"
+    emit "bench $name: response body $(wc -c <"$WORK/poll-body.json") bytes on both sides"
 
     local base server
     base="$(wrk_run "$BASELINE_URL/fixed")"
@@ -196,26 +209,32 @@ bench_poll() {
     stop_app "$BASELINE_PID"
     stop_app "$SERVER_PID"
 
-    latency_lines poll "$server" "$base"
-    figure poll requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 0.5 "$FAILED"
-    figure poll "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 10 "$FAILED"
+    latency_lines "$name" "$server" "$base"
+    figure "$name" requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 0.5 "$FAILED"
+    figure "$name" "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 10 "$FAILED"
 }
 
+# bench_create [NAME] : NAME (default create) names the figures and the logs; the server's store is SERVER_DB_ENV's and
+# the baseline's naive INSERT goes where BASELINE_DB_ARGS say (SQLite in the temp dir by default).
 bench_create() {
-    say "create: durable POST /v1/videos (group commit) vs one INSERT per request (WAL, synchronous=FULL)"
-    start_server create false
+    local name="${1:-create}"
+    say "$name: durable POST /v1/videos (group commit) vs one autocommit INSERT per request"
+    start_server "$name" false
     new_user_key
     start_baseline
 
     local base server
     base="$(wrk_run "$BASELINE_URL/naive" "$SEED_BODY")"
+    # One create on its own first: the caches a create reads (prices, upstreams) load on first use, and the warm-up's
+    # 32 requests finding them cold at once would measure that (on PostgreSQL, a stall of the thread pool) instead.
+    api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" >/dev/null
     server="$(wrk_run "$SERVER_URL/v1/videos" "$SEED_BODY")"
     stop_app "$BASELINE_PID"
     stop_app "$SERVER_PID"
 
-    latency_lines create "$server" "$base"
-    figure create requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 1.5 "$FAILED"
-    figure create "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 50 "$FAILED"
+    latency_lines "$name" "$server" "$base"
+    figure "$name" requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 1.5 "$FAILED"
+    figure "$name" "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 50 "$FAILED"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -290,6 +309,71 @@ bench_render() {
     figure render "encode s" "$(seconds_of "$replay_ms")" "$(seconds_of "$floor_ms")" max-ratio 1.5
 }
 
+# A throwaway PostgreSQL cluster, as tests/Vidgate.Tests/Support/PostgresServer.cs starts one: Debian's initdb/pg_ctl
+# (the newest under /usr/lib/postgresql), a temp dir, trust auth on loopback, the unix socket in that dir. PostgreSQL
+# refuses to run as root, so under root it runs as the `postgres` user (runuser). Unlike the tests' cluster, fsync
+# stays on: create is a durability benchmark. Sets PG_DIR, PG_PORT; pg_stop (from the EXIT trap) removes it all.
+PG_RUN=()
+pg_start() {
+    local dir
+    PG_BIN=""
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && { PG_BIN="$dir"; break; }
+    done
+    [ -n "$PG_BIN" ] || die "PostgreSQL's initdb/pg_ctl not found under /usr/lib/postgresql/*/bin: apt-get install postgresql"
+    if [ "$(id -u)" -eq 0 ]; then
+        id -u postgres >/dev/null 2>&1 || die "PostgreSQL refuses to run as root and there is no 'postgres' user to run it as"
+        PG_RUN=(runuser -u postgres --)
+    fi
+    # Made by the user the cluster runs as, so it owns it; /tmp because a root-only TMPDIR would not do for it.
+    PG_DIR="$(${PG_RUN[@]+"${PG_RUN[@]}"} mktemp -d /tmp/vidgate-bench-pg.XXXXXX)"
+    [ "$(stat -f -c %T "$PG_DIR")" != "tmpfs" ] || say "warning: $PG_DIR is tmpfs; PostgreSQL create figures will not reflect disk durability"
+    ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+        >"$LOGS/pg-initdb.log" 2>&1 || { cat "$LOGS/pg-initdb.log" >&2; die "initdb failed"; }
+    # pg_ctl cannot be given port 0: try random free-looking ports until one starts (a taken one fails the start).
+    local try
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        PG_PORT="$((20000 + RANDOM % 40000))"
+        (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null && continue
+        ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 && return 0
+    done
+    cat "$PG_DIR/log" >&2 2>/dev/null || true
+    die "PostgreSQL did not start"
+}
+
+pg_stop() {
+    ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    cp "$PG_DIR/log" "$LOGS/postgres.log" 2>/dev/null || true
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+
+# pg_database NAME : creates an empty database; sets PG_CONNECTION to its connection string.
+pg_database() {
+    ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$1" || die "createdb $1 failed"
+    PG_CONNECTION="Host=127.0.0.1;Port=$PG_PORT;Database=$1;Username=postgres"
+}
+
+# pg: create and poll with the server on PostgreSQL (it migrates its fresh database at start); create's naive baseline
+# INSERTs into a database of its own on the same cluster, poll's baseline is bare Kestrel as in `poll`.
+bench_pg() {
+    pg_start
+    say "pg: PostgreSQL $("$PG_BIN/pg_ctl" --version | awk '{ print $3 }') on 127.0.0.1:$PG_PORT ($PG_DIR), fsync on"
+    emit "bench pg: PostgreSQL $("$PG_BIN/pg_ctl" --version | awk '{ print $3 }'), throwaway cluster on loopback, fsync on, synchronous_commit on"
+    pg_database naive
+    BASELINE_DB_ARGS=(--Postgres="$PG_CONNECTION")
+    pg_database vidgate_create
+    SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
+    bench_create pg-create
+    BASELINE_DB_ARGS=()
+    pg_database vidgate_poll
+    SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
+    bench_poll pg-poll
+    SERVER_DB_ENV=()
+    pg_stop
+}
+
 rss_mb() { awk -v f="$2" '$1 == f":" { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 # tracking: N remote tasks in flight against the fake xAI running as its own process (DESIGN.md §6). The baseline is
@@ -347,6 +431,7 @@ case "$WHAT" in
     create) bench_create ;;
     render) bench_render ;;
     tracking) bench_tracking ;;
+    pg) bench_pg ;;
     all) bench_poll; bench_create; bench_render; bench_tracking ;;
 esac
 say "results appended to ${RESULTS#"$ROOT"/}"
