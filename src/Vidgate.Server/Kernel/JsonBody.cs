@@ -72,9 +72,11 @@ internal static class JsonBody
             return (null, ApiError.Invalid("body", $"The body is not valid JSON: {ex.Message}", "invalid_json"));
         }
 
-        // The walk names the field; the whole-body check is the guarantee (the parser already refused bad bytes
-        // outside strings, so this only fires if a string escaped the walk).
-        var problem = Undecodable(document.RootElement) ?? (Utf8.IsValid(utf8.Span) ? null : new Problem("body", Reason.BadUtf8));
+        // One vectorised scan of the whole body is the guarantee for raw bytes (the parser already refused bad bytes
+        // outside strings); only when it fails does the walk look at each string's bytes, to name the field. The walk always
+        // looks for lone-surrogate escapes, which are valid bytes.
+        var validBytes = Utf8.IsValid(utf8.Span);
+        var problem = Undecodable(document.RootElement, checkBytes: !validBytes) ?? (validBytes ? null : new Problem("body", Reason.BadUtf8));
         if (problem is not { } bad)
         {
             return (document, null);
@@ -96,19 +98,21 @@ internal static class JsonBody
 
     /// <summary>
     /// The first string (value or property name) that would not decode, with the top-level field it sits under. Raw
-    /// bytes are checked as they are; only strings that contain a backslash are decoded, so a large data URI costs a
-    /// scan of its bytes, not a copy.
+    /// bytes are checked only when <paramref name="checkBytes"/> (the whole body failed the scan); only strings that
+    /// contain a backslash are decoded, so a large data URI costs no copy.
     /// </summary>
-    private static Problem? Undecodable(JsonElement element, string path = "body")
+    private static Problem? Undecodable(JsonElement element, bool checkBytes, string path = "body")
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return Check(JsonMarshal.GetRawUtf8Value(element), () => element.GetString()) is { } reason ? new Problem(path, reason) : null;
+                var raw = JsonMarshal.GetRawUtf8Value(element);
+                return BadBytes(raw, checkBytes) ? new Problem(path, Reason.BadUtf8)
+                    : raw.Contains((byte)'\\') && !Decodes(element) ? new Problem(path, Reason.LoneSurrogate) : null;
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (Undecodable(item, path) is { } bad)
+                    if (Undecodable(item, checkBytes, path) is { } bad)
                     {
                         return bad;
                     }
@@ -118,12 +122,18 @@ internal static class JsonBody
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (Check(JsonMarshal.GetRawUtf8PropertyName(property), () => property.Name) is { } nameReason)
+                    var name = JsonMarshal.GetRawUtf8PropertyName(property);
+                    if (BadBytes(name, checkBytes))
                     {
-                        return new Problem(path, nameReason);
+                        return new Problem(path, Reason.BadUtf8);
                     }
 
-                    if (Undecodable(property.Value, path == "body" ? property.Name : path) is { } bad)
+                    if (name.Contains((byte)'\\') && !Decodes(property))
+                    {
+                        return new Problem(path, Reason.LoneSurrogate);
+                    }
+
+                    if (Undecodable(property.Value, checkBytes, path == "body" ? property.Name : path) is { } bad)
                     {
                         return bad;
                     }
@@ -135,26 +145,32 @@ internal static class JsonBody
         }
     }
 
-    private static Reason? Check(ReadOnlySpan<byte> raw, Func<string?> read)
+    private static bool BadBytes(ReadOnlySpan<byte> raw, bool checkBytes) => checkBytes && !Utf8.IsValid(raw);
+
+    // An escape of half a surrogate pair ("\ud800") is valid JSON and valid bytes, but no string: decoding throws.
+    private static bool Decodes(JsonElement element)
     {
-        if (!Utf8.IsValid(raw))
-        {
-            return Reason.BadUtf8;
-        }
-
-        if (!raw.Contains((byte)'\\'))
-        {
-            return null;
-        }
-
         try
         {
-            read();
-            return null;
+            _ = element.GetString();
+            return true;
         }
         catch (InvalidOperationException)
         {
-            return Reason.LoneSurrogate;
+            return false;
+        }
+    }
+
+    private static bool Decodes(JsonProperty property)
+    {
+        try
+        {
+            _ = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }
