@@ -76,7 +76,22 @@ internal static class DataExtensions
                 case null:
                     return $"database: {ProviderKey} is '{configuration[ProviderKey]}'; use sqlite (the default) or postgres.";
                 case false:
-                    return null;
+                    try
+                    {
+                        // Opening the file applies its migrations; a file a newer Vidgate migrated is refused there.
+                        services.GetRequiredService<SqliteDatabase>();
+                        return null;
+                    }
+                    catch (SchemaTooNewException ex)
+                    {
+                        return $"database: {ex.Message}";
+                    }
+                    catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+                    {
+                        var path = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<VidgateOptions>>().Value.DatabasePath;
+                        return $"database: the SQLite file {path} cannot be used: {PostgresDatabase.OneLine(ex.Message)}. "
+                            + "Check the data folder (VIDGATE_DATA_DIR) and its permissions, and start again.";
+                    }
             }
 
             var db = services.GetRequiredService<PostgresDatabase>();
@@ -89,6 +104,10 @@ internal static class DataExtensions
             {
                 await db.MigrateAsync(ct);
                 return null;
+            }
+            catch (SchemaTooNewException ex)
+            {
+                return $"database: {ex.Message}";
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {

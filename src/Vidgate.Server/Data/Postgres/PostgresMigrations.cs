@@ -27,7 +27,9 @@ internal static partial class PostgresMigrations
             var scripts = assembly.GetManifestResourceNames()
                 .Where(name => name.StartsWith(Prefix, StringComparison.Ordinal))
                 .Select(name => (Name: name, Version: int.Parse(name.AsSpan(Prefix.Length, 4))))
-                .OrderBy(script => script.Version);
+                .OrderBy(script => script.Version)
+                .ToList();
+            SchemaGuard.Check("PostgreSQL", applied, [.. scripts.Select(s => s.Version)]);
 
             // Every missing version, not only those above the highest applied (as on SQLite).
             foreach (var (name, version) in scripts.Where(s => !applied.Contains(s.Version)))

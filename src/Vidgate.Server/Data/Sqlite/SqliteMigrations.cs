@@ -21,7 +21,9 @@ internal static partial class SqliteMigrations
         var scripts = assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(Prefix, StringComparison.Ordinal))
             .Select(name => (Name: name, Version: int.Parse(name.AsSpan(Prefix.Length, 4))))
-            .OrderBy(script => script.Version);
+            .OrderBy(script => script.Version)
+            .ToList();
+        SchemaGuard.Check("SQLite", applied, [.. scripts.Select(s => s.Version)]);
 
         // Every missing version, not only those above the highest applied: branches that each added a migration may
         // have reached a database in either order.
