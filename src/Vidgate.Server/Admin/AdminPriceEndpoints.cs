@@ -21,9 +21,9 @@ internal static class AdminPriceEndpoints
         return group;
     }
 
-    private static IResult List(PriceBook prices)
+    private static async Task<IResult> List(PriceBook prices, CancellationToken ct)
     {
-        prices.Invalidate();
+        await prices.ReloadAsync(ct);
         var rows = prices.All().Select(p => new PriceInfo(p.Model, "price", p.Resolution, p.PerSecond, p.PerImage, p.UpdatedAt.ToUnixTimeSeconds()));
         return TypedResults.Json(new ListOf<PriceInfo>("list", [.. rows]), ContractsJson.Wire.ListOfPriceInfo);
     }
@@ -46,8 +46,7 @@ internal static class AdminPriceEndpoints
         }
 
         await store.UpsertPriceAsync(body!.Model!, body.Resolution!.Value, body.PerSecondMicros!.Value, body.PerImageMicros ?? 0, ct);
-        prices.Invalidate();
-        return List(prices);
+        return await List(prices, ct);
     }
 
     private static async Task<IResult> Delete(string model, int resolution, IBillingStore store, PriceBook prices, CancellationToken ct)
@@ -57,7 +56,6 @@ internal static class AdminPriceEndpoints
             return ApiError.NotFound($"No price for '{model}' at {resolution}P.", "price_not_found").ToResult();
         }
 
-        prices.Invalidate();
-        return List(prices);
+        return await List(prices, ct);
     }
 }
