@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
-#   bench/run.sh [poll|create|render|tracking|pg|all]   (default all; normally run as ./vidgate bench …)
-#   pg: create and poll with the server on PostgreSQL, in a throwaway cluster this script starts and removes.
+#   bench/run.sh [poll|create|render|tracking|pg|pg-tracking|all]   (default all; normally run as ./vidgate bench …)
+#   pg: create and poll with the server on PostgreSQL, in a throwaway cluster this script starts and removes, then the
+#   same on 1 vs 2 nodes, then tracking 10,000 upstream tasks across 2 worker nodes (pg-tracking: only that).
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5,
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
-# BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations).
+# BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
+# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes).
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 WHAT="${1:-all}"
-case "$WHAT" in poll | create | render | tracking | pg | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|pg|all]" >&2; exit 2 ;; esac
+case "$WHAT" in poll | create | render | tracking | pg | pg-tracking | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|pg|pg-tracking|all]" >&2; exit 2 ;; esac
 
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
@@ -58,7 +60,7 @@ build() {
     mkdir -p "$LOGS"
     local project
     local projects=(server:src/Vidgate.Server/Vidgate.Server.csproj baseline:bench/Vidgate.Bench.Baseline/Vidgate.Bench.Baseline.csproj)
-    case "$WHAT" in tracking | all) projects+=(fakes:tests/Vidgate.Fakes/Vidgate.Fakes.csproj tracking:bench/Vidgate.Bench.Tracking/Vidgate.Bench.Tracking.csproj) ;; esac
+    case "$WHAT" in tracking | pg | pg-tracking | all) projects+=(fakes:tests/Vidgate.Fakes/Vidgate.Fakes.csproj tracking:bench/Vidgate.Bench.Tracking/Vidgate.Bench.Tracking.csproj) ;; esac
     for project in "${projects[@]}"; do
         dotnet publish "$ROOT/${project#*:}" -c Release -o "$BUILD/${project%%:*}" -nologo -v quiet >"$LOGS/build-${project%%:*}.log" 2>&1 \
             || { cat "$LOGS/build-${project%%:*}.log" >&2; die "build of ${project%%:*} failed"; }
@@ -371,6 +373,15 @@ bench_pg() {
     SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
     bench_poll pg-poll
     SERVER_DB_ENV=()
+    case "$PG_PART" in all) bench_pg_nodes; bench_pg_tracking ;; esac
+    pg_stop
+}
+
+# pg-tracking alone (it takes minutes): the cluster, then 10,000 upstream tasks across two worker nodes.
+bench_pg_tracking_only() {
+    pg_start
+    emit "bench pg: PostgreSQL $("$PG_BIN/pg_ctl" --version | awk '{ print $3 }'), throwaway cluster on loopback, fsync on, synchronous_commit on"
+    bench_pg_tracking
     pg_stop
 }
 
@@ -380,10 +391,13 @@ rss_mb() { awk -v f="$2" '$1 == f":" { printf "%.0f", $2 / 1024 }' "/proc/$1/sta
 # new-api's polling design computed for the same load (peers.md §1.5): every 15 s a pass polls a channel's unfinished
 # tasks one by one with a 1 s sleep between them, so with N tasks on one channel a task is looked at once per ~(N + 15) s
 # and a finished job waits U(0, N + 15) s: p50 (N + 15) / 2, p99 0.99 (N + 15), max N + 15.
+# bench_tracking [NAME] [NODES] : NODES worker nodes (2 only on PostgreSQL: they share the database and a data folder);
+# the driver creates and watches through the first, every node tracks.
 bench_tracking() {
+    local name="${1:-tracking}" nodes="${2:-1}"
     local tasks="${BENCH_TRACKING_TASKS:-10000}" min="${BENCH_TRACKING_MIN_S:-5}" max="${BENCH_TRACKING_MAX_S:-120}"
     local fake_key="xai-bench-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" fake_log="$LOGS/fake-xai.log" fake_url="" i
-    say "tracking: $tasks tasks in flight on the fake xAI (separate process), jobs ${min}-${max} s"
+    say "$name: $tasks tasks in flight on the fake xAI (separate process), jobs ${min}-${max} s, $nodes worker node(s)"
     : >"$fake_log"
     dotnet "$BUILD/fakes/Vidgate.Fakes.dll" xai --key "$fake_key" --min-seconds "$min" --max-seconds "$max" >>"$fake_log" 2>&1 &
     local fake_pid=$!
@@ -397,13 +411,36 @@ bench_tracking() {
     [ -n "$fake_url" ] || die "the fake xAI did not start"
 
     # The fake's result URLs are on loopback: allowlisted for the SSRF guard, as an operator would for a LAN upstream.
-    start_server tracking true Vidgate__Fetch__Allow__0=127.0.0.0/8
+    local data="$WORK/$name-data" second_pid="" ready=()
+    start_app "$name" env VIDGATE_DATA_DIR="$data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" Vidgate__Fetch__Allow__0=127.0.0.0/8 \
+        ${SERVER_DB_ENV[@]+"${SERVER_DB_ENV[@]}"} dotnet "$BUILD/server/Vidgate.Server.dll" --urls http://127.0.0.1:0 --Vidgate:Workers=true \
+        ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}
+    SERVER_PID="$APP_PID" SERVER_URL="$APP_URL"
     local idle_mb; idle_mb="$(rss_mb "$SERVER_PID" VmRSS)"
+    if [ "$nodes" -gt 1 ]; then
+        # The upstream is configured before the second node starts, so both load it at start (not after a reload).
+        printf '{"id":"xai-bench","type":"xai","base_url":"%s","api_keys":["%s"]}' "$fake_url" "$fake_key" >"$WORK/provider.json"
+        printf '{"model":"grok-imagine-video","provider":"xai-bench"}' >"$WORK/route.json"
+        api POST "$SERVER_URL/admin/providers" "$ADMIN_KEY" "$WORK/provider.json" >/dev/null
+        api POST "$SERVER_URL/admin/routes" "$ADMIN_KEY" "$WORK/route.json" >/dev/null
+        start_app "$name-2" env VIDGATE_DATA_DIR="$data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" Vidgate__Fetch__Allow__0=127.0.0.0/8 \
+            ${SERVER_DB_ENV[@]+"${SERVER_DB_ENV[@]}"} dotnet "$BUILD/server/Vidgate.Server.dll" --urls http://127.0.0.1:0 --Vidgate:Workers=true \
+            ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}
+        second_pid="$APP_PID"
+        ready=(--upstream-ready)
+    fi
     local line
     line="$(dotnet "$BUILD/tracking/Vidgate.Bench.Tracking.dll" --server "$SERVER_URL" --admin-key "$ADMIN_KEY" --fake "$fake_url" \
-        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" | grep '^RESULT ')" \
+        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" ${ready[@]+"${ready[@]}"} | grep '^RESULT ')" \
         || { say "the tracking driver reported missing or failed tasks"; }
     [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
+    local peak; peak="$(field peak_rss_mb "$line")"
+    if [ -n "$second_pid" ]; then
+        local second_peak; second_peak="$(rss_mb "$second_pid" VmHWM)"
+        emit "bench $name: peak RSS MB per node: $peak (API and worker), $second_peak (worker)"
+        peak="$(( peak > second_peak ? peak : second_peak ))"
+        stop_app "$second_pid"
+    fi
     stop_app "$SERVER_PID"
     stop_app "$fake_pid"
 
@@ -411,16 +448,60 @@ bench_tracking() {
     n_p50="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", (n + 15) / 2 }')"
     n_p99="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", 0.99 * (n + 15) }')"
     n_max="$((tasks + 15))"
-    emit "bench tracking: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
-    emit "bench tracking: watchers started after their job was already done (lag overstated for those): $(field late_starts "$line")"
-    emit "bench tracking: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
+    emit "bench $name: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench $name: watchers started after their job was already done (lag overstated for those): $(field late_starts "$line")"
+    emit "bench $name: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
     local miss=""
     [ "$(field failed "$line")" = "0" ] && [ "$(field completed "$line")" = "$tasks" ] || miss=1
-    figure tracking "p50 lag s" "$(field p50 "$line")" "$n_p50" max 1 "$miss"
-    figure tracking "p99 lag s" "$(field p99 "$line")" "$n_p99" max 2 "$miss"
-    figure tracking "max lag s" "$(field max "$line")" "$n_max" max 5 "$miss"
-    figure tracking "upstream requests/task" "$(field requests_per_task "$line")" "1.5" max 20 "$miss"
-    figure tracking "peak server RSS MB" "$(field peak_rss_mb "$line")" "$idle_mb" max 500 "$miss"
+    figure "$name" "p50 lag s" "$(field p50 "$line")" "$n_p50" max 1 "$miss"
+    figure "$name" "p99 lag s" "$(field p99 "$line")" "$n_p99" max 2 "$miss"
+    figure "$name" "max lag s" "$(field max "$line")" "$n_max" max 5 "$miss"
+    figure "$name" "upstream requests/task" "$(field requests_per_task "$line")" "1.5" max 20 "$miss"
+    figure "$name" "peak server RSS MB" "$peak" "$idle_mb" max 500 "$miss"
+}
+
+# bench_pg_nodes: the same creates and polls against one API node, then against two on the same PostgreSQL (each wrk
+# gets half the connections, their rates are summed). No goal: it shows what a second process buys on this machine.
+bench_pg_nodes() {
+    local what body url_suffix one two_a two_b id
+    say "pg-nodes: create and poll on 1 node vs 2 nodes sharing PostgreSQL"
+    pg_database vidgate_nodes
+    SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
+    start_server pg-nodes-1 false
+    local first_pid="$SERVER_PID" first_url="$SERVER_URL"
+    new_user_key
+    start_server pg-nodes-2 false
+    local second_pid="$SERVER_PID" second_url="$SERVER_URL"
+    id="$(api POST "$first_url/v1/videos" "$USER_KEY" "$SEED_BODY" | json_string id)"
+    [ -n "$id" ] || die "create returned no id"
+    local half=$((CONNECTIONS / 2)) full="$CONNECTIONS"
+    for what in create poll; do
+        case "$what" in create) body="$SEED_BODY" url_suffix="/v1/videos" ;; poll) body="" url_suffix="/v1/videos/$id" ;; esac
+        CONNECTIONS="$full"
+        one="$(wrk_run "$first_url$url_suffix" "$body")"
+        CONNECTIONS="$half"
+        wrk_run "$first_url$url_suffix" "$body" >"$WORK/two-a.txt" &
+        local wrk_a=$!
+        two_b="$(wrk_run "$second_url$url_suffix" "$body")"
+        wait "$wrk_a" || die "wrk against the first node failed"
+        two_a="$(cat "$WORK/two-a.txt")"
+        CONNECTIONS="$full"
+        local rps1 rps2 errors
+        rps1="$(field rps "$one")"
+        rps2="$(awk -v a="$(field rps "$two_a")" -v b="$(field rps "$two_b")" 'BEGIN { printf "%.1f", a + b }')"
+        errors="$(( $(field status_errors "$one") + $(field socket_errors "$one") + $(field status_errors "$two_a") + $(field socket_errors "$two_a") + $(field status_errors "$two_b") + $(field socket_errors "$two_b") ))"
+        emit "bench pg-nodes-$what: 1 node $rps1 requests/s (p99 ms $(field p99_ms "$one")); 2 nodes $rps2 requests/s (p99 ms $(field p99_ms "$two_a") and $(field p99_ms "$two_b")); ratio $(awk -v a="$rps2" -v b="$rps1" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'); errors $errors"
+    done
+    stop_app "$second_pid"
+    stop_app "$first_pid"
+    SERVER_DB_ENV=()
+}
+
+bench_pg_tracking() {
+    pg_database vidgate_tracking
+    SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
+    bench_tracking pg-tracking "${BENCH_PG_TRACKING_NODES:-2}"
+    SERVER_DB_ENV=()
 }
 
 command -v wrk >/dev/null && command -v ffmpeg >/dev/null && command -v curl >/dev/null || die "needs wrk, ffmpeg and curl (./vidgate bench installs them)"
@@ -431,7 +512,8 @@ case "$WHAT" in
     create) bench_create ;;
     render) bench_render ;;
     tracking) bench_tracking ;;
-    pg) bench_pg ;;
+    pg) PG_PART=all bench_pg ;;
+    pg-tracking) bench_pg_tracking_only ;;
     all) bench_poll; bench_create; bench_render; bench_tracking ;;
 esac
 say "results appended to ${RESULTS#"$ROOT"/}"

@@ -6,7 +6,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 
 // Tracking benchmark driver (bench/run.sh tracking). The server and the fake xAI run as separate processes; this:
-// 1. connects the server to the fake (POST /admin/providers, /admin/routes) and creates N tasks (seed dialect);
+// 1. connects the server to the fake (POST /admin/providers, /admin/routes; skipped with --upstream-ready, when the
+//    script did it before starting more nodes) and creates N tasks (seed dialect);
 // 2. learns from the fake, within ~250 ms of acceptance, when each upstream job becomes done (fixed at acceptance:
 //    accept + random duration ≥ 5 s), while the creates are still going on;
 // 3. from shortly before that moment polls GET /v1/videos/{id} every 50 ms until it says completed:
@@ -45,8 +46,11 @@ var userKey = user.GetProperty("key").GetString()!;
 var account = $"{server}/admin/accounts/{user.GetProperty("account_id").GetString()}";
 await SendAsync(HttpMethod.Patch, account, options.AdminKey, new { tier = "unlimited" });
 await PostAsync($"{account}/top-up", options.AdminKey, new { amount_micros = 1_000_000_000_000_000L, reason = "bench" });
-await PostAsync($"{server}/admin/providers", options.AdminKey, new { id = "xai-bench", type = "xai", base_url = options.Fake, api_keys = new[] { options.FakeKey } });
-await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "xai-bench" });
+if (!options.UpstreamReady)
+{
+    await PostAsync($"{server}/admin/providers", options.AdminKey, new { id = "xai-bench", type = "xai", base_url = options.Fake, api_keys = new[] { options.FakeKey } });
+    await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "xai-bench" });
+}
 
 Console.Error.WriteLine($"tracking: creating {options.Tasks} tasks…");
 var ids = new string?[options.Tasks];
@@ -163,12 +167,13 @@ static double PeakRssMb(int pid)
     return double.NaN;
 }
 
-internal sealed record Args(string Server, string AdminKey, string Fake, string FakeKey, int Tasks, int ServerPid, TimeSpan MaxRun)
+internal sealed record Args(string Server, string AdminKey, string Fake, string FakeKey, int Tasks, int ServerPid, TimeSpan MaxRun, bool UpstreamReady)
 {
     public static Args Parse(string[] args)
     {
         string Get(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"missing {name}");
         return new Args(Get("--server"), Get("--admin-key"), Get("--fake"), Get("--fake-key"), int.Parse(Get("--tasks"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--server-pid"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Get("--max-seconds"), CultureInfo.InvariantCulture)));
+            int.Parse(Get("--server-pid"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Get("--max-seconds"), CultureInfo.InvariantCulture)),
+            args.Contains("--upstream-ready"));
     }
 }
