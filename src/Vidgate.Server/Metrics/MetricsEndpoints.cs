@@ -31,7 +31,9 @@ internal static class MetricsEndpoints
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/metrics", Scrape);
+        routes.MapGet("/metrics", Scrape)
+            .WithVidgateDocs("Operations", "Prometheus metrics (the metrics token, an admin key, or loopback without one)", DocAuth.MetricsToken)
+            .Returns(200, "text/plain");
         return routes;
     }
 
