@@ -18,6 +18,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddVidgateConfiguration();
 builder.Services
     .AddVidgateMetrics()
+    .AddVidgateTracing(builder.Configuration)
     .AddDatabase()
     .AddStorage()
     .AddAccounts()

@@ -61,7 +61,11 @@ internal sealed class VidgateMetrics
     /// </summary>
     public static string ProviderLabel(string provider, bool local) => local ? provider : "upstream";
 
-    public void TaskCreated(VideoTask task) => _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
+    public void TaskCreated(VideoTask task)
+    {
+        _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
+        VidgateTracing.TagCurrent(task.Id);
+    }
 
     /// <summary>A terminal transition committed: counts the task and the money its hold moved.</summary>
     public void TaskFinished(VideoStatus status, string provider, HoldClosed? hold)
