@@ -1,5 +1,6 @@
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Admin;
+using Vidgate.Server.ApiDocs;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data;
 using Vidgate.Server.Health;
@@ -17,6 +18,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddVidgateConfiguration();
 builder.Services
     .AddVidgateMetrics()
+    .AddVidgateTracing(builder.Configuration)
     .AddDatabase()
     .AddStorage()
     .AddAccounts()
@@ -24,7 +26,8 @@ builder.Services
     .AddVideos()
     .AddBilling()
     .AddProviders()
-    .AddWorkers(builder.Configuration);
+    .AddWorkers(builder.Configuration)
+    .AddApiDocs();
 
 var app = builder.Build();
 app.UseVidgateErrors();
@@ -34,6 +37,7 @@ app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdmin();
+app.MapApiDocs();
 if (!await app.PassesStartupChecksAsync())
 {
     // Disposing flushes the console logger's queue: without it a fast exit can lose the one line that says why.

@@ -16,15 +16,23 @@ internal static class AdminAccountEndpoints
     public static RouteGroupBuilder MapAdminAccounts(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/admin/accounts").RequireCaller(admin: true);
-        group.MapPost("", Create);
-        group.MapGet("", List);
-        group.MapGet("/{id}", Get);
-        group.MapPatch("/{id}", Update);
+        group.MapPost("", Create)
+            .WithVidgateDocs("Admin: accounts", "Create an account", DocAuth.AdminKey, 400)
+            .Takes(RouteDocs.Json, null, typeof(CreateAccountRequest)).Produces<AccountInfo>();
+        group.MapGet("", List).WithVidgateDocs("Admin: accounts", "List the accounts", DocAuth.AdminKey).Produces<ListOf<AccountInfo>>();
+        group.MapGet("/{id}", Get)
+            .WithVidgateDocs("Admin: accounts", "Get an account with its balance", DocAuth.AdminKey, 404).Produces<AccountInfo>();
+        group.MapPatch("/{id}", Update)
+            .WithVidgateDocs("Admin: accounts", "Change an account's name, tier or metering", DocAuth.AdminKey, 400, 404)
+            .Takes(RouteDocs.Json, null, typeof(UpdateAccountRequest)).Produces<AccountInfo>();
         group.MapPost("/{id}/top-up", (string id, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
-            => ChangeAsync(id, "credit", request, store, keys, ct));
+            => ChangeAsync(id, "credit", request, store, keys, ct))
+            .WithVidgateDocs("Admin: accounts", "Add credit to an account", DocAuth.AdminKey, 400, 404).Takes(RouteDocs.Json, null, typeof(BalanceChangeRequest)).Produces<AccountInfo>();
         group.MapPost("/{id}/adjust", (string id, HttpRequest request, IBillingStore store, ApiKeys keys, CancellationToken ct)
-            => ChangeAsync(id, "adjust", request, store, keys, ct));
-        group.MapGet("/{id}/ledger", Ledger);
+            => ChangeAsync(id, "adjust", request, store, keys, ct))
+            .WithVidgateDocs("Admin: accounts", "Adjust a balance up or down (never below zero)", DocAuth.AdminKey, 400, 404, 409).Takes(RouteDocs.Json, null, typeof(BalanceChangeRequest)).Produces<AccountInfo>();
+        group.MapGet("/{id}/ledger", Ledger)
+            .WithVidgateDocs("Admin: accounts", "Page through an account's ledger", DocAuth.AdminKey, 400, 404).Produces<LedgerPage>();
         return group;
     }
 

@@ -13,10 +13,15 @@ internal static class AdminKeyEndpoints
     public static RouteGroupBuilder MapAdminKeys(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/admin/keys").RequireCaller(admin: true);
-        group.MapPost("", Create);
-        group.MapGet("", List);
-        group.MapPatch("/{id}", Update);
-        group.MapDelete("/{id}", Revoke);
+        group.MapPost("", Create)
+            .WithVidgateDocs("Admin: keys", "Create an API key (the key is shown once)", DocAuth.AdminKey, 400, 404)
+            .Takes(RouteDocs.Json, null, typeof(CreateKeyRequest)).Produces<ApiKeyCreated>();
+        group.MapGet("", List)
+            .WithVidgateDocs("Admin: keys", "List the API keys (never the keys themselves)", DocAuth.AdminKey).Produces<ListOf<ApiKeyInfo>>();
+        group.MapPatch("/{id}", Update)
+            .WithVidgateDocs("Admin: keys", "Change a key's rate limit or expiry", DocAuth.AdminKey, 400, 404)
+            .Takes(RouteDocs.Json, null, typeof(UpdateKeyRequest)).Produces<ApiKeyInfo>();
+        group.MapDelete("/{id}", Revoke).WithVidgateDocs("Admin: keys", "Revoke an API key", DocAuth.AdminKey, 404).Produces<ApiKeyInfo>();
         return group;
     }
 

@@ -15,9 +15,13 @@ internal static class AdminPriceEndpoints
     public static RouteGroupBuilder MapAdminPrices(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/admin/prices").RequireCaller(admin: true);
-        group.MapGet("", List);
-        group.MapPut("", Put);
-        group.MapDelete("/{model}/{resolution:int}", Delete);
+        group.MapGet("", List)
+            .WithVidgateDocs("Admin: prices", "List the prices per model and resolution", DocAuth.AdminKey).Produces<ListOf<PriceInfo>>();
+        group.MapPut("", Put)
+            .WithVidgateDocs("Admin: prices", "Set a model's price at a resolution", DocAuth.AdminKey, 400)
+            .Takes(RouteDocs.Json, null, typeof(PriceRequest)).Produces<ListOf<PriceInfo>>();
+        group.MapDelete("/{model}/{resolution:int}", Delete)
+            .WithVidgateDocs("Admin: prices", "Remove a price", DocAuth.AdminKey, 404).Produces<ListOf<PriceInfo>>();
         return group;
     }
 

@@ -13,8 +13,10 @@ internal static class AdminTierEndpoints
     public static RouteGroupBuilder MapAdminTiers(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/admin/tiers").RequireCaller(admin: true);
-        group.MapGet("", List);
-        group.MapPut("/{id}", Put);
+        group.MapGet("", List).WithVidgateDocs("Admin: tiers", "List the pricing tiers", DocAuth.AdminKey).Produces<ListOf<TierInfo>>();
+        group.MapPut("/{id}", Put)
+            .WithVidgateDocs("Admin: tiers", "Create or replace a tier", DocAuth.AdminKey, 400)
+            .Takes(RouteDocs.Json, null, typeof(TierRequest)).Produces<TierInfo>();
         return group;
     }
 

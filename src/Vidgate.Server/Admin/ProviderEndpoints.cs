@@ -15,16 +15,26 @@ internal static class ProviderEndpoints
     public static IEndpointRouteBuilder MapAdminProviders(this IEndpointRouteBuilder routes)
     {
         var providers = routes.MapGroup("/admin/providers").RequireCaller(admin: true);
-        providers.MapGet("", ListProviders);
-        providers.MapGet("/{id}", GetProvider);
-        providers.MapPost("", CreateProvider);
-        providers.MapPut("/{id}", UpdateProvider);
-        providers.MapDelete("/{id}", DeleteProvider);
+        providers.MapGet("", ListProviders)
+            .WithVidgateDocs("Admin: providers", "List the upstream provider instances", DocAuth.AdminKey).Produces<ListOf<ProviderInfo>>();
+        providers.MapGet("/{id}", GetProvider)
+            .WithVidgateDocs("Admin: providers", "Get a provider instance", DocAuth.AdminKey, 404).Produces<ProviderInfo>();
+        providers.MapPost("", CreateProvider)
+            .WithVidgateDocs("Admin: providers", "Add a provider instance", DocAuth.AdminKey, 400, 409)
+            .Takes(RouteDocs.Json, null, typeof(ProviderRequest)).Produces<ProviderInfo>();
+        providers.MapPut("/{id}", UpdateProvider)
+            .WithVidgateDocs("Admin: providers", "Create or replace a provider instance", DocAuth.AdminKey, 400, 404)
+            .Takes(RouteDocs.Json, null, typeof(ProviderRequest)).Produces<ProviderInfo>();
+        providers.MapDelete("/{id}", DeleteProvider)
+            .WithVidgateDocs("Admin: providers", "Delete a provider instance", DocAuth.AdminKey, 404, 409).Produces<Deleted>();
 
         var routeGroup = routes.MapGroup("/admin/routes").RequireCaller(admin: true);
-        routeGroup.MapGet("", ListRoutes);
-        routeGroup.MapPost("", CreateRoute);
-        routeGroup.MapDelete("/{id}", DeleteRoute);
+        routeGroup.MapGet("", ListRoutes).WithVidgateDocs("Admin: routes", "List the model routes", DocAuth.AdminKey).Produces<ListOf<RouteInfo>>();
+        routeGroup.MapPost("", CreateRoute)
+            .WithVidgateDocs("Admin: routes", "Route a model to a provider instance", DocAuth.AdminKey, 400, 404, 409)
+            .Takes(RouteDocs.Json, null, typeof(RouteRequest)).Produces<RouteInfo>();
+        routeGroup.MapDelete("/{id}", DeleteRoute)
+            .WithVidgateDocs("Admin: routes", "Delete a model route", DocAuth.AdminKey, 404).Produces<Deleted>();
         return routes;
     }
 

@@ -22,8 +22,12 @@ internal static class UsageEndpoints
 
     public static IEndpointRouteBuilder MapUsage(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1/usage").RequireCaller().MapGet("", Own);
-        routes.MapGroup("/admin/usage").RequireCaller(admin: true).MapGet("", All);
+        routes.MapGroup("/v1/usage").RequireCaller().MapGet("", Own)
+            .WithVidgateDocs("Usage", "Your account's usage and balance (JSON, or CSV with format=csv or Accept: text/csv)", DocAuth.Key, 400)
+            .Produces<UsageReport>().Returns(200, "text/csv");
+        routes.MapGroup("/admin/usage").RequireCaller(admin: true).MapGet("", All)
+            .WithVidgateDocs("Admin: usage", "Usage of every account (JSON or CSV)", DocAuth.AdminKey, 400)
+            .Produces<AdminUsageReport>().Returns(200, "text/csv");
         return routes;
     }
 

@@ -11,8 +11,11 @@ internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => TypedResults.Json(new Contracts.Health("ok"), ContractsJson.Wire.Health));
-        routes.MapGet("/readyz", Ready);
+        routes.MapGet("/healthz", () => TypedResults.Json(new Contracts.Health("ok"), ContractsJson.Wire.Health))
+            .WithVidgateDocs("Health", "Liveness: the process answers", DocAuth.None).Produces<Contracts.Health>();
+        routes.MapGet("/readyz", Ready)
+            .WithVidgateDocs("Health", "Readiness: database, storage and providers; 503 while not ready", DocAuth.None)
+            .Produces<Contracts.Health>().Produces<Contracts.Health>(503);
         return routes;
     }
 

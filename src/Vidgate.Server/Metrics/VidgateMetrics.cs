@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OpenTelemetry.Metrics;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Tasks;
 
@@ -8,7 +9,8 @@ namespace Vidgate.Server.Metrics;
 /// The instruments of the one <c>Vidgate</c> meter, recorded where things happen: by whoever requested a transition and
 /// got <c>true</c> from the store (the create, the owner's cancel, the workers' endings), by the worker that ran a local
 /// render, and by the provider wrapper (<see cref="MeteredProvider"/>) for upstream calls. Created through <see cref="IMeterFactory"/>, so each host (and each test
-/// server in one process) has its own meter and its own <see cref="MetricsCollector"/> sees only its own measurements.
+/// server in one process) has its own meter, and its OpenTelemetry <see cref="MeterProvider"/> keeps only its own (see
+/// <see cref="MetricsEndpoints"/>).
 /// An instrument nobody listens to costs one branch. Label values are bounded by construction: statuses, provider
 /// names, dialects, configured model names, fixed operation and outcome words; never ids, prompts, keys or accounts.
 /// </summary>
@@ -26,10 +28,10 @@ internal sealed class VidgateMetrics
     private readonly Counter<long> _charged;
     private readonly Counter<long> _refunded;
 
-    /// <param name="collector">Taken so the listener is on before the first measurement can be made.</param>
-    public VidgateMetrics(IMeterFactory meters, MetricsCollector collector)
+    /// <param name="exporter">Taken so the exporter listens before the first measurement (the zeros below) is made.</param>
+    public VidgateMetrics(IMeterFactory meters, MeterProvider exporter)
     {
-        ArgumentNullException.ThrowIfNull(collector);
+        ArgumentNullException.ThrowIfNull(exporter);
         var meter = meters.Create(MeterName);
         _created = meter.CreateCounter<long>("vidgate.tasks.created", "{task}", "Tasks created, by request dialect and model.");
         _finished = meter.CreateCounter<long>("vidgate.tasks.finished", "{task}", "Tasks that reached an end state (completed, failed, cancelled), by provider.");
@@ -59,7 +61,11 @@ internal sealed class VidgateMetrics
     /// </summary>
     public static string ProviderLabel(string provider, bool local) => local ? provider : "upstream";
 
-    public void TaskCreated(VideoTask task) => _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
+    public void TaskCreated(VideoTask task)
+    {
+        _created.Add(1, new("dialect", DialectLabel(task.Dialect)), new("model", task.Model));
+        VidgateTracing.TagCurrent(task.Id);
+    }
 
     /// <summary>A terminal transition committed: counts the task and the money its hold moved.</summary>
     public void TaskFinished(VideoStatus status, string provider, HoldClosed? hold)

@@ -20,7 +20,8 @@ internal static class ModelEndpoints
 
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/v1/models").RequireCaller().MapGet("", List);
+        routes.MapGroup("/v1/models").RequireCaller().MapGet("", List)
+            .WithVidgateDocs("Models", "List the models with their limits and prices").Produces<ListOf<ModelInfo>>();
         return routes;
     }
 

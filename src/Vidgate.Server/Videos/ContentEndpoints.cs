@@ -12,7 +12,12 @@ namespace Vidgate.Server.Videos;
 internal static class ContentEndpoints
 {
     public static IEndpointConventionBuilder MapVideoContent(this IEndpointRouteBuilder routes)
-        => routes.MapMethods("/v1/videos/{id}/content", [HttpMethods.Get, HttpMethods.Head], Download);
+        => routes.MapMethods("/v1/videos/{id}/content", [HttpMethods.Get, HttpMethods.Head], Download)
+            .WithVidgateDocs("Videos", "Download the video, thumbnail or spritesheet (Range, ETag; a signed video_url needs no key)", DocAuth.KeyOrSignedLink, 400, 404, 416)
+            .Returns(200, "video/mp4").Returns(200, "image/webp").Returns(200, "image/jpeg").Returns(206, "video/mp4")
+            .Param("variant", "video (default, video/mp4), thumbnail (image/webp) or spritesheet (image/jpeg).")
+            .Param("expires", "With signature: the signed video_url's expiry (Unix seconds); no key needed then.")
+            .Param("signature", "With expires: the signed video_url's HMAC.");
 
     private static async Task<IResult> Download(
         string id, string? variant, string? expires, string? signature,

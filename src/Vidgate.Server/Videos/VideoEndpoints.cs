@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.ApiDocs;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Models;
@@ -18,16 +19,38 @@ internal static class VideoEndpoints
     private const int DefaultListLimit = 20;
     private const int MaxListLimit = 100;
 
+    private const string CreateDoc = "JSON: the seed dialect unless the body has OpenAI's fields and none of the seed's "
+        + "(docs/compatibility.md). Multipart: legacy grok-video when model starts with grok-video-, OpenAI otherwise. "
+        + "Send Idempotency-Key to make a retry safe.";
+
+    private const string IdempotencyDoc = "1-255 visible ASCII characters. A retry with the same key (within 24 h) answers the first "
+        + "create's task instead of creating and charging a second one; the same key with a different body is a 409.";
+
     public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/videos").RequireCaller();
-        group.MapPost("", Create);
-        group.MapPost("/generations", CreateXai);
-        group.MapGet("", List);
-        group.MapGet("/{id}", Get);
-        group.MapPost("/{id}/remix", Remix);
-        group.MapPost("/{id}/cancel", Cancel);
-        group.MapDelete("/{id}", Delete);
+        group.MapPost("", Create)
+            .WithVidgateDocs("Videos", "Create a video (seed, OpenAI or legacy grok-video: the body decides)", DocAuth.Key, 400, 402, 409, 413, 415)
+            .Takes(RouteDocs.Json, CreateDoc, typeof(SeedCreateRequest), typeof(OpenAiCreateJson)).Param("Idempotency-Key", IdempotencyDoc, header: true)
+            .Takes(RouteDocs.Multipart, CreateDoc, typeof(OpenAiCreateForm), typeof(LegacyGrokCreateForm))
+            .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo));
+        group.MapPost("/generations", CreateXai)
+            .WithVidgateDocs("Videos", "Create a video, xAI native", DocAuth.Key, 400, 402, 409, 413, 415)
+            .Takes(RouteDocs.Json, null, typeof(XaiCreateRequest)).Param("Idempotency-Key", IdempotencyDoc, header: true).Produces<XaiCreated>();
+        group.MapGet("", List)
+            .WithVidgateDocs("Videos", "List your videos, newest first (cursor: after)", DocAuth.Key, 400).Produces<OpenAiVideoList>()
+            .Param("after", "The last id of the previous page.").Param("limit", "1 to 100, default 20.").Param("order", "desc (default) or asc.");
+        group.MapGet("/{id}", Get)
+            .WithVidgateDocs("Videos", "Get a video, in the dialect it was created in", DocAuth.Key, 404)
+            .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo), typeof(XaiVideoStatus));
+        group.MapPost("/{id}/remix", Remix)
+            .WithVidgateDocs("Videos", "Remix a completed video with a new prompt (OpenAI)", DocAuth.Key, 400, 402, 404, 409, 415)
+            .Takes(RouteDocs.Json, null, typeof(RemixRequest)).Takes(RouteDocs.Multipart, null, typeof(RemixRequest)).Param("Idempotency-Key", IdempotencyDoc, header: true).Produces<OpenAiVideo>();
+        group.MapPost("/{id}/cancel", Cancel)
+            .WithVidgateDocs("Videos", "Cancel a queued or running video (its hold is released)", DocAuth.Key, 404, 409)
+            .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo), typeof(XaiVideoStatus));
+        group.MapDelete("/{id}", Delete)
+            .WithVidgateDocs("Videos", "Delete a video and its content", DocAuth.Key, 404, 409).Produces<VideoDeleted>();
         return group;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Metrics;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Media;
 using Vidgate.Server.Storage;
@@ -54,6 +55,7 @@ internal sealed partial class Finisher(
 
     public async Task FinishAsync(FinishJob finish, CancellationToken ct)
     {
+        using var span = VidgateTracing.Step("finish", finish.Job.TaskId);
         var taskId = finish.Job.TaskId;
         var provider = finish.Job.ProviderId;
         var work = Path.Combine(vidgate.Value.WorkRoot, $"{taskId}-result-{Guid.NewGuid():N}");

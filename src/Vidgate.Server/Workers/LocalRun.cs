@@ -29,6 +29,7 @@ internal sealed partial class LocalRun(
 {
     public async Task RunAsync(UpstreamInstance instance, VideoTask task, CancellationToken stoppingToken)
     {
+        using var span = VidgateTracing.Step("render", task.Id);
         var provider = instance.Settings.Id;
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         running.Add(task.Id, work);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Metrics;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
@@ -93,6 +94,7 @@ internal sealed partial class Submitter(
             lane.Signal.Notify();
             using (logger.BeginScope("task {TaskId}", task.Id))
             {
+                using var span = VidgateTracing.Step("claim", task.Id);
                 await lane.RunAsync(task, stoppingToken);
             }
         }
@@ -100,6 +102,7 @@ internal sealed partial class Submitter(
 
     private async Task SubmitRemoteAsync(VideoTask task, CancellationToken stoppingToken)
     {
+        using var span = VidgateTracing.Step("submit", task.Id);
         try
         {
             await remote.SubmitAsync(task, stoppingToken);

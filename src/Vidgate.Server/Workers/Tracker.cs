@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Metrics;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
@@ -83,6 +84,7 @@ internal sealed partial class Tracker(
 
     private async Task PollAsync(UpstreamJobRow job, CancellationToken ct)
     {
+        using var span = VidgateTracing.Step("poll", job.TaskId);
         try
         {
             var now = clock.GetUtcNow();

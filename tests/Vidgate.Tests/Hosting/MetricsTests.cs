@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -164,20 +165,26 @@ public sealed partial class MetricsTests
     public void The_token_check(string header, bool matches) => Assert.Equal(matches, MetricsEndpoints.TokenMatches(header, Token));
 
     [Fact]
-    public void Label_values_and_help_text_are_escaped()
+    public async Task Label_values_and_help_text_are_escaped()
     {
-        var text = new PrometheusText();
-        text.Header("x_total", "counter", "help with \\ and\nnewline");
+        // The exporter writes the text: an instrument on this host's Vidgate meter shows how it escapes.
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false" });
+        var meter = app.Service<IMeterFactory>().Create(VidgateMetrics.MeterName);
+        var counter = meter.CreateCounter<double>("x", description: "help with \\ and\nnewline");
         const string nasty = "a\\b\"c\nd}e,f=\"g";
-        text.Sample("x_total", [new("v", nasty), new("w", "")], 3L);
-        text.Sample("x_total", [new("v", "plain")], 1.5);
-        var written = text.ToString();
+        counter.Add(3, new KeyValuePair<string, object?>("v", nasty), new KeyValuePair<string, object?>("w", ""));
+        counter.Add(1.5, new KeyValuePair<string, object?>("v", "plain"));
+        meter.CreateHistogram<double>("y").Record(1e9);
+        using var local = app.Client(key: null);
+        var written = await ScrapeAsync(local);
+
         Assert.Contains("# HELP x_total help with \\\\ and\\nnewline\n", written, StringComparison.Ordinal);
         Assert.Contains("x_total{v=\"a\\\\b\\\"c\\nd}e,f=\\\"g\",w=\"\"} 3\n", written, StringComparison.Ordinal);
         var parsed = Exposition.Parse(written);
-        Assert.Equal(nasty, parsed.Samples[0].Labels["v"]);
-        Assert.Equal(1.5, parsed.Samples[1].Value);
-        Assert.Equal("+Inf", PrometheusText.Number(double.PositiveInfinity));
+        var samples = parsed.Samples.Where(s => s.Name == "x_total").ToList();
+        Assert.Equal(nasty, samples.Single(s => s.Value == 3).Labels["v"]);
+        Assert.Equal(1.5, samples.Single(s => s.Labels["v"] == "plain").Value);
+        Assert.Contains("y_bucket{le=\"+Inf\"} 1\n", written, StringComparison.Ordinal);
     }
 
     internal static async Task<string> ScrapeAsync(HttpClient client)
