@@ -75,7 +75,8 @@ public sealed partial class VidgateClient
             }
             catch (HttpRequestException e)
             {
-                if (retry && attempt < _options.MaxRetries)
+                // A refused connection is a server that is down, not a blip: saying so at once beats retrying for seconds.
+                if (retry && attempt < _options.MaxRetries && e.HttpRequestError != HttpRequestError.ConnectionError)
                 {
                     await DelayAsync(Backoff(attempt), ct).ConfigureAwait(false);
                     continue;
