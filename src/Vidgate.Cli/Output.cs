@@ -19,7 +19,18 @@ internal sealed class Output(bool json)
     public IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     /// <summary>Tables and plain results on stdout.</summary>
-    public IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    public IAnsiConsole Out { get; } = Wide(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }));
+
+    // Piped into grep or a file there is no terminal width: Spectre would assume 80 columns and cut ids short.
+    private static IAnsiConsole Wide(IAnsiConsole console)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 400;
+        }
+
+        return console;
+    }
 
     public static Output For(ParseResult parse) => new(parse.GetValue(GlobalOptions.Json));
 

@@ -17,7 +17,7 @@ public enum ImageUpload
 /// <param name="Prompt">What the video shows.</param>
 public sealed record VideoCreateRequest(string Prompt)
 {
-    /// <summary>The model id (see <see cref="VidgateClient.ListModelsAsync"/>); null = the server's default.</summary>
+    /// <summary>The model id (see <see cref="VidgateClient.ListModelsAsync"/>); null = <see cref="VidgateClientOptions.DefaultModel"/>.</summary>
     public string? Model { get; init; }
 
     /// <summary>Length in seconds; null = the model's default.</summary>

@@ -18,6 +18,7 @@ public sealed partial class VidgateClient
     public Task<SeedVideo> CreateAsync(VideoCreateRequest request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Prompt);
         if (request.Upload == ImageUpload.Multipart && request.Model?.StartsWith(LegacyModelPrefix, StringComparison.Ordinal) != true)
         {
             throw new ArgumentException(
@@ -25,6 +26,7 @@ public sealed partial class VidgateClient
                 nameof(request));
         }
 
+        request = request with { Model = string.IsNullOrWhiteSpace(request.Model) ? _options.DefaultModel : request.Model };
         var key = request.IdempotencyKey ?? Guid.NewGuid().ToString("N");
         Func<HttpContent?> content = request.Upload == ImageUpload.Multipart ? () => Multipart(request) : () => Json(request);
         return SendJsonAsync(HttpMethod.Post, "v1/videos", ContractsJson.Default.SeedVideo, content, retry: true, ct,

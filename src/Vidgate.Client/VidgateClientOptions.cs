@@ -9,6 +9,9 @@ public sealed class VidgateClientOptions
     /// <summary>The API key sent as <c>Authorization: Bearer …</c>; admin calls need an admin key.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>The model of a create that names none. Default <c>grok-imagine-video</c> (the seed's create requires one).</summary>
+    public string DefaultModel { get; set; } = "grok-imagine-video";
+
     /// <summary>How many times a 429/503 (or a dropped connection) is retried for a call that is safe to repeat. Default 3.</summary>
     public int MaxRetries { get; set; } = 3;
 

@@ -179,9 +179,10 @@ public sealed class ClientEndToEndTests(ClientServer server) : IClassFixture<Cli
         Assert.Equal("seconds", badSeconds.Param);
         Assert.Contains("seconds", badSeconds.Message, StringComparison.Ordinal);
 
-        var badAspect = await Assert.ThrowsAsync<VidgateException>(() => client.CreateAsync(ClientServer.Small() with { AspectRatio = "7:5" }, Ct));
+        var badAspect = await Assert.ThrowsAsync<VidgateException>(() => client.CreateAsync(ClientServer.Small() with { AspectRatio = "wide" }, Ct));
         Assert.Equal(400, badAspect.Status);
         Assert.Equal("aspect_ratio", badAspect.Param);
+        Assert.Equal("invalid_aspect_ratio", badAspect.Code);
 
         var badKey = await Assert.ThrowsAsync<VidgateException>(() => server.Client("vg_not_a_key").ListModelsAsync(Ct));
         Assert.Equal(401, badKey.Status);

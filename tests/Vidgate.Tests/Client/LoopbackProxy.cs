@@ -115,6 +115,9 @@ public sealed class LoopbackProxy : IAsyncDisposable
         {
             await context.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
             await context.Response.Body.FlushAsync();
+            // An abort is a TCP reset, and a reset makes the client's kernel drop what it has not read yet: let the
+            // half body arrive first, as it does when a real network fails mid-transfer.
+            await Task.Delay(300);
             context.Abort();
             return;
         }
