@@ -268,8 +268,8 @@ public sealed class ClientEndToEndTests(ClientServer server) : IClassFixture<Cli
         var proxy = await LoopbackProxy.StartAsync(server.BaseUrl);
         await using (proxy)
         {
-            proxy.DropContentBodies(2);
-            using var resumed = new MemoryStream();
+            using var resumed = new WatchedStream();
+            proxy.DropContentBodies(2, resumed.ReachedAsync);
             var written = await server.Client(key, proxy.BaseAddress).DownloadAsync(created.Id, resumed, ct: Ct);
 
             Assert.Equal(direct.Length, written);
@@ -329,6 +329,59 @@ public sealed class ClientEndToEndTests(ClientServer server) : IClassFixture<Cli
         catch (VidgateException e) when (e.Status == 409)
         {
             // Already finished: nothing left to stop.
+        }
+    }
+
+    /// <summary>A memory stream that tells the proxy when the client has written up to an offset.</summary>
+    private sealed class WatchedStream : MemoryStream
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(long Offset, TaskCompletionSource Done)> _waiters = [];
+
+        public Task ReachedAsync(long offset)
+        {
+            lock (_gate)
+            {
+                if (Length >= offset)
+                {
+                    return Task.CompletedTask;
+                }
+
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((offset, done));
+                return done.Task;
+            }
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            base.Write(buffer);
+            Release();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            base.Write(buffer, offset, count);
+            Release();
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            base.Write(buffer.Span);
+            Release();
+            return ValueTask.CompletedTask;
+        }
+
+        private void Release()
+        {
+            lock (_gate)
+            {
+                foreach (var waiter in _waiters.Where(w => Length >= w.Offset).ToList())
+                {
+                    waiter.Done.TrySetResult();
+                    _waiters.Remove(waiter);
+                }
+            }
         }
     }
 

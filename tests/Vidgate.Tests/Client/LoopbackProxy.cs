@@ -21,6 +21,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
     private int _dropContent;
     private int _loseCreateAnswer;
     private int _busyCreate;
+    private Func<long, Task>? _received;
 
     private LoopbackProxy(WebApplication app, HttpClient upstream)
     {
@@ -32,8 +33,16 @@ public sealed class LoopbackProxy : IAsyncDisposable
 
     public ConcurrentQueue<ProxiedRequest> Requests { get; } = new();
 
-    /// <summary>The next N content downloads send half their body, then the connection is reset.</summary>
-    public void DropContentBodies(int count) => _dropContent = count;
+    /// <summary>
+    /// The next N content downloads send half their body, then the connection is reset. Before the reset the proxy
+    /// awaits <paramref name="received"/> with the offset the client must have reached: a reset makes the client's
+    /// kernel drop what it has not read yet, so without it the test would depend on timing.
+    /// </summary>
+    public void DropContentBodies(int count, Func<long, Task>? received = null)
+    {
+        _received = received;
+        _dropContent = count;
+    }
 
     /// <summary>The next create reaches the server, but its answer is lost (the connection is reset instead).</summary>
     public void LoseNextCreateAnswer() => _loseCreateAnswer = 1;
@@ -115,9 +124,12 @@ public sealed class LoopbackProxy : IAsyncDisposable
         {
             await context.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
             await context.Response.Body.FlushAsync();
-            // An abort is a TCP reset, and a reset makes the client's kernel drop what it has not read yet: let the
-            // half body arrive first, as it does when a real network fails mid-transfer.
-            await Task.Delay(300);
+            if (_received is { } received)
+            {
+                var from = answer.Content.Headers.ContentRange?.From ?? 0;
+                await received(from + (bytes.Length / 2)).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
             context.Abort();
             return;
         }
