@@ -79,25 +79,40 @@ public sealed partial class VidgateClient
                 total = response.Content.Headers.ContentLength;
             }
 
-            try
+            // Only a failure to read is a dropped connection worth resuming; a failure to write (a full disk) is the caller's.
+            Exception? broke = null;
+            var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
             {
-                var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                await using (body.ConfigureAwait(false))
+                var buffer = new byte[81920];
+                while (true)
                 {
-                    var buffer = new byte[81920];
                     int read;
-                    while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                    try
                     {
-                        await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-                        written += read;
+                        read = await body.ReadAsync(buffer, ct).ConfigureAwait(false);
                     }
+                    catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                    {
+                        broke = e;
+                        break;
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                    written += read;
                 }
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+
+            if (broke is not null)
             {
                 if (++resumes > _options.MaxDownloadResumes || written == 0)
                 {
-                    throw VidgateException.Connection($"The download of '{id}' broke off after {written} bytes", e);
+                    throw VidgateException.Connection($"The download of '{id}' broke off after {written} bytes", broke);
                 }
 
                 continue;

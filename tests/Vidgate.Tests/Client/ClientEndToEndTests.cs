@@ -293,6 +293,57 @@ public sealed class ClientEndToEndTests(ClientServer server) : IClassFixture<Cli
     }
 
     [Fact]
+    public async Task A_download_whose_file_changed_before_the_resume_restarts_or_refuses_to_mix_versions()
+    {
+        var key = await server.NewKeyAsync(Ct);
+        var client = server.Client(key);
+        var created = await client.CreateAsync(ClientServer.Small(), Ct);
+        Assert.Equal("completed", (await client.WaitForCompletionAsync(created.Id, null, Ct)).Status);
+        using var direct = new MemoryStream();
+        await client.DownloadAsync(created.Id, direct, ct: Ct);
+
+        var proxy = await LoopbackProxy.StartAsync(server.BaseUrl);
+        await using (proxy)
+        {
+            proxy.ChangeIfRange();
+            var through = server.Client(key, proxy.BaseAddress);
+
+            // Seekable: the server's 200 (If-Range did not match) replaces the half already written.
+            using var seekable = new WatchedStream();
+            proxy.DropContentBodies(1, seekable.ReachedAsync);
+            Assert.Equal(direct.Length, await through.DownloadAsync(created.Id, seekable, ct: Ct));
+            Assert.Equal(direct.ToArray(), seekable.ToArray());
+            var gets = proxy.Requests.Where(r => r.PathAndQuery.Contains("/content", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, gets.Count);
+            Assert.NotNull(gets[1].Range);
+
+            // Not seekable: the half cannot be taken back, so the download fails instead of appending a second version.
+            using var sink = new WatchedStream();
+            proxy.DropContentBodies(1, sink.ReachedAsync);
+            var changed = await Assert.ThrowsAsync<VidgateException>(() => through.DownloadAsync(created.Id, new ForwardOnly(sink), ct: Ct));
+            Assert.Equal("content_changed", changed.Code);
+            Assert.Equal(direct.Length / 2, sink.Length);
+        }
+    }
+
+    [Fact]
+    public async Task A_destination_that_cannot_be_written_fails_the_download_without_resuming()
+    {
+        var key = await server.NewKeyAsync(Ct);
+        var client = server.Client(key);
+        var created = await client.CreateAsync(ClientServer.Small(), Ct);
+        Assert.Equal("completed", (await client.WaitForCompletionAsync(created.Id, null, Ct)).Status);
+
+        var proxy = await LoopbackProxy.StartAsync(server.BaseUrl);
+        await using (proxy)
+        {
+            var full = await Assert.ThrowsAsync<IOException>(() => server.Client(key, proxy.BaseAddress).DownloadAsync(created.Id, new FullDisk(), ct: Ct));
+            Assert.Equal("No space left on device", full.Message);
+            Assert.Single(proxy.Requests, r => r.PathAndQuery.Contains("/content", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Models_and_the_admin_calls_round_trip()
     {
         var models = await server.Admin.ListModelsAsync(Ct);
@@ -330,6 +381,39 @@ public sealed class ClientEndToEndTests(ClientServer server) : IClassFixture<Cli
         {
             // Already finished: nothing left to stop.
         }
+    }
+
+    /// <summary>A destination that accepts nothing, like a full disk.</summary>
+    private sealed class FullDisk : MemoryStream
+    {
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+            => ValueTask.FromException(new IOException("No space left on device"));
+    }
+
+    /// <summary>A pipe-like destination: written to in order, never rewound.</summary>
+    private sealed class ForwardOnly(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
     }
 
     /// <summary>A memory stream that tells the proxy when the client has written up to an offset.</summary>

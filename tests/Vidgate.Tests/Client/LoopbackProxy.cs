@@ -22,6 +22,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
     private int _loseCreateAnswer;
     private int _busyCreate;
     private Func<long, Task>? _received;
+    private int _changeIfRange;
 
     private LoopbackProxy(WebApplication app, HttpClient upstream)
     {
@@ -43,6 +44,12 @@ public sealed class LoopbackProxy : IAsyncDisposable
         _received = received;
         _dropContent = count;
     }
+
+    /// <summary>
+    /// Resumed downloads reach the server with another <c>If-Range</c> validator, as if the file had been replaced
+    /// since the first answer: the server then answers 200 with the whole file.
+    /// </summary>
+    public void ChangeIfRange() => _changeIfRange = 1;
 
     /// <summary>The next create reaches the server, but its answer is lost (the connection is reset instead).</summary>
     public void LoseNextCreateAnswer() => _loseCreateAnswer = 1;
@@ -91,6 +98,12 @@ public sealed class LoopbackProxy : IAsyncDisposable
         {
             if (name is "Host" or "Content-Length" or "Transfer-Encoding")
             {
+                continue;
+            }
+
+            if (name == "If-Range" && Volatile.Read(ref _changeIfRange) == 1)
+            {
+                forward.Headers.TryAddWithoutValidation(name, "\"replaced\"");
                 continue;
             }
 
