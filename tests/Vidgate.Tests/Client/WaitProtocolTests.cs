@@ -1,9 +1,7 @@
+using Microsoft.AspNetCore.Builder;
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Vidgate.Client;
 using Vidgate.Contracts;
 
@@ -127,33 +125,5 @@ public sealed class WaitProtocolTests
     private sealed class Inline(Action<int> report) : IProgress<int>
     {
         public void Report(int value) => report(value);
-    }
-
-    private sealed class ScriptedServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(1) };
-
-        private ScriptedServer(WebApplication app) => _app = app;
-
-        public static async Task<ScriptedServer> StartAsync(Action<WebApplication> map)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            map(app);
-            await app.StartAsync();
-            return new ScriptedServer(app);
-        }
-
-        public VidgateClient Client() => new(_http, new VidgateClientOptions { BaseUrl = new Uri(_app.Urls.First()), ApiKey = "vg_test" });
-
-        public async ValueTask DisposeAsync()
-        {
-            _http.Dispose();
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }
