@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Builder;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Vidgate.Client;
 using Vidgate.Contracts;
