@@ -1,0 +1,3 @@
+using Vidgate.Cli;
+
+return await VidgateCli.RunAsync(args);
