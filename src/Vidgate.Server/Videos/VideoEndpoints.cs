@@ -31,7 +31,7 @@ internal static class VideoEndpoints
         var group = routes.MapGroup("/v1/videos").RequireCaller();
         group.MapPost("", Create)
             .WithVidgateDocs("Videos", "Create a video (seed, OpenAI or legacy grok-video: the body decides)", DocAuth.Key, 400, 402, 409, 413, 415)
-            .Takes(RouteDocs.Json, CreateDoc, typeof(SeedCreateRequest), typeof(OpenAiCreateJson)).Param("Idempotency-Key", IdempotencyDoc, header: true)
+            .Takes(RouteDocs.Json, CreateDoc, typeof(ApiDocs.SeedCreateRequest), typeof(OpenAiCreateJson)).Param("Idempotency-Key", IdempotencyDoc, header: true)
             .Takes(RouteDocs.Multipart, CreateDoc, typeof(OpenAiCreateForm), typeof(LegacyGrokCreateForm))
             .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo));
         group.MapPost("/generations", CreateXai)
