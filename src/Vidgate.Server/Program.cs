@@ -3,6 +3,7 @@ using Vidgate.Server.Admin;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data;
 using Vidgate.Server.Health;
+using Vidgate.Server.Live;
 using Vidgate.Server.Hosting;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
@@ -18,6 +19,7 @@ builder.AddVidgateConfiguration();
 builder.Services
     .AddVidgateMetrics()
     .AddDatabase()
+    .AddLive()
     .AddStorage()
     .AddAccounts()
     .AddModels()
