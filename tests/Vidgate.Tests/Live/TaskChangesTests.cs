@@ -66,8 +66,19 @@ public sealed class TaskChangesTests
     {
         var task = new VideoTask
         {
-            Id = "video_v", AccountId = "acct", KeyId = "key", Dialect = Dialect.Seed, Model = "m", Prompt = "p", Seconds = 1,
-            Width = 854, Height = 480, AspectRatio = "16:9", Resolution = "480P", Provider = "builtin", CreatedAt = DateTimeOffset.UnixEpoch,
+            Id = "video_v",
+            AccountId = "acct",
+            KeyId = "key",
+            Dialect = Dialect.Seed,
+            Model = "m",
+            Prompt = "p",
+            Seconds = 1,
+            Width = 854,
+            Height = 480,
+            AspectRatio = "16:9",
+            Resolution = "480P",
+            Provider = "builtin",
+            CreatedAt = DateTimeOffset.UnixEpoch,
         };
         VideoTask[] path =
         [
