@@ -33,6 +33,7 @@ app.UseVidgateErrors();
 app.MapHealth();
 app.MapMetrics();
 app.MapVideos();
+app.MapVideoEvents();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdmin();

@@ -26,7 +26,6 @@ internal static class VideoEndpoints
         group.MapPost("/generations", CreateXai);
         group.MapGet("", List);
         group.MapGet("/{id}", Get);
-        group.MapGet("/{id}/events", VideoEvents.Stream);
         group.MapPost("/{id}/remix", Remix);
         group.MapPost("/{id}/cancel", Cancel);
         group.MapDelete("/{id}", Delete);

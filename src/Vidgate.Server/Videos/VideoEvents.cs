@@ -20,6 +20,10 @@ internal static class VideoEvents
     public const string EventName = "video.updated";
     public const string ContentType = "text/event-stream";
 
+    /// <summary>Mapped on its own (not in <c>MapVideos</c>), with the same caller requirement as every <c>/v1/videos</c> route.</summary>
+    public static RouteHandlerBuilder MapVideoEvents(this IEndpointRouteBuilder routes)
+        => routes.MapGet("/v1/videos/{id}/events", Stream).RequireCaller();
+
     /// <summary>
     /// The stream: the task now (unless <c>Last-Event-ID</c> says the client has seen exactly this state), one event per
     /// change of status or progress, the last one at the end state, then the end of the stream. A client that comes back
