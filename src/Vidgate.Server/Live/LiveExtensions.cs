@@ -13,7 +13,7 @@ internal static class LiveExtensions
     {
         services.AddOptions<LiveOptions>()
             .BindConfiguration(LiveOptions.Section)
-            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.RecheckInterval > TimeSpan.Zero, "Vidgate:Live intervals must be positive.")
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.RecheckInterval > TimeSpan.Zero && o.MaxStreamDuration > TimeSpan.Zero, "Vidgate:Live intervals must be positive.")
             .ValidateOnStart();
         services.AddSingleton<TaskChanges>();
         services.AddSingleton<TaskFollower>();

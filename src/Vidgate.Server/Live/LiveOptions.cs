@@ -19,4 +19,11 @@ internal sealed class LiveOptions
     /// the LISTEN connection reconnects), and correctness must not depend on them.
     /// </summary>
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A stream still open after this long is ended by the server even if its video has not ended: the client reconnects
+    /// with <c>Last-Event-ID</c> (an EventSource does so by itself) and misses nothing, while no connection is held for
+    /// ever and streams spread over the nodes again after a scale-out or restart.
+    /// </summary>
+    public TimeSpan MaxStreamDuration { get; set; } = TimeSpan.FromMinutes(30);
 }

@@ -28,7 +28,8 @@ internal static class VideoEvents
     /// The stream: the task now (unless <c>Last-Event-ID</c> says the client has seen exactly this state), one event per
     /// change of status or progress, the last one at the end state, then the end of the stream. A client that comes back
     /// with the id of the end state gets 204, which tells an EventSource to stop reconnecting. Each event's <c>data</c> is
-    /// the object <c>GET /v1/videos/{id}</c> returns, in the dialect the video was created in.
+    /// the object <c>GET /v1/videos/{id}</c> returns, in the dialect the video was created in. A stream open longer than
+    /// <see cref="LiveOptions.MaxStreamDuration"/>, or on a node that is stopping, ends early; the client reconnects.
     /// </summary>
     public static async Task<IResult> Stream(
         string id, HttpContext http, VideoService videos, TaskFollower follower, ContentLinks links,
@@ -59,6 +60,7 @@ internal static class VideoEvents
         {
             var beat = options.Value.HeartbeatInterval;
             var nextBeat = clock.GetUtcNow() + beat;
+            var endAt = clock.GetUtcNow() + options.Value.MaxStreamDuration;
             if (TaskVersion.Of(task) != sent)
             {
                 sent = await WriteEventAsync(response, task, links, http.Request, ct);
@@ -69,9 +71,9 @@ internal static class VideoEvents
                 await WriteCommentAsync(response, ct);
             }
 
-            while (!task.IsFinished && !lifetime.ApplicationStopping.IsCancellationRequested)
+            while (!task.IsFinished && !lifetime.ApplicationStopping.IsCancellationRequested && clock.GetUtcNow() < endAt)
             {
-                var latest = await follower.NextAsync(watch, task, caller.AccountId, nextBeat, ct);
+                var latest = await follower.NextAsync(watch, task, caller.AccountId, nextBeat < endAt ? nextBeat : endAt, ct);
                 if (latest is null)
                 {
                     break;

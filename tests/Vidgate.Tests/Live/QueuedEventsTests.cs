@@ -70,6 +70,27 @@ public sealed class QueuedEventsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stream_open_longer_than_its_limit_ends_and_the_reconnect_resumes_where_it_was()
+    {
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false", ["Vidgate:Live:MaxStreamDuration"] = "00:00:00.300" });
+        using var client = await app.NewUserAsync();
+        var id = await CreateAsync(client);
+
+        await using var first = await EventStream.OpenAsync(client, $"/v1/videos/{id}/events");
+        var seen = Assert.Single(await first.ReadToEndAsync());
+        Assert.Equal("queued", seen.Json.GetProperty("status").GetString());
+
+        // Nothing changed: the reconnect opens with a comment, then sees the cancel as its one event.
+        await using var second = await EventStream.OpenAsync(client, $"/v1/videos/{id}/events", seen.Id);
+        Assert.Null((await second.NextAsync())!.Data);
+        (await client.PostAsync($"/v1/videos/{id}/cancel", null, Ct)).EnsureSuccessStatusCode();
+        var next = await second.NextEventAsync();
+        Assert.Equal("cancelled", next!.Json.GetProperty("status").GetString());
+        Assert.Null(await second.NextEventAsync());
+        Assert.Equal(0, app.Service<TaskChanges>().Watching);
+    }
+
+    [Fact]
     public async Task A_long_poll_returns_the_change_as_soon_as_it_happens()
     {
         using var client = await _app.NewUserAsync();
