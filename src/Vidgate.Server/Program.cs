@@ -5,6 +5,7 @@ using Vidgate.Server.Billing;
 using Vidgate.Server.Data;
 using Vidgate.Server.Health;
 using Vidgate.Server.Hosting;
+using Vidgate.Server.Live;
 using Vidgate.Server.Metrics;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
@@ -20,6 +21,7 @@ builder.Services
     .AddVidgateMetrics()
     .AddVidgateTracing(builder.Configuration)
     .AddDatabase()
+    .AddLive()
     .AddStorage()
     .AddAccounts()
     .AddModels()
@@ -34,6 +36,7 @@ app.UseVidgateErrors();
 app.MapHealth();
 app.MapMetrics();
 app.MapVideos();
+app.MapVideoEvents();
 app.MapVideoContent();
 app.MapModels();
 app.MapAdmin();

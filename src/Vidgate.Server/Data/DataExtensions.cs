@@ -3,6 +3,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Postgres;
 using Vidgate.Server.Data.Sqlite;
+using Vidgate.Server.Live;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
@@ -35,6 +36,15 @@ internal static class DataExtensions
         services.AddSingleton<IHostedService>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true
                 && sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<VidgateOptions>>().Value.Workers
             ? ActivatorUtilities.CreateInstance<PostgresWakeUps>(sp)
+            : new NoWakeUps());
+
+        // Live progress across nodes: every node (API-only ones serve the event streams) relays task change hints.
+        services.AddSingleton<PostgresTaskChanges>();
+        services.AddSingleton<ITaskChangeRelay>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true
+            ? sp.GetRequiredService<PostgresTaskChanges>()
+            : ITaskChangeRelay.LocalOnly);
+        services.AddSingleton<IHostedService>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true
+            ? sp.GetRequiredService<PostgresTaskChanges>()
             : new NoWakeUps());
         return services;
     }

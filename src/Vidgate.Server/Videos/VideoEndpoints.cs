@@ -5,6 +5,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.ApiDocs;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Dialects;
+using Vidgate.Server.Live;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
 
@@ -73,9 +74,24 @@ internal static class VideoEndpoints
         return error is not null ? error.ToResult() : TaskWire.Created(task!, links.For(task!, http.Request));
     }
 
-    private static async Task<IResult> Get(string id, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)
+    /// <summary>A retrieve; with <c>?wait=N</c> a long-poll: answered as soon as status or progress changes, or after N seconds.</summary>
+    private static async Task<IResult> Get(
+        string id, string? wait, HttpContext http, VideoService videos, ContentLinks links, TaskFollower follower, TimeProvider clock, CancellationToken ct)
     {
+        var (waitFor, waitError) = VideoEvents.WaitOf(wait);
+        if (waitError is not null)
+        {
+            return waitError.ToResult();
+        }
+
+        // Watched before the read, so a change between the read and the wait still wakes it.
+        using var watch = waitFor is null ? null : follower.Watch(id);
         var task = await videos.GetAsync(http.Caller(), id, ct);
+        if (task is { IsFinished: false } && watch is not null)
+        {
+            task = await follower.NextAsync(watch, task, http.Caller().AccountId, clock.GetUtcNow() + waitFor!.Value, ct);
+        }
+
         return task is null ? VideoService.NotFound(id).ToResult() : TaskWire.Retrieve(task, links.For(task, http.Request), http.Response);
     }
 

@@ -97,7 +97,9 @@ public sealed class MalformedInputTests
     [Fact]
     public async Task No_route_answers_5xx_to_any_malformed_body_and_every_4xx_has_the_error_shape()
     {
-        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false" });
+        // Streams end after a second: the queued task's event stream (GET /v1/videos/{id}/events) would otherwise stay
+        // open until the task ends, which with workers off is never.
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false", ["Vidgate:Live:MaxStreamDuration"] = "00:00:01" });
         using var admin = app.Admin();
         // A paying user on the unlimited tier: rate and in-flight caps would otherwise answer most of the valid bodies.
         var (userKey, userAccount) = await app.NewKeyAsync("fuzz");
