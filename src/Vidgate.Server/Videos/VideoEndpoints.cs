@@ -43,7 +43,8 @@ internal static class VideoEndpoints
             .Param("after", "The last id of the previous page.").Param("limit", "1 to 100, default 20.").Param("order", "desc (default) or asc.");
         group.MapGet("/{id}", Get)
             .WithVidgateDocs("Videos", "Get a video, in the dialect it was created in", DocAuth.Key, 404)
-            .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo), typeof(XaiVideoStatus));
+            .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo), typeof(XaiVideoStatus))
+            .Param("wait", "Long-poll: up to this many seconds (0 < wait <= 60) for the status or progress to change; answers at once when it does.");
         group.MapPost("/{id}/remix", Remix)
             .WithVidgateDocs("Videos", "Remix a completed video with a new prompt (OpenAI)", DocAuth.Key, 400, 402, 404, 409, 415)
             .Takes(RouteDocs.Json, null, typeof(RemixRequest)).Takes(RouteDocs.Multipart, null, typeof(RemixRequest)).Param("Idempotency-Key", IdempotencyDoc, header: true).Produces<OpenAiVideo>();

@@ -22,7 +22,10 @@ internal static class VideoEvents
 
     /// <summary>Mapped on its own (not in <c>MapVideos</c>), with the same caller requirement as every <c>/v1/videos</c> route.</summary>
     public static RouteHandlerBuilder MapVideoEvents(this IEndpointRouteBuilder routes)
-        => routes.MapGet("/v1/videos/{id}/events", Stream).RequireCaller();
+        => routes.MapGet("/v1/videos/{id}/events", Stream).RequireCaller()
+            .WithVidgateDocs("Videos", "Live progress as Server-Sent Events (video.updated; the stream ends after the end status)", DocAuth.Key, 404)
+            .Returns(200, "text/event-stream").Returns(204, "text/plain")
+            .Param("Last-Event-ID", "Resume: the id of the last event seen. The end state's id answers 204.", header: true);
 
     /// <summary>
     /// The stream: the task now (unless <c>Last-Event-ID</c> says the client has seen exactly this state), one event per
