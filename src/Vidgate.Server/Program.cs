@@ -9,6 +9,7 @@ using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Videos;
+using Vidgate.Server.Webhooks;
 using Vidgate.Server.Workers;
 
 // The content root is where the server was built to, not the caller's working directory: appsettings.json (log
@@ -24,7 +25,8 @@ builder.Services
     .AddVideos()
     .AddBilling()
     .AddProviders()
-    .AddWorkers(builder.Configuration);
+    .AddWorkers(builder.Configuration)
+    .AddWebhooks(builder.Configuration);
 
 var app = builder.Build();
 app.UseVidgateErrors();
@@ -33,6 +35,7 @@ app.MapMetrics();
 app.MapVideos();
 app.MapVideoContent();
 app.MapModels();
+app.MapWebhooks();
 app.MapAdmin();
 if (!await app.PassesStartupChecksAsync())
 {

@@ -11,8 +11,10 @@ namespace Vidgate.Server.Data.Postgres;
 /// status. Reads are never answered from memory: another node may have written since. Nothing is counted here: the
 /// caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskParticipant>? participants = null) : ITaskStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     private const string Columns = TaskRows.Columns;
 
     private const string InsertSql = """

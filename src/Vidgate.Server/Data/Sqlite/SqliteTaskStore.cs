@@ -6,11 +6,13 @@ namespace Vidgate.Server.Data.Sqlite;
 
 /// <summary>
 /// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement; an insert and
-/// every ending also run the <paramref name="participant"/>'s work (billing) in the same write. Nothing is counted here:
+/// every ending also run the <paramref name="participants"/>'s work (billing) in the same write. Nothing is counted here:
 /// the caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskParticipant>? participants = null) : ITaskStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
     private const int MaxRecent = 4096;
 
