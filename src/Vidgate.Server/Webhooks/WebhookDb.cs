@@ -11,17 +11,29 @@ namespace Vidgate.Server.Webhooks;
 /// once against <see cref="DbConnection"/>; only the claim's row locking differs (<see cref="IsPostgres"/>).
 /// Webhook statements are few and short, so PostgreSQL runs them synchronously inside its write, as the participant seam does.
 /// </summary>
-internal sealed class WebhookDb(IServiceProvider services, IConfiguration configuration)
+internal sealed class WebhookDb
 {
-    public bool IsPostgres { get; } = DataExtensions.IsPostgres(configuration) is true;
+    private readonly SqliteDatabase? _sqlite;
+    private readonly PostgresDatabase? _postgres;
 
-    public Task<T> WriteAsync<T>(Func<DbConnection, T> operation, CancellationToken ct) => IsPostgres
-        ? services.GetRequiredService<PostgresDatabase>().WriteAsync(connection => Task.FromResult(operation(connection)), ct)
-        : services.GetRequiredService<SqliteDatabase>().WriteAsync(operation, ct);
+    public WebhookDb(SqliteDatabase sqlite) => _sqlite = sqlite;
 
-    public Task<T> ReadAsync<T>(Func<DbConnection, T> query, CancellationToken ct) => IsPostgres
-        ? services.GetRequiredService<PostgresDatabase>().ReadAsync(connection => Task.FromResult(query(connection)), ct)
-        : services.GetRequiredService<SqliteDatabase>().ReadAsync(query, ct);
+    public WebhookDb(PostgresDatabase postgres) => _postgres = postgres;
+
+    public bool IsPostgres => _postgres is not null;
+
+    /// <summary>On the configured engine; only that one is built (a PostgreSQL node creates no SQLite file).</summary>
+    public static WebhookDb Create(IServiceProvider services) => DataExtensions.IsPostgres(services.GetRequiredService<IConfiguration>()) is true
+        ? new WebhookDb(services.GetRequiredService<PostgresDatabase>())
+        : new WebhookDb(services.GetRequiredService<SqliteDatabase>());
+
+    public Task<T> WriteAsync<T>(Func<DbConnection, T> operation, CancellationToken ct) => _postgres is not null
+        ? _postgres.WriteAsync(connection => Task.FromResult(operation(connection)), ct)
+        : _sqlite!.WriteAsync(operation, ct);
+
+    public Task<T> ReadAsync<T>(Func<DbConnection, T> query, CancellationToken ct) => _postgres is not null
+        ? _postgres.ReadAsync(connection => Task.FromResult(query(connection)), ct)
+        : _sqlite!.ReadAsync(query, ct);
 }
 
 /// <summary>Engine-neutral statements: one command per call, disposed after it ran.</summary>

@@ -20,7 +20,7 @@ internal static class WebhookSignature
         var signed = new byte[Encoding.UTF8.GetByteCount(id) + 22 + body.Length];
         var length = Encoding.UTF8.GetBytes($"{id}.{timestamp}.", signed);
         body.CopyTo(signed.AsSpan(length));
-        var message = signed.AsSpan(0, length + body.Length);
+        var message = signed[..(length + body.Length)];
         return string.Join(' ', secrets.Select(secret => "v1," + Convert.ToBase64String(HMACSHA256.HashData(Key(secret), message))));
     }
 

@@ -195,7 +195,7 @@ internal sealed class WebhookStore(WebhookDb db)
         Db.Command(connection, "UPDATE webhook_deliveries SET body = @body WHERE id = @id AND lease_owner = @owner AND body IS NULL;",
             ("@id", id), ("@owner", owner), ("@body", body)).Run();
         return Db.Command(connection, "SELECT body FROM webhook_deliveries WHERE id = @id AND lease_owner = @owner;", ("@id", id), ("@owner", owner))
-            .One(r => r.TextOrNull(0));
+            .All(r => r.TextOrNull(0)).FirstOrDefault();
     }, ct);
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Providers;
 using Vidgate.Server.Providers.Fetch;
 
 namespace Vidgate.Server.Webhooks;

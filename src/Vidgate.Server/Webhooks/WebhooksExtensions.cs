@@ -13,7 +13,7 @@ internal static class WebhooksExtensions
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(o => o.IsValid(), $"{WebhookOptions.Section}: waits, timeouts and limits must be positive, Jitter below 1, Lease longer than Timeout")
             .ValidateOnStart();
-        services.AddSingleton<WebhookDb>();
+        services.AddSingleton(WebhookDb.Create);
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookUrls>();
