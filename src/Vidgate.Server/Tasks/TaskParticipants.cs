@@ -39,7 +39,9 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         HoldClosed? closed = null;
         foreach (var participant in all)
         {
-            closed ??= participant.Ended(connection, taskId, ending, now);
+            // Every participant runs; only the first answer is kept (`??=` would skip the others once one answered).
+            var answer = participant.Ended(connection, taskId, ending, now);
+            closed ??= answer;
         }
 
         return closed;

@@ -52,7 +52,7 @@ internal sealed class WebhookPayload(IServiceProvider services, ContentLinks lin
         var http = new DefaultHttpContext { RequestServices = services, RequestAborted = ct };
         var baseUrl = new Uri(BaseUrl());
         http.Request.Scheme = baseUrl.Scheme;
-        http.Request.Host = HostString.FromUriComponent(baseUrl);
+        http.Request.Host = baseUrl.IsDefaultPort ? new HostString(baseUrl.Host) : new HostString(baseUrl.Host, baseUrl.Port);
         using var body = new MemoryStream();
         http.Response.Body = body;
         await TaskWire.Render(task, links.For(task, http.Request)).ExecuteAsync(http);

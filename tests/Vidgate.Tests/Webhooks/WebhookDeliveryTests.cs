@@ -212,7 +212,7 @@ public sealed class WebhookDeliveryTests
         {
             using var client = await first.NewUserAsync();
             await WebhookKit.RegisterAsync(client, receiver.Url);
-            id = (await client.CreateAsync(new { model = "grok-imagine-video", prompt = "before the crash", seconds = 6 })).GetProperty("id").GetString()!;
+            id = (await client.CreateAsync(new { model = "grok-imagine-video", prompt = "before the node dies", seconds = 6 })).GetProperty("id").GetString()!;
             await client.WaitForAsync(id, "completed");
             var pending = await WebhookKit.WaitForDeliveryAsync(first, id, "pending");
             Assert.Equal(0, pending.GetProperty("attempts").GetInt32());

@@ -25,7 +25,7 @@ internal static class WebhookKit
     /// <summary>Adds an endpoint through <paramref name="path"/> (<c>/v1/webhooks</c> or an admin route); its id and secret.</summary>
     public static async Task<(string Id, string Secret)> RegisterAsync(HttpClient client, string url, string[]? events = null, string path = "/v1/webhooks")
     {
-        var response = await client.PostAsJsonAsync(path, events is null ? new { url } : new { url, events }, Ct);
+        var response = events is null ? await client.PostAsJsonAsync(path, new { url }, Ct) : await client.PostAsJsonAsync(path, new { url, events }, Ct);
         var endpoint = await Api.OkJsonAsync(response);
         Assert.Equal("webhook_endpoint", endpoint.GetProperty("object").GetString());
         Assert.StartsWith("we_", endpoint.GetProperty("id").GetString());
