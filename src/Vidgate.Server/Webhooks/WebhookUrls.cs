@@ -55,17 +55,26 @@ internal sealed class WebhookUrls(IOptions<FetchOptions> options)
     /// <summary>The connect step of every delivery: resolve once, check every address, connect to the checked one.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
+        // Every resolved address was checked; try them in order (a name may resolve to ::1 first while the receiver
+        // listens on 127.0.0.1 only).
         var addresses = await CheckHostAsync(context.DnsEndPoint.Host, ct);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        for (var i = 0; ; i++)
         {
-            await socket.ConnectAsync(addresses[0], context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(addresses[i], context.DnsEndPoint.Port, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException) when (i < addresses.Length - 1)
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
     }
 
