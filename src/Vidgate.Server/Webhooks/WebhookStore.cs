@@ -111,6 +111,12 @@ internal sealed class WebhookStore(WebhookDb db)
         if (task.CallbackUrl is { } callback && eventType != WebhookEvents.Progress)
         {
             destinations.Add((null, callback));
+
+            // Signed with the account's callback secret, made now if the account never asked for it (it can read it later).
+            Db.Command(connection, """
+                INSERT INTO webhook_callback_secrets (account_id, secret, created_at) VALUES (@account, @secret, @now)
+                ON CONFLICT (account_id) DO NOTHING;
+                """, ("@account", task.AccountId), ("@secret", WebhookSignature.NewSecret()), ("@now", Db.Ms(now))).Run();
         }
 
         // One event id for every destination: it is the webhook-id receivers dedupe on.

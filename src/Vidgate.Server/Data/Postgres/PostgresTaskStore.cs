@@ -19,9 +19,9 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
     private const string InsertSql = """
         INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
-                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id, callback_url)
         VALUES (@id, @account, @key, @dialect, @model, @prompt, @seconds, @width, @height, @aspect,
-                @resolution, @inputs, @provider, 'queued', 0, @created, @created, @remixed);
+                @resolution, @inputs, @provider, 'queued', 0, @created, @created, @remixed, @callback);
         """;
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
@@ -62,6 +62,7 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
                 .Bind("provider", task.Provider)
                 .Bind("created", Pg.Ms(task.CreatedAt))
                 .Bind("remixed", task.RemixedFromId)
+                .Bind("callback", task.CallbackUrl)
                 .RowsAsync(ct);
             if (terms is not null)
             {
