@@ -46,6 +46,7 @@ public sealed class WebhookEndpointTests
     [InlineData("""{"url":"   "}""", "url", "missing_field")]
     [InlineData("""{"url":"https://example.com/x","events":["video.exploded"]}""", "events", "invalid_event")]
     [InlineData("""{"url":"https://example.com/x","events":[]}""", "events", "invalid_event")]
+    [InlineData("""{"url":"https://example.com/x","events":["video.completed","video.progress"]}""", "events", "event_not_available")]
     public async Task Bad_registrations_are_400s_naming_the_field(string body, string param, string code)
     {
         using var app = new VidgateApp();
@@ -74,11 +75,11 @@ public sealed class WebhookEndpointTests
         using var alice = await app.NewUserAsync("alice");
         using var bob = await app.NewUserAsync("bob");
         var (aliceHook, aliceSecret) = await WebhookKit.RegisterAsync(alice, "http://127.0.0.1:9/alice");
-        await WebhookKit.RegisterAsync(bob, "http://127.0.0.1:9/bob", ["video.completed", "video.progress"]);
+        await WebhookKit.RegisterAsync(bob, "http://127.0.0.1:9/bob", ["video.completed", "video.failed"]);
 
         var bobs = (await Api.OkJsonAsync(await bob.GetAsync("/v1/webhooks", Ct))).GetProperty("data").EnumerateArray().ToList();
         Assert.Equal("http://127.0.0.1:9/bob", Assert.Single(bobs).GetProperty("url").GetString());
-        Assert.Equal(["video.completed", "video.progress"], bobs[0].GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["video.completed", "video.failed"], bobs[0].GetProperty("events").EnumerateArray().Select(e => e.GetString()));
         Assert.False(bobs[0].TryGetProperty("secret", out _));
 
         foreach (var response in new[]
