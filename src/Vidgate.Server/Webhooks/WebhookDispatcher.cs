@@ -5,7 +5,7 @@ namespace Vidgate.Server.Webhooks;
 
 /// <summary>
 /// The delivery worker: leases due outbox rows (multi-node safe), freezes each body at its first attempt, signs and
-/// POSTs it, records the attempt, and schedules the next one (<see cref="WebhookOptions.RetrySchedule"/> with jitter)
+/// POSTs it, records the attempt, and schedules the next one (<see cref="WebhookOptions.Schedule"/> with jitter)
 /// until a 2xx, a 410 (the endpoint is disabled) or the schedule runs out. At most
 /// <see cref="WebhookOptions.Concurrency"/> deliveries run at once on a node, and <see cref="WebhookOptions.PerDestination"/>
 /// to one destination; a destination that keeps failing has its circuit opened (<see cref="WebhookBreakers"/>).
@@ -162,12 +162,12 @@ internal sealed partial class WebhookDispatcher(
 
         // 410: the receiver says the endpoint is gone for good; a refused address is not retried into a private network.
         var retry = delivery.Attempts; // attempts before this one = index of the wait that follows it
-        if (result.StatusCode == 410 || result.Refused || retry >= _options.RetrySchedule.Length)
+        if (result.StatusCode == 410 || result.Refused || retry >= _options.Schedule.Length)
         {
             return (DeliveryStatus.Failed, at);
         }
 
-        var wait = _options.RetrySchedule[retry];
+        var wait = _options.Schedule[retry];
         var jitter = 1 + (((Random.Shared.NextDouble() * 2) - 1) * _options.Jitter);
         return (DeliveryStatus.Pending, at + (wait * jitter));
     }

@@ -9,11 +9,20 @@ internal sealed class WebhookOptions
     /// Waits before each retry, after the first attempt: Standard Webhooks' (Svix's) schedule, about 27 hours in all.
     /// Each wait is jittered by ±<see cref="Jitter"/> so endpoints coming back are not hit by every node at once.
     /// </summary>
-    public TimeSpan[] RetrySchedule { get; set; } =
+    /// <remarks>
+    /// Null (not the default list) until configured: the configuration binder appends to an array it finds filled, so a
+    /// configured schedule would otherwise run after the default one.
+    /// </remarks>
+    public TimeSpan[]? RetrySchedule { get; set; }
+
+    public static readonly TimeSpan[] DefaultSchedule =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
         TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
     ];
+
+    /// <summary>The waits in force: <see cref="RetrySchedule"/> if configured, else <see cref="DefaultSchedule"/>.</summary>
+    public TimeSpan[] Schedule => RetrySchedule ?? DefaultSchedule;
 
     /// <summary>Fraction of each wait added or taken at random (0.2: ±20 %).</summary>
     public double Jitter { get; set; } = 0.2;
@@ -48,7 +57,7 @@ internal sealed class WebhookOptions
     /// <summary>Endpoints one account may have.</summary>
     public int MaxEndpointsPerAccount { get; set; } = 20;
 
-    public bool IsValid() => RetrySchedule.All(d => d >= TimeSpan.Zero) && Jitter is >= 0 and < 1 && Timeout > TimeSpan.Zero
+    public bool IsValid() => Schedule.All(d => d >= TimeSpan.Zero) && Jitter is >= 0 and < 1 && Timeout > TimeSpan.Zero
         && MaxResponseBytes >= 0 && Concurrency > 0 && PerDestination > 0 && BreakerFailures > 0 && BreakerOpenFor >= TimeSpan.Zero
         && Lease > Timeout && IdlePollInterval > TimeSpan.Zero && RotationOverlap >= TimeSpan.Zero && MaxEndpointsPerAccount > 0;
 }
