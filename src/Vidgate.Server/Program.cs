@@ -11,6 +11,7 @@ using Vidgate.Server.Models;
 using Vidgate.Server.Providers;
 using Vidgate.Server.Storage;
 using Vidgate.Server.Videos;
+using Vidgate.Server.Webhooks;
 using Vidgate.Server.Workers;
 
 // The content root is where the server was built to, not the caller's working directory: appsettings.json (log
@@ -29,6 +30,7 @@ builder.Services
     .AddBilling()
     .AddProviders()
     .AddWorkers(builder.Configuration)
+    .AddWebhooks(builder.Configuration)
     .AddApiDocs();
 
 var app = builder.Build();
@@ -39,6 +41,7 @@ app.MapVideos();
 app.MapVideoEvents();
 app.MapVideoContent();
 app.MapModels();
+app.MapWebhooks();
 app.MapAdmin();
 app.MapApiDocs();
 if (!await app.PassesStartupChecksAsync())

@@ -1,3 +1,5 @@
+using Vidgate.Server.Webhooks;
+
 namespace Vidgate.Server.Admin;
 
 /// <summary>Every <c>/admin</c> route, mapped by the folder that owns them (admin keys only).</summary>
@@ -11,6 +13,7 @@ internal static class AdminExtensions
         routes.MapAdminPrices();
         routes.MapUsage();
         routes.MapAdminProviders();
+        routes.MapAdminWebhooks();
         return routes;
     }
 }

@@ -13,7 +13,7 @@ internal static class TaskRows
     public const string Columns = """
         id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio, resolution, inputs,
         provider, status, progress, attempts, upstream_id, created_at, started_at, completed_at, expires_at,
-        content_deleted_at, error_code, error_message, remixed_from_id
+        content_deleted_at, error_code, error_message, remixed_from_id, callback_url
         """;
 
     public static VideoTask Map(DbDataReader r) => new()
@@ -43,6 +43,7 @@ internal static class TaskRows
         ErrorCode = r.TextOrNull(22),
         ErrorMessage = r.TextOrNull(23),
         RemixedFromId = r.TextOrNull(24),
+        CallbackUrl = r.TextOrNull(25),
     };
 }
 

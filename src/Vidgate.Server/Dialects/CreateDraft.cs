@@ -99,6 +99,9 @@ internal sealed record CreateDraft(Dialect Dialect, Field Model, Field Prompt, F
 
     public ImageCount Count { get; init; }
 
+    /// <summary>The optional <c>callback_url</c> (every dialect carries it: a top-level JSON field or a form field).</summary>
+    public Field? CallbackUrl { get; init; }
+
     /// <summary>The http(s) image URLs to fetch before the images are checked, each with the param its failure names.</summary>
     public IEnumerable<ImageInput> RemoteImages => Images.Where(i => i.IsRemote);
 }

@@ -90,7 +90,13 @@ internal static class CreateLadder
             images[i] = image;
         }
 
-        var request = new VideoRequest(modelName, prompt!, seconds, width, height, aspect, resolution, []);
+        if (draft.CallbackUrl is { Error: { } callbackError })
+        {
+            return (null, callbackError);
+        }
+
+        // Only read here; whether deliveries may go there (the SSRF guard) is the create path's check, after this one.
+        var request = new VideoRequest(modelName, prompt!, seconds, width, height, aspect, resolution, []) { CallbackUrl = draft.CallbackUrl?.Text };
         return (new CheckedCreate(request, images, draft.Images), null);
     }
 

@@ -13,7 +13,7 @@ internal static class LegacyGrokDialect
 {
     public const string ModelPrefix = "grok-video-";
 
-    private static readonly HashSet<string> Fields = ["model", "prompt", "seconds", "aspect_ratio", "size", "input_reference"];
+    private static readonly HashSet<string> Fields = ["model", "prompt", "seconds", "aspect_ratio", "size", "input_reference", "callback_url"];
 
     public static bool IsLegacyModel(string? model) => model?.Trim().StartsWith(ModelPrefix, StringComparison.Ordinal) == true;
 
@@ -41,6 +41,7 @@ internal static class LegacyGrokDialect
             ListedModels = IsLegacyModel,
             Images = Images(form),
             Count = ImageCount.LegacyReferences,
+            CallbackUrl = new Field(form.Text("callback_url"), "callback_url"),
         };
         return (draft, null);
     }

@@ -15,7 +15,7 @@ internal static class OpenAiDialect
     public const string PollAfterHeader = "openai-poll-after-ms";
 
     private static readonly HashSet<string> CreateFields =
-        ["prompt", "model", "seconds", "size", "input_reference", "input_reference[image_url]", "input_reference[file_id]"];
+        ["prompt", "model", "seconds", "size", "input_reference", "input_reference[image_url]", "input_reference[file_id]", "callback_url"];
 
     private static readonly HashSet<string> RemixFields = ["prompt"];
 
@@ -40,6 +40,7 @@ internal static class OpenAiDialect
         {
             Size = new Field(form.Text("size"), "size"),
             Count = ImageCount.OpenAi,
+            CallbackUrl = new Field(form.Text("callback_url"), "callback_url"),
         };
         return (Reference(form, draft), null);
     }

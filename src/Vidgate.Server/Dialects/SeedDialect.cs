@@ -25,7 +25,10 @@ internal static class SeedDialect
             Field.String(body, "prompt"),
             Field.Seconds(body, "seconds"),
             Field.String(body, "aspect_ratio"),
-            Resolution(body));
+            Resolution(body))
+        {
+            CallbackUrl = Field.String(body, "callback_url"),
+        };
         return (Images(body, draft), null);
     }
 

@@ -33,7 +33,10 @@ internal static class XaiDialect
             Field.String(body, "prompt"),
             Field.Seconds(body, "duration"),
             Field.String(body, "aspect_ratio"),
-            Field.String(body, "resolution"));
+            Field.String(body, "resolution"))
+        {
+            CallbackUrl = Field.String(body, "callback_url"),
+        };
         return (Images(body, draft), null);
     }
 

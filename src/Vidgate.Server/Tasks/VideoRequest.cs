@@ -13,6 +13,9 @@ internal sealed record VideoRequest(
 {
     /// <summary>Set by remix: the completed task this request starts from.</summary>
     public string? RemixedFromId { get; init; }
+
+    /// <summary>Where this task's ending events are also POSTed (<c>callback_url</c>; see docs/webhooks.md), else null.</summary>
+    public string? CallbackUrl { get; init; }
 }
 
 /// <summary>A decoded, sniffed reference image.</summary>

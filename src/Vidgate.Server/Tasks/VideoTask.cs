@@ -77,6 +77,9 @@ internal sealed record VideoTask
     /// <summary>The completed task this one remixes (OpenAI <c>remixed_from_video_id</c>), else null.</summary>
     public string? RemixedFromId { get; init; }
 
+    /// <summary>The create's <c>callback_url</c>: its ending events are delivered there too (Webhooks/), else null.</summary>
+    public string? CallbackUrl { get; init; }
+
     public string? UpstreamId { get; init; }
     public int Attempts { get; init; }
     public string? ErrorCode { get; init; }

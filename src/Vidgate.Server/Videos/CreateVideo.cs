@@ -4,6 +4,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Dialects;
 using Vidgate.Server.Models;
 using Vidgate.Server.Tasks;
+using Vidgate.Server.Webhooks;
 
 namespace Vidgate.Server.Videos;
 
@@ -20,7 +21,7 @@ internal enum CreateRoute
 /// included → remote images are fetched through the SSRF guard → their bytes are checked → <see cref="VideoService"/>
 /// admits and commits the task. A refusal at any step is the caller's 4xx.
 /// </summary>
-internal sealed class CreateVideo(VideoService videos, ModelCatalog catalog, ImageUrlFetch imageUrls, IOptions<VidgateOptions> options)
+internal sealed class CreateVideo(VideoService videos, ModelCatalog catalog, ImageUrlFetch imageUrls, WebhookUrls callbacks, IOptions<VidgateOptions> options)
 {
     public async Task<(VideoTask? Task, ApiError? Error)> CreateAsync(
         HttpRequest request, CreateRoute route, Caller caller, string? idempotencyKey, CancellationToken ct)
@@ -36,6 +37,11 @@ internal sealed class CreateVideo(VideoService videos, ModelCatalog catalog, Ima
         if (invalid is not null)
         {
             return (null, invalid);
+        }
+
+        if (checkedCreate!.Request.CallbackUrl is { } callbackUrl && (await callbacks.CheckAsync(callbackUrl, "callback_url", ct)).Error is { } callbackError)
+        {
+            return (null, callbackError);
         }
 
         var remote = draft!.RemoteImages.ToList();

@@ -73,6 +73,7 @@ internal sealed partial class VideoService(
             // A model with provider routes is planned for its first route; without any it renders on builtin (offline default).
             Provider = providers.PlannedProvider(request.Model),
             RemixedFromId = request.RemixedFromId,
+            CallbackUrl = request.CallbackUrl,
             CreatedAt = clock.GetUtcNow(),
         };
 

@@ -27,8 +27,8 @@ internal sealed class SqliteEngine : StoreEngine
         (_dir, _ownsDir) = (dir, ownsDir);
         Database = new SqliteDatabase(Options.Create(new VidgateOptions { DataDir = dir }), NullLogger<SqliteDatabase>.Instance);
         var participant = new TaskMoney(_ledger);
-        Tasks = new SqliteTaskStore(Database, participant);
-        UpstreamJobs = new SqliteUpstreamJobStore(Database, participant);
+        Tasks = new SqliteTaskStore(Database, [participant]);
+        UpstreamJobs = new SqliteUpstreamJobStore(Database, [participant]);
         Keys = new SqliteKeyStore(Database, Options.Create(new BillingOptions()));
         Billing = new SqliteBillingStore(Database, TimeProvider.System);
         UpstreamConfig = new SqliteUpstreamConfigStore(Database);

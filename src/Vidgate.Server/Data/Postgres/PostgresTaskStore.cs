@@ -11,15 +11,17 @@ namespace Vidgate.Server.Data.Postgres;
 /// status. Reads are never answered from memory: another node may have written since. Nothing is counted here: the
 /// caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskParticipant>? participants = null) : ITaskStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     private const string Columns = TaskRows.Columns;
 
     private const string InsertSql = """
         INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
-                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id, callback_url)
         VALUES (@id, @account, @key, @dialect, @model, @prompt, @seconds, @width, @height, @aspect,
-                @resolution, @inputs, @provider, 'queued', 0, @created, @created, @remixed);
+                @resolution, @inputs, @provider, 'queued', 0, @created, @created, @remixed, @callback);
         """;
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
@@ -60,6 +62,7 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, ITaskParticipant? p
                 .Bind("provider", task.Provider)
                 .Bind("created", Pg.Ms(task.CreatedAt))
                 .Bind("remixed", task.RemixedFromId)
+                .Bind("callback", task.CallbackUrl)
                 .RowsAsync(ct);
             if (terms is not null)
             {

@@ -6,11 +6,13 @@ namespace Vidgate.Server.Data.Postgres;
 /// <summary>
 /// <see cref="IUpstreamJobStore"/> on PostgreSQL: each change one conditional statement (two at most, in one
 /// transaction). Due polls are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so tracker nodes share the due jobs instead of
-/// queueing behind each other. An upstream's reported cost also goes to the <paramref name="participant"/> (billing),
+/// queueing behind each other. An upstream's reported cost also goes to the <paramref name="participants"/> (billing),
 /// in the same transaction.
 /// </summary>
-internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, ITaskParticipant? participant = null) : IUpstreamJobStore
+internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<ITaskParticipant>? participants = null) : IUpstreamJobStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
     private const string TryLeaseSql = """

@@ -6,11 +6,13 @@ namespace Vidgate.Server.Data.Sqlite;
 
 /// <summary>
 /// <see cref="ITaskStore"/> on the embedded SQLite database. Every transition is one conditional statement; an insert and
-/// every ending also run the <paramref name="participant"/>'s work (billing) in the same write. Nothing is counted here:
+/// every ending also run the <paramref name="participants"/>'s work (billing) in the same write. Nothing is counted here:
 /// the caller that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? participant = null) : ITaskStore
+internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskParticipant>? participants = null) : ITaskStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     /// <summary>Tasks read lately, each with the write generation it was read at (see <see cref="GetAsync"/>).</summary>
     private const int MaxRecent = 4096;
 
@@ -25,9 +27,9 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? parti
 
     private const string InsertSql = """
         INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
-                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id)
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id, callback_url)
         VALUES ($id, $account, $key, $dialect, $model, $prompt, $seconds, $width, $height, $aspect,
-                $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed);
+                $resolution, $inputs, $provider, 'queued', 0, $created, $created, $remixed, $callback);
         """;
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
@@ -68,6 +70,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, ITaskParticipant? parti
             .Bind("$provider", task.Provider)
             .Bind("$created", Sql.Ms(task.CreatedAt))
             .Bind("$remixed", task.RemixedFromId)
+                .Bind("$callback", task.CallbackUrl)
             .ExecuteNonQuery();
         if (terms is not null)
         {

@@ -5,10 +5,12 @@ namespace Vidgate.Server.Data.Sqlite;
 
 /// <summary>
 /// <see cref="IUpstreamJobStore"/> on SQLite: each change one conditional statement (two at most, in one write). An
-/// upstream's reported cost also goes to the <paramref name="participant"/> (billing), in the same write.
+/// upstream's reported cost also goes to the <paramref name="participants"/> (billing), in the same write.
 /// </summary>
-internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, ITaskParticipant? participant = null) : IUpstreamJobStore
+internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITaskParticipant>? participants = null) : IUpstreamJobStore
 {
+    private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
     private const string TryLeaseSql = """

@@ -32,8 +32,8 @@ internal sealed class PostgresEngine : StoreEngine
         Database = PostgresDatabase.Create(PostgresServer.Instance.ConnectionString(database), NullLogger.Instance);
         Database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         var participant = new TaskMoney(_ledger);
-        Tasks = new PostgresTaskStore(Database, participant);
-        UpstreamJobs = new PostgresUpstreamJobStore(Database, participant);
+        Tasks = new PostgresTaskStore(Database, [participant]);
+        UpstreamJobs = new PostgresUpstreamJobStore(Database, [participant]);
         Keys = new PostgresKeyStore(Database, Options.Create(new BillingOptions()));
         Billing = new PostgresBillingStore(Database, TimeProvider.System);
         UpstreamConfig = new PostgresUpstreamConfigStore(Database);

@@ -1,0 +1,64 @@
+using System.Data.Common;
+using Vidgate.Server.Tasks;
+
+namespace Vidgate.Server.Webhooks;
+
+/// <summary>
+/// The webhooks' part in the task store's writes (<see cref="ITaskParticipant"/>): when a transition ends a task, its
+/// events go into the outbox in the same transaction, so a crash never loses an event of an ending that committed, and
+/// an ending that rolled back leaves none behind. The delivery worker is only woken (a hint; it also polls).
+/// </summary>
+internal sealed class WebhookOutbox(WebhookSignal signal) : ITaskParticipant
+{
+    public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms) => null;
+
+    public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    {
+    }
+
+    public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+    {
+        var type = ending.Status switch
+        {
+            VideoStatus.Completed => WebhookEvents.Completed,
+            VideoStatus.Failed => WebhookEvents.Failed,
+            VideoStatus.Cancelled => WebhookEvents.Cancelled,
+            _ => null,
+        };
+        if (type is not null && WebhookStore.Enqueue(connection, taskId, type, now) > 0)
+        {
+            signal.Poke();
+        }
+
+        return null;
+    }
+
+    public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
+    {
+    }
+}
+
+/// <summary>Wakes the delivery worker (new events, a replay). Only a hint: the worker also looks every idle interval.</summary>
+internal sealed class WebhookSignal
+{
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    /// <summary>One pending wake-up covers every event written before the worker looks.</summary>
+    public void Poke() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Until poked or <paramref name="timeout"/> passed on <paramref name="clock"/>; a cancelled wait takes no wake-up.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken ct)
+    {
+        using var idle = new CancellationTokenSource(timeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
+        try
+        {
+            await _wake.Reader.ReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The idle interval passed: look anyway.
+        }
+    }
+}
