@@ -16,13 +16,20 @@ internal static class WebhookEndpoints
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/webhooks").RequireCaller();
-        group.MapPost("", (HttpContext http, WebhookService service, CancellationToken ct) => service.AddAsync(http.Caller().AccountId, http.Request, ct));
-        group.MapGet("", (HttpContext http, WebhookService service, CancellationToken ct) => service.ListAsync(http.Caller().AccountId, ct));
-        group.MapGet("/callback-secret", (HttpContext http, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(http.Caller().AccountId, false, ct));
-        group.MapPost("/callback-secret/rotate", (HttpContext http, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(http.Caller().AccountId, true, ct));
-        group.MapGet("/{wid}", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.GetAsync(http.Caller().AccountId, wid, ct));
-        group.MapDelete("/{wid}", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.DeleteAsync(http.Caller().AccountId, wid, ct));
-        group.MapPost("/{wid}/rotate-secret", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.RotateAsync(http.Caller().AccountId, wid, ct));
+        group.MapPost("", (HttpContext http, WebhookService service, CancellationToken ct) => service.AddAsync(http.Caller().AccountId, http.Request, ct))
+            .WithVidgateDocs("Webhooks", "Add a webhook endpoint (its secret is shown once)", DocAuth.Key, 400, 409).Takes(RouteDocs.Json, null, typeof(CreateWebhookRequest)).Produces<WebhookEndpointInfo>();
+        group.MapGet("", (HttpContext http, WebhookService service, CancellationToken ct) => service.ListAsync(http.Caller().AccountId, ct))
+            .WithVidgateDocs("Webhooks", "List the webhook endpoints", DocAuth.Key).Produces<WebhookEndpointList>();
+        group.MapGet("/callback-secret", (HttpContext http, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(http.Caller().AccountId, false, ct))
+            .WithVidgateDocs("Webhooks", "The secret that signs callback_url deliveries", DocAuth.Key).Produces<CallbackSecretInfo>();
+        group.MapPost("/callback-secret/rotate", (HttpContext http, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(http.Caller().AccountId, true, ct))
+            .WithVidgateDocs("Webhooks", "Rotate the callback secret", DocAuth.Key).Produces<CallbackSecretInfo>();
+        group.MapGet("/{wid}", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.GetAsync(http.Caller().AccountId, wid, ct))
+            .WithVidgateDocs("Webhooks", "Get a webhook endpoint", DocAuth.Key, 404).Produces<WebhookEndpointInfo>();
+        group.MapDelete("/{wid}", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.DeleteAsync(http.Caller().AccountId, wid, ct))
+            .WithVidgateDocs("Webhooks", "Delete a webhook endpoint (its delivery log stays)", DocAuth.Key, 404).Produces<WebhookEndpointDeleted>();
+        group.MapPost("/{wid}/rotate-secret", (string wid, HttpContext http, WebhookService service, CancellationToken ct) => service.RotateAsync(http.Caller().AccountId, wid, ct))
+            .WithVidgateDocs("Webhooks", "Rotate an endpoint secret (the old one also signs for 24 h)", DocAuth.Key, 404).Produces<WebhookEndpointInfo>();
         return group;
     }
 
@@ -38,20 +45,31 @@ internal static class WebhookEndpoints
                     ? ApiError.NotFound($"No account with id '{id}'.", "account_not_found").ToResult()
                     : await next(context);
             });
-        accounts.MapPost("", (string id, HttpRequest request, WebhookService service, CancellationToken ct) => service.AddAsync(id, request, ct));
-        accounts.MapGet("", (string id, WebhookService service, CancellationToken ct) => service.ListAsync(id, ct));
-        accounts.MapGet("/callback-secret", (string id, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(id, false, ct));
-        accounts.MapPost("/callback-secret/rotate", (string id, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(id, true, ct));
-        accounts.MapGet("/{wid}", (string id, string wid, WebhookService service, CancellationToken ct) => service.GetAsync(id, wid, ct));
-        accounts.MapDelete("/{wid}", (string id, string wid, WebhookService service, CancellationToken ct) => service.DeleteAsync(id, wid, ct));
-        accounts.MapPost("/{wid}/rotate-secret", (string id, string wid, WebhookService service, CancellationToken ct) => service.RotateAsync(id, wid, ct));
+        accounts.MapPost("", (string id, HttpRequest request, WebhookService service, CancellationToken ct) => service.AddAsync(id, request, ct))
+            .WithVidgateDocs("Admin: webhooks", "Add a webhook endpoint (its secret is shown once)", DocAuth.AdminKey, 400, 409).Takes(RouteDocs.Json, null, typeof(CreateWebhookRequest)).Produces<WebhookEndpointInfo>();
+        accounts.MapGet("", (string id, WebhookService service, CancellationToken ct) => service.ListAsync(id, ct))
+            .WithVidgateDocs("Admin: webhooks", "List the webhook endpoints", DocAuth.AdminKey).Produces<WebhookEndpointList>();
+        accounts.MapGet("/callback-secret", (string id, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(id, false, ct))
+            .WithVidgateDocs("Admin: webhooks", "The secret that signs callback_url deliveries", DocAuth.AdminKey).Produces<CallbackSecretInfo>();
+        accounts.MapPost("/callback-secret/rotate", (string id, WebhookService service, CancellationToken ct) => service.CallbackSecretAsync(id, true, ct))
+            .WithVidgateDocs("Admin: webhooks", "Rotate the callback secret", DocAuth.AdminKey).Produces<CallbackSecretInfo>();
+        accounts.MapGet("/{wid}", (string id, string wid, WebhookService service, CancellationToken ct) => service.GetAsync(id, wid, ct))
+            .WithVidgateDocs("Admin: webhooks", "Get a webhook endpoint", DocAuth.AdminKey, 404).Produces<WebhookEndpointInfo>();
+        accounts.MapDelete("/{wid}", (string id, string wid, WebhookService service, CancellationToken ct) => service.DeleteAsync(id, wid, ct))
+            .WithVidgateDocs("Admin: webhooks", "Delete a webhook endpoint (its delivery log stays)", DocAuth.AdminKey, 404).Produces<WebhookEndpointDeleted>();
+        accounts.MapPost("/{wid}/rotate-secret", (string id, string wid, WebhookService service, CancellationToken ct) => service.RotateAsync(id, wid, ct))
+            .WithVidgateDocs("Admin: webhooks", "Rotate an endpoint secret (the old one also signs for 24 h)", DocAuth.AdminKey, 404).Produces<WebhookEndpointInfo>();
         accounts.MapGet("/{wid}/deliveries", (string id, string wid, HttpRequest request, WebhookService service, CancellationToken ct)
-            => service.DeliveriesAsync(request, id, wid, ct));
+            => service.DeliveriesAsync(request, id, wid, ct))
+            .WithVidgateDocs("Admin: webhooks", "The delivery log of one endpoint", DocAuth.AdminKey, 400, 404).Produces<WebhookDeliveryList>();
 
         var deliveries = routes.MapGroup("/admin/webhook-deliveries").RequireCaller(admin: true);
-        deliveries.MapGet("", (HttpRequest request, WebhookService service, CancellationToken ct) => service.DeliveriesAsync(request, null, null, ct));
-        deliveries.MapGet("/{did}", (string did, WebhookService service, CancellationToken ct) => service.DeliveryAsync(did, ct));
-        deliveries.MapPost("/{did}/replay", (string did, WebhookService service, CancellationToken ct) => service.ReplayAsync(did, ct));
+        deliveries.MapGet("", (HttpRequest request, WebhookService service, CancellationToken ct) => service.DeliveriesAsync(request, null, null, ct))
+            .WithVidgateDocs("Admin: webhooks", "The webhook delivery log (filters: account_id, endpoint_id, video_id, status, after, limit)", DocAuth.AdminKey, 400).Produces<WebhookDeliveryList>();
+        deliveries.MapGet("/{did}", (string did, WebhookService service, CancellationToken ct) => service.DeliveryAsync(did, ct))
+            .WithVidgateDocs("Admin: webhooks", "One webhook delivery with its attempts", DocAuth.AdminKey, 404).Produces<WebhookDeliveryInfo>();
+        deliveries.MapPost("/{did}/replay", (string did, WebhookService service, CancellationToken ct) => service.ReplayAsync(did, ct))
+            .WithVidgateDocs("Admin: webhooks", "Send one delivery again (same webhook-id and body)", DocAuth.AdminKey, 404).Produces<WebhookDeliveryInfo>();
         return routes;
     }
 }
@@ -103,7 +121,7 @@ internal sealed class WebhookService(WebhookStore store, WebhookUrls urls, Webho
 
     public async Task<IResult> DeleteAsync(string accountId, string id, CancellationToken ct)
         => await store.DeleteEndpointAsync(id, accountId, clock.GetUtcNow(), ct)
-            ? TypedResults.Json(new { id, @object = "webhook_endpoint.deleted", deleted = true })
+            ? TypedResults.Json(new WebhookEndpointDeleted(id, "webhook_endpoint.deleted", true), WebhookJson.Default.WebhookEndpointDeleted)
             : NotFound(id).ToResult();
 
     public async Task<IResult> RotateAsync(string accountId, string id, CancellationToken ct)

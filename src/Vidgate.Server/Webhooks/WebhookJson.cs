@@ -45,6 +45,9 @@ internal sealed record WebhookDeliveryInfo(
 
 internal sealed record WebhookDeliveryList(string Object, IReadOnlyList<WebhookDeliveryInfo> Data, bool HasMore, string? LastId);
 
+/// <summary>The answer of a delete: the endpoint is disabled for good (its delivery log stays).</summary>
+internal sealed record WebhookEndpointDeleted(string Id, string Object, bool Deleted);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CreateWebhookRequest))]
 [JsonSerializable(typeof(WebhookEndpointInfo))]
@@ -52,4 +55,5 @@ internal sealed record WebhookDeliveryList(string Object, IReadOnlyList<WebhookD
 [JsonSerializable(typeof(CallbackSecretInfo))]
 [JsonSerializable(typeof(WebhookDeliveryInfo))]
 [JsonSerializable(typeof(WebhookDeliveryList))]
+[JsonSerializable(typeof(WebhookEndpointDeleted))]
 internal sealed partial class WebhookJson : JsonSerializerContext;
