@@ -35,6 +35,9 @@ public sealed class FakeKling : FakeVendor
         return fake;
     }
 
+    /// <summary>The account's resource pack is used up: creates answer 429 with code 1102 (not a rate limit: no retry helps).</summary>
+    public bool OutOfCredit { get; set; }
+
     private string Access => Options.ApiKey.Split('|')[0];
 
     private string Secret => Options.ApiKey.Split('|')[1];
@@ -64,6 +67,12 @@ public sealed class FakeKling : FakeVendor
 
         if (await AuthAsync(http) || await FaultAsync(http, submit: true))
         {
+            return;
+        }
+
+        if (OutOfCredit)
+        {
+            await ErrorAsync(http, 429, 1102, "resource pack depleted or expired");
             return;
         }
 

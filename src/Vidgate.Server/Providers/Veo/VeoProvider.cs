@@ -15,7 +15,7 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
     : HttpVendor(settings, services, "Veo", UpstreamAuth.InHeader("x-goog-api-key"))
 {
     /// <summary>Fields the adapter sets from the request; <c>options.parameters</c> may set the rest (negativePrompt, personGeneration, …).</summary>
-    public static readonly string[] Reserved = ["aspectRatio", "resolution", "durationSeconds", "sampleCount"];
+    public static readonly string[] Reserved = ["prompt", "image", "aspectRatio", "resolution", "durationSeconds", "sampleCount"];
 
     protected override UpstreamSubmit.Rejected? Refuse(UpstreamJob job) => Plan(job).Refusal;
 
