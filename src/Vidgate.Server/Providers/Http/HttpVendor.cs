@@ -30,6 +30,9 @@ internal abstract partial class HttpVendor : IVideoProvider
 
     public UpstreamSettings Settings { get; }
 
+    /// <summary>See <see cref="IVideoProvider.SupportsIdempotencyKey"/>: false unless the vendor dedups on a key the submit sends.</summary>
+    public virtual bool SupportsIdempotencyKey => false;
+
     protected VendorServices Services { get; }
 
     protected string Name { get; }
@@ -80,6 +83,11 @@ internal abstract partial class HttpVendor : IVideoProvider
     /// </summary>
     protected virtual Answer Classify(UpstreamReply reply, VendorCall call) => ByStatus(reply, ErrorText(reply));
 
+    /// <summary>A submit refused as <see cref="Verdict.Invalid"/> or <see cref="Verdict.Moderated"/>: the task's error, the vendor's words quoted.</summary>
+    protected virtual UpstreamSubmit.Rejected Rejection(UpstreamReply reply, Answer answer, string apiKey) => answer.Verdict == Verdict.Moderated
+        ? new UpstreamSubmit.Rejected("moderation_blocked", "The upstream provider's content moderation rejected the request: " + Quote(answer.Message, apiKey))
+        : new UpstreamSubmit.Rejected(answer.Code ?? "upstream_rejected", "The upstream provider rejected the request: " + Quote(answer.Message, apiKey));
+
     /// <summary>A non-accepted poll: gone fails the task, moderation fails it as such, anything else is polled again.</summary>
     protected virtual UpstreamPoll PollRefused(UpstreamReply reply, Answer answer, UpstreamHandle handle) => answer.Verdict switch
     {
@@ -115,9 +123,7 @@ internal abstract partial class HttpVendor : IVideoProvider
 
                 // A retired model or a wrong base URL is this instance's problem, not the request's: the next route may have it.
                 Verdict.Gone => new UpstreamSubmit.Unavailable($"{Name} answered {reply.Code} (not found)"),
-                Verdict.Moderated => new UpstreamSubmit.Rejected(
-                    "moderation_blocked", "The upstream provider's content moderation rejected the request: " + Quote(answer.Message, job.ApiKey)),
-                _ => new UpstreamSubmit.Rejected(answer.Code ?? "upstream_rejected", "The upstream provider rejected the request: " + Quote(answer.Message, job.ApiKey)),
+                _ => Rejection(reply, answer, job.ApiKey),
             };
         }
         catch (Exception ex) when (Client.Fail(ex, ct) is { } reason)
