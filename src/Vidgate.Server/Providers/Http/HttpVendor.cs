@@ -78,7 +78,7 @@ internal abstract partial class HttpVendor : IVideoProvider
 
     /// <summary>
     /// Sorts any answer by HTTP status as most vendors mean it: 2xx accepted; 429, 408, 5xx and redirects retry later;
-    /// 401/403 bad credentials; 404/410 gone; any other 4xx invalid, or moderated when the body says so. Vendors whose
+    /// 401/402/403 bad credentials; 404/410 gone; any other 4xx invalid, or moderated when the body says so. Vendors whose
     /// codes live in the body (Kling, Gemini's <c>API_KEY_INVALID</c>) override and fall back on this.
     /// </summary>
     protected virtual Answer Classify(UpstreamReply reply, VendorCall call) => ByStatus(reply, ErrorText(reply));
@@ -247,7 +247,8 @@ internal abstract partial class HttpVendor : IVideoProvider
     {
         >= 200 and <= 299 => new Answer(Verdict.Accepted),
         429 or 408 or >= 500 or (>= 300 and < 400) => new Answer(Verdict.RetryLater, message),
-        401 or 403 => new Answer(Verdict.BadCredentials, message),
+        // 402: the key's account is out of money; no retry on this key helps, another key may.
+        401 or 402 or 403 => new Answer(Verdict.BadCredentials, message),
         404 or 410 => new Answer(Verdict.Gone, message),
         _ => new Answer(IsModeration(message) || reply.Text.Contains("content_policy", StringComparison.OrdinalIgnoreCase) ? Verdict.Moderated : Verdict.Invalid, message),
     };

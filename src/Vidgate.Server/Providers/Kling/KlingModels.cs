@@ -19,7 +19,8 @@ internal static class KlingModels
         ("kling-v2-5-turbo", new ModelSpec(FiveOrTen, [1080], Ratios), false),
         ("kling-v2-master", new ModelSpec(FiveOrTen, [720], Ratios), false),
         ("kling-v2-1", new ModelSpec(FiveOrTen, [720, 1080], Ratios), true),
-        ("kling-v2-6", new ModelSpec(FiveOrTen, [720, 1080], Ratios), true),
+        // v2.6 is sold in pro mode only (Kling's own sample sends "pro"; the capability map read has no v2.6 row).
+        ("kling-v2-6", new ModelSpec(FiveOrTen, [1080], Ratios), true),
         ("kling-v1-5", new ModelSpec(FiveOrTen, [720, 1080], Ratios), true),
         ("kling-v1-6", new ModelSpec(FiveOrTen, [720, 1080], Ratios), true),
         ("kling-v1", new ModelSpec(FiveOrTen, [720], Ratios), true),
