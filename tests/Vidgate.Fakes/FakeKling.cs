@@ -15,7 +15,7 @@ namespace Vidgate.Fakes;
 /// walks <c>submitted → processing → succeed</c> (videos[].url plain, kept 30 days) or <c>failed</c> with
 /// <c>task_status_msg</c> (<c>[fake:failed]</c>; <c>[fake:moderation]</c>: risk control). <c>[fake:reject]</c> is input
 /// moderation at create (1301, HTTP 400); invalid values are 1201; 429 is 1302 (with <c>Retry-After</c> when queued so)
-/// or 1303; 5xx is 5000. There is no cancel.
+/// or 1303; 5xx is 5000; a second create with the same <c>external_task_id</c> is 1201. There is no cancel.
 /// </summary>
 public sealed class FakeKling : FakeVendor
 {
@@ -89,6 +89,13 @@ public sealed class FakeKling : FakeVendor
             return;
         }
 
+        // external_task_id is unique per account (the duplicate's answer is undocumented: 1201 here).
+        if (External(body.Value) is { Length: > 0 } taken && Jobs.Values.Any(j => External(j.Body) == taken))
+        {
+            await ErrorAsync(http, 400, 1201, "external_task_id already exists");
+            return;
+        }
+
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var job = NewJob(id, prompt, body.Value, family);
         var external = body.Value.TryGetProperty("external_task_id", out var e) ? e.GetString() : "";
@@ -106,8 +113,9 @@ public sealed class FakeKling : FakeVendor
             return;
         }
 
-        // The path family must be the one the task was created in.
-        if (!Jobs.TryGetValue(id, out var job) || job.Family != family)
+        // The path takes the task_id or the caller's external_task_id; the family must be the one the task was created in.
+        var job = Jobs.TryGetValue(id, out var byId) ? byId : Jobs.Values.FirstOrDefault(j => External(j.Body) == id);
+        if (job is null || job.Family != family)
         {
             await ErrorAsync(http, 404, 1203, "requested resource does not exist");
             return;
@@ -134,12 +142,12 @@ public sealed class FakeKling : FakeVendor
         {
             status = "succeed";
             var duration = job.Body.TryGetProperty("duration", out var d) ? d.GetString() : "5";
-            extra = $$""","task_result":{"videos":[{"id":"v{{id}}","url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{id}}.mp4","duration":"{{duration}}"}]},"final_unit_deduction":"1" """;
+            extra = $$""","task_result":{"videos":[{"id":"v{{job.Id}}","url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","duration":"{{duration}}"}]},"final_unit_deduction":"1" """;
         }
 
         var ms = now.ToUnixTimeMilliseconds();
         await WriteJsonAsync(http, 200, $$$"""
-            {"code":0,"message":"SUCCEED","request_id":"{{{Guid.NewGuid()}}}","data":{"task_id":"{{{id}}}","task_status":"{{{status}}}"{{{extra}}},"task_info":{},"created_at":{{{job.Created.ToUnixTimeMilliseconds()}}},"updated_at":{{{ms}}}}}
+            {"code":0,"message":"SUCCEED","request_id":"{{{Guid.NewGuid()}}}","data":{"task_id":"{{{job.Id}}}","task_status":"{{{status}}}"{{{extra}}},"task_info":{},"created_at":{{{job.Created.ToUnixTimeMilliseconds()}}},"updated_at":{{{ms}}}}}
             """);
     }
 
@@ -263,6 +271,9 @@ public sealed class FakeKling : FakeVendor
             ? "image must be a URL or Base64 without any prefix like data:image/png;base64,"
             : null;
     }
+
+    private static string? External(JsonElement body)
+        => body.TryGetProperty("external_task_id", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
 
     private static bool IsRawBase64(JsonElement value)
         => value.GetString() is { Length: > 0 } text

@@ -147,6 +147,10 @@ internal abstract partial class HttpVendor : IVideoProvider
         }
     }
 
+    /// <summary>See <see cref="IVideoProvider.FindAsync"/>: only a vendor that can be asked by an id the submit chose overrides it.</summary>
+    public virtual Task<UpstreamLookup> FindAsync(string idempotencyKey, string apiKey, CancellationToken ct)
+        => Task.FromResult<UpstreamLookup>(new UpstreamLookup.Unsupported());
+
     public virtual async Task CancelAsync(UpstreamHandle handle, CancellationToken ct)
     {
         using var request = BuildCancel(handle);

@@ -71,6 +71,38 @@ internal sealed class KlingProvider(UpstreamSettings settings, VendorOptions opt
             ? new UpstreamSubmit.Accepted(id, Family(job))
             : new UpstreamSubmit.Unavailable($"Kling answered {reply.Code} without a task_id");
 
+    /// <summary>
+    /// After a crash between the paid call and storing Kling's id: the task id went out as <c>external_task_id</c>, which
+    /// Kling's query path takes in place of <c>task_id</c>, so the job is asked for in both families. Not found in
+    /// either means Kling never took it; sending it again is safe, and would be refused as a duplicate if it had.
+    /// </summary>
+    public override async Task<UpstreamLookup> FindAsync(string idempotencyKey, string apiKey, CancellationToken ct)
+    {
+        foreach (var family in (string[])[Text, Image])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Endpoint($"v1/videos/{family}/{Uri.EscapeDataString(idempotencyKey)}"));
+            try
+            {
+                var reply = await Client.CallAsync(request, Credential(apiKey), ct);
+                switch (Classify(reply, VendorCall.Poll).Verdict)
+                {
+                    case Verdict.Accepted when Read(reply, KlingJson.Default.KlingEnvelope)?.Data?.TaskId is { Length: > 0 } id:
+                        return new UpstreamLookup.Found(id, family);
+                    case Verdict.Gone:
+                        continue;
+                    default:
+                        return new UpstreamLookup.Unknown($"Kling answered {reply.Code} to a lookup");
+                }
+            }
+            catch (Exception ex) when (Client.Fail(ex, ct) is { } reason)
+            {
+                return new UpstreamLookup.Unknown(reason);
+            }
+        }
+
+        return new UpstreamLookup.NotFound();
+    }
+
     protected override HttpRequestMessage BuildPoll(UpstreamHandle handle)
         => new(HttpMethod.Get, Endpoint($"v1/videos/{(handle.State == Image ? Image : Text)}/{Uri.EscapeDataString(handle.UpstreamId)}"));
 

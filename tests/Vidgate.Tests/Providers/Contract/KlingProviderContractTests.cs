@@ -17,6 +17,9 @@ public sealed class KlingProviderContractTests() : VendorContract<FakeKling>("kl
 
     private protected override IEnumerable<string> Secrets => [ApiKey, _access, _secret];
 
+    /// <summary>Kling's query path takes our task id, sent as <c>external_task_id</c>.</summary>
+    private protected override bool LooksUp => true;
+
     /// <summary>Kling's models make 5 or 10 s (except v3): 7 s is nearer 5.</summary>
     private protected override (int Asked, int Snapped) OffGridSeconds => (7, 5);
 
@@ -80,6 +83,20 @@ public sealed class KlingProviderContractTests() : VendorContract<FakeKling>("kl
 
         Assert.True(unavailable.KeyRefused);
         Assert.Null(unavailable.RetryAfter);
+    }
+
+    [Fact]
+    public async Task An_image_job_is_found_in_its_own_family_and_a_resend_after_a_lost_answer_is_refused_as_a_duplicate()
+    {
+        var job = UpstreamJobs.Job(UpstreamJobs.Task(), ApiKey, Png);
+        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await Provider.SubmitAsync(job, Ct));
+
+        var found = Assert.IsType<UpstreamLookup.Found>(await Provider.FindAsync(job.IdempotencyKey, ApiKey, Ct));
+        var again = await Provider.SubmitAsync(job, Ct);
+
+        Assert.Equal((accepted.UpstreamId, "image2video"), (found.UpstreamId, found.State));
+        Assert.Equal("upstream_rejected", Assert.IsType<UpstreamSubmit.Rejected>(again).Code);
+        Assert.Single(Fake.Jobs);
     }
 
     [Fact]
