@@ -43,6 +43,33 @@ public sealed class VendorEndToEndTests
         Assert.All(fake.Submitted, body => Assert.Contains("city street", body.GetRawText(), StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("veo", "veo-3.1-generate-preview")]
+    [InlineData("kling", "kling-v2-1")]
+    public async Task An_image_request_reaches_the_vendor_as_raw_base64_of_the_stored_png_and_completes(string type, string model)
+    {
+        await using FakeVendor fake = type == "veo" ? await FakeVeo.StartAsync(ct: Ct) : await FakeKling.StartAsync(ct: Ct);
+        using var app = UpstreamServer.Start();
+        await AddAsync(app, type, fake.BaseUrl, [fake.Options.ApiKey], new Dictionary<string, string> { ["grok-imagine-video"] = model });
+        await UpstreamServer.RouteAsync(app, type + "-main");
+        using var user = await app.NewUserAsync();
+
+        var image = await TestImages.DataUriAsync("png", 64, 48);
+        var created = await user.CreateAsync(new { model = "grok-imagine-video", prompt = "the picture comes alive", seconds = "6", aspect_ratio = "16:9", resolution = "720P", image });
+        await user.WaitForAsync(created.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(60));
+
+        var body = Assert.Single(fake.Submitted);
+        var sent = type == "veo"
+            ? body.GetProperty("instances")[0].GetProperty("image").GetProperty("bytesBase64Encoded").GetString()!
+            : body.GetProperty("image").GetString()!;
+        Assert.Equal(image[(image.IndexOf(',', StringComparison.Ordinal) + 1)..], sent);
+        if (type == "kling")
+        {
+            Assert.Contains(fake.Requests, r => r.Method == "POST" && r.Path == "/v1/videos/image2video");
+            Assert.False(body.TryGetProperty("aspect_ratio", out _));
+        }
+    }
+
     [Fact]
     public async Task The_admin_api_refuses_a_kling_key_without_its_secret_half_and_unknown_options_with_the_reason()
     {
