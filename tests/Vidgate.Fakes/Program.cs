@@ -10,7 +10,7 @@ public static class FakesMain
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--key K]");
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--key K]");
             return 2;
         }
 
@@ -23,6 +23,8 @@ public static class FakesMain
             "openai" => await FakeOpenAiUpstream.StartAsync(Option(args, "--key") ?? "sk-fake-upstream-key", port: port) is var openAi
                 ? (openAi.WithDurations(Seconds(args, "--min-seconds", 2), Seconds(args, "--max-seconds", 8)), openAi.BaseUrl) : default,
             "comfyui" => await FakeComfyUi.StartAsync(port: port) is var comfy ? (comfy.WithDuration(Seconds(args, "--max-seconds", 8)), comfy.BaseUrl) : default,
+            "veo" => await FakeVeo.StartAsync(VendorOptions(args, "AIza-fake-veo-key"), port) is var veo ? (veo, veo.BaseUrl) : default,
+            "kling" => await FakeKling.StartAsync(VendorOptions(args, "ak-fake|sk-fake"), port) is var kling ? (kling, kling.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;
@@ -49,6 +51,9 @@ public static class FakesMain
             stop.Cancel();
         }
     }
+
+    private static FakeVendorOptions VendorOptions(string[] args, string key)
+        => new() { ApiKey = Option(args, "--key") ?? key, JobLength = Seconds(args, "--max-seconds", 8) };
 
     private static TimeSpan Seconds(string[] args, string name, double fallback) =>
         TimeSpan.FromSeconds(Option(args, name) is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fallback);

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Providers.ComfyUi;
 using Vidgate.Server.Providers.Fetch;
+using Vidgate.Server.Providers.Kling;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Providers.Veo;
 using Vidgate.Server.Providers.Xai;
 using Vidgate.Server.Tasks;
 
@@ -20,6 +22,8 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, XaiProviderType>();
         services.AddSingleton<IVideoProviderType, OpenAiProviderType>();
         services.AddSingleton<IVideoProviderType, ComfyUiProviderType>();
+        services.AddSingleton<IVideoProviderType, VeoProviderType>();
+        services.AddSingleton<IVideoProviderType, KlingProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Vidgate.Server.Providers;
 using Vidgate.Tests.Providers.OpenAi;
 
@@ -18,7 +19,7 @@ internal abstract class UpstreamTypeKit : IDisposable
     protected UpstreamTypeKit(string type, TimeProvider? clock)
     {
         _type = type;
-        var services = new ServiceCollection().AddLogging();
+        var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         services.AddSingleton(clock ?? TimeProvider.System);
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddUpstreamProviders();
@@ -27,6 +28,9 @@ internal abstract class UpstreamTypeKit : IDisposable
     }
 
     public RecordingFetcher Fetcher { get; } = new();
+
+    /// <summary>Every log line the providers wrote (for "credentials are never logged").</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public IVideoProviderType Type => _services.GetServices<IVideoProviderType>().Single(t => t.Type == _type);
 

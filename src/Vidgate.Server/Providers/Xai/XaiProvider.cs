@@ -1,31 +1,22 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Vidgate.Server.Providers.Http;
 
 namespace Vidgate.Server.Providers.Xai;
 
 /// <summary>
-/// xAI's video API (api-contracts.md §3): submit <c>POST {base}/v1/videos/generations</c>, poll
+/// xAI's video API (api-contracts.md §3) on the provider kit: submit <c>POST {base}/v1/videos/generations</c>, poll
 /// <c>GET {base}/v1/videos/{request_id}</c>, download the temporary <c>video.url</c> through the SSRF guard. xAI has no
 /// cancel and no idempotency key, so a submit interrupted by a crash is failed, never repeated.
 /// </summary>
 /// <param name="clock">The app's clock (per-call timeouts, <c>Retry-After</c> dates); null means the system clock, for code that builds the provider by hand.</param>
 internal sealed partial class XaiProvider(
-    UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null) : IVideoProvider
+    UpstreamSettings settings, HttpClient http, IGuardedFetcher fetcher, ILogger<XaiProvider> logger, TimeProvider? clock = null)
+    : HttpVendor(settings, new VendorServices(http, fetcher, clock ?? TimeProvider.System, logger), "xAI", UpstreamAuth.Bearer)
 {
-    // Upstream text shown to clients is kept short: the upstream's own words, not its essays.
-    private const int MaxQuote = 300;
-
     private static readonly (string Name, double Value)[] Ratios =
         [("1:1", 1), ("16:9", 16 / 9.0), ("9:16", 9 / 16.0), ("4:3", 4 / 3.0), ("3:4", 3 / 4.0), ("3:2", 1.5), ("2:3", 2 / 3.0)];
 
-    private readonly Uri _root = new(settings.BaseUrl.ToString().TrimEnd('/') + "/");
-    private readonly UpstreamClient _http = new(http, settings, "xAI", UpstreamAuth.Bearer, clock ?? TimeProvider.System);
-
-    public UpstreamSettings Settings => settings;
-
-    public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
+    protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var task = job.Task;
         var images = job.Images.Select(i => new XaiUrl(i.DataUri)).ToList();
@@ -34,74 +25,38 @@ internal sealed partial class XaiProvider(
             Math.Min(task.Width, task.Height) >= 720 ? "720p" : "480p",
             images.Count == 1 ? images[0] : null,
             images.Count > 1 ? images : null);
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_root, "v1/videos/generations"))
-        {
-            Content = JsonContent.Create(body, XaiJson.Default.XaiGenerateRequest),
-        };
-        try
-        {
-            var reply = await _http.CallAsync(request, job.ApiKey, ct);
-            if (reply.IsSuccess)
-            {
-                return Read(reply, XaiJson.Default.XaiAccepted)?.RequestId is { Length: > 0 } id
-                    ? new UpstreamSubmit.Accepted(id)
-                    : new UpstreamSubmit.Unavailable($"xAI answered {reply.Code} without a request_id");
-            }
-
-            return reply.Status switch
-            {
-                HttpStatusCode.TooManyRequests => new UpstreamSubmit.Unavailable("xAI rate limit (429)", reply.RetryAfter),
-
-                // Wrong key, wrong base URL or a server fault is this instance's problem, not the request's: next key or route.
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}", KeyRefused: true),
-                HttpStatusCode.NotFound or HttpStatusCode.RequestTimeout => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}"),
-                >= HttpStatusCode.InternalServerError => new UpstreamSubmit.Unavailable($"xAI answered {reply.Code}"),
-                _ => Rejected(reply, job.ApiKey),
-            };
-        }
-        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
-        {
-            return new UpstreamSubmit.Unavailable(reason);
-        }
+        return PostJson("v1/videos/generations", body, XaiJson.Default.XaiGenerateRequest);
     }
 
-    public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, "v1/videos/" + Uri.EscapeDataString(handle.UpstreamId)));
-        try
-        {
-            var reply = await _http.CallAsync(request, handle.ApiKey, ct);
-            if (!reply.IsSuccess)
-            {
-                return new UpstreamPoll.Transient($"xAI answered {reply.Code}", reply.Status == HttpStatusCode.TooManyRequests ? reply.RetryAfter : null);
-            }
+    protected override UpstreamSubmit ParseSubmit(UpstreamReply reply, UpstreamJob job)
+        => Read(reply, XaiJson.Default.XaiAccepted)?.RequestId is { Length: > 0 } id
+            ? new UpstreamSubmit.Accepted(id)
+            : new UpstreamSubmit.Unavailable($"xAI answered {reply.Code} without a request_id");
 
-            return Read(reply, XaiJson.Default.XaiStatus) is { } status ? Interpret(handle, status) : new UpstreamPoll.Transient("xAI answered a body that is not the status JSON");
-        }
-        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
-        {
-            return new UpstreamPoll.Transient(reason);
-        }
+    protected override HttpRequestMessage BuildPoll(UpstreamHandle handle)
+        => new(HttpMethod.Get, Endpoint("v1/videos/" + Uri.EscapeDataString(handle.UpstreamId)));
+
+    /// <summary>xAI's refusals: any 4xx mentioning moderation or policy is its moderation; the rest is the kit's status reading.</summary>
+    protected override Answer Classify(UpstreamReply reply, VendorCall call)
+    {
+        var message = ErrorText(reply);
+        var answer = ByStatus(reply, message);
+        var moderated = message is not null && (message.Contains("moderation", StringComparison.OrdinalIgnoreCase) || message.Contains("policy", StringComparison.OrdinalIgnoreCase))
+                        || reply.Text.Contains("content_policy", StringComparison.OrdinalIgnoreCase);
+        return answer.Verdict is Verdict.Invalid or Verdict.Moderated ? answer with { Verdict = moderated ? Verdict.Moderated : Verdict.Invalid } : answer;
     }
 
-    /// <summary>xAI has no cancel endpoint: the job runs out upstream; we simply stop polling.</summary>
-    public Task CancelAsync(UpstreamHandle handle, CancellationToken ct) => Task.CompletedTask;
+    /// <summary>xAI answers every poll of a job it has with 200: anything else is a passing fault (the deadline bounds it).</summary>
+    protected override UpstreamPoll PollRefused(UpstreamReply reply, Answer answer, UpstreamHandle handle)
+        => new UpstreamPoll.Transient($"xAI answered {reply.Code}", reply.Status == System.Net.HttpStatusCode.TooManyRequests ? reply.RetryAfter : null);
 
-    public Task<HttpResponseMessage> OpenResultAsync(UpstreamHandle handle, UpstreamPoll.Done done, CancellationToken ct)
+    protected override UpstreamPoll ParsePoll(UpstreamReply reply, UpstreamHandle handle)
     {
-        // video.url is a temporary pre-signed URL on another host: fetched without our key, through the SSRF guard.
-        if (done.ResultUrl is null || !Uri.TryCreate(done.ResultUrl, UriKind.Absolute, out var url))
+        if (Read(reply, XaiJson.Default.XaiStatus) is not { } status)
         {
-            throw new FetchRefusedException("xAI's answer has no usable video.url");
+            return new UpstreamPoll.Transient("xAI answered a body that is not the status JSON");
         }
 
-        return fetcher.GetAsync(url, null, ct);
-    }
-
-    private UpstreamPoll Interpret(UpstreamHandle handle, XaiStatus status)
-    {
         var progress = status.Progress is { } p ? (int?)Math.Clamp((int)p, 0, 99) : null;
         switch (status.Status)
         {
@@ -114,12 +69,12 @@ internal sealed partial class XaiProvider(
                 return Done(status);
             case "failed":
                 return new UpstreamPoll.Failed("upstream_failed", "The upstream provider failed to generate the video" +
-                    (status.Error?.Message is { Length: > 0 } m ? ": " + _http.Quote(m, handle.ApiKey, MaxQuote) : "."));
+                    (status.Error?.Message is { Length: > 0 } m ? ": " + Quote(m, handle.ApiKey) : "."));
             case "expired":
                 return new UpstreamPoll.Failed("upstream_expired", "The upstream provider expired the request before the video was made.");
             default:
                 // Not in xAI's documented vocabulary: keep polling (the deadline bounds it); never shown to clients.
-                Log.UnknownStatus(logger, settings.Id, handle.UpstreamId, _http.Quote(status.Status, handle.ApiKey, MaxQuote));
+                Log.UnknownStatus(Logger, Settings.Id, handle.UpstreamId, Quote(status.Status, handle.ApiKey));
                 return new UpstreamPoll.Running(progress);
         }
     }
@@ -153,51 +108,6 @@ internal sealed partial class XaiProvider(
            && ticks >= 0
             ? ticks
             : null;
-
-    private UpstreamSubmit Rejected(UpstreamReply reply, string apiKey)
-    {
-        var message = reply.Json is { } body ? ErrorMessage(body) : null;
-        var moderated = message is not null && (message.Contains("moderation", StringComparison.OrdinalIgnoreCase) || message.Contains("policy", StringComparison.OrdinalIgnoreCase))
-                        || reply.Text.Contains("content_policy", StringComparison.OrdinalIgnoreCase);
-        var quoted = _http.Quote(message ?? "The upstream provider rejected the request.", apiKey, MaxQuote);
-        return moderated
-            ? new UpstreamSubmit.Rejected("moderation_blocked", "The upstream provider's content moderation rejected the request: " + quoted)
-            : new UpstreamSubmit.Rejected("upstream_rejected", "The upstream provider rejected the request: " + quoted);
-    }
-
-    /// <summary>xAI errors come as <c>{"code","error"}</c> or <c>{"error":{"message"}}</c>: take whichever is there.</summary>
-    private static string? ErrorMessage(JsonElement body)
-    {
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("error", out var error))
-        {
-            return null;
-        }
-
-        return error.ValueKind switch
-        {
-            JsonValueKind.String => error.GetString(),
-            JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString(),
-            _ => null,
-        };
-    }
-
-    /// <summary>The answer in xAI's shape, or null when it is not (any mismatch is a garbage body, never an exception).</summary>
-    private static T? Read<T>(UpstreamReply reply, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
-    {
-        if (reply.Json is not { } json)
-        {
-            return null;
-        }
-
-        try
-        {
-            return json.Deserialize(type);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     /// <summary>xAI takes seven ratios; anything else (19.5:9, custom) goes as the nearest one.</summary>
     private static string AspectRatio(int width, int height)

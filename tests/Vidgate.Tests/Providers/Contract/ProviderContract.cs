@@ -73,6 +73,7 @@ public abstract class ProviderContract : IAsyncLifetime
     /// <summary>The per-call timeout of providers that must give up on a hanging upstream.</summary>
     private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(300);
 
+    private readonly string _apiKey = "plainsecret" + Guid.NewGuid().ToString("N");
     private IVideoProvider _provider = null!;
 
     /// <summary>The clock the fake's jobs run on.</summary>
@@ -82,12 +83,15 @@ public abstract class ProviderContract : IAsyncLifetime
     /// The instance's key: plain text no key pattern recognises, so only redaction of the configured key can hide it
     /// from an outcome that quotes an upstream echoing it.
     /// </summary>
-    private protected string ApiKey { get; } = "plainsecret" + Guid.NewGuid().ToString("N");
+    private protected virtual string ApiKey => _apiKey;
 
     private protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The upstream has a moderation that can refuse a prompt at submit (ComfyUI has none).</summary>
     private protected virtual bool Moderates => true;
+
+    /// <summary>The upstream reports progress while a job runs (Veo and Kling document none: their running polls carry null).</summary>
+    private protected virtual bool ReportsProgress => true;
 
     /// <summary>The upstream can be asked to stop a job (xAI cannot: its jobs run out).</summary>
     private protected virtual bool Cancels => true;
@@ -164,6 +168,12 @@ public abstract class ProviderContract : IAsyncLifetime
         var handle = await SubmitAsync(SubmitCase.Accepted);
         ReportProgressAbove99();
         Clock.Advance(JobLength / 2);
+        if (!ReportsProgress)
+        {
+            // Nothing to clamp: a vendor without progress is never given an invented number.
+            Assert.Null(Assert.IsType<UpstreamPoll.Running>(await _provider.PollAsync(handle, Ct)).Progress);
+            return;
+        }
 
         // Some upstreams report progress on a side channel (ComfyUI's websocket): poll until a number has arrived.
         UpstreamPoll.Running running;
@@ -361,7 +371,9 @@ public abstract class ProviderContract : IAsyncLifetime
         }
     }
 
-    private async Task<UpstreamHandle> SubmitAsync(SubmitCase c)
+    private protected IVideoProvider Provider => _provider;
+
+    private protected async Task<UpstreamHandle> SubmitAsync(SubmitCase c)
     {
         var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await _provider.SubmitAsync(Arrange(c), Ct));
         Assert.False(string.IsNullOrWhiteSpace(accepted.UpstreamId));

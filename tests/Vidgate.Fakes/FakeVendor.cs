@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Vidgate.Fakes;
+
+/// <summary>Faults a vendor fake can be told to answer its next submits or polls with (each in the vendor's own error shape).</summary>
+public enum VendorFault
+{
+    /// <summary>429 with <c>Retry-After</c> = <see cref="FakeVendorOptions.RetryAfter"/>.</summary>
+    RateLimited,
+
+    /// <summary>429 without <c>Retry-After</c> (most vendors document none).</summary>
+    RateLimitedBare,
+
+    /// <summary>The vendor's 5xx.</summary>
+    ServerError,
+
+    /// <summary>No answer until the client gives up.</summary>
+    Hang,
+
+    /// <summary>The connection is dropped without an answer.</summary>
+    Reset,
+
+    /// <summary>HTTP 200 with a body that is not the vendor's JSON.</summary>
+    Garbage,
+}
+
+/// <summary>Knobs shared by the vendor fakes; mutable so a test can change them while the fake runs.</summary>
+public sealed class FakeVendorOptions
+{
+    /// <summary>The one credential the fake accepts, in the form the instance's <c>api_keys</c> holds it.</summary>
+    public string ApiKey { get; set; } = "fake-vendor-key";
+
+    /// <summary>The clock jobs (and result lifetimes) run on.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    public TimeSpan JobLength { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Error messages and failed jobs quote the credential the request carried, as careless upstreams do.</summary>
+    public bool EchoKeyInErrors { get; set; }
+}
+
+/// <summary>One request as the fake received it (for assertions on what the adapter put on the wire).</summary>
+public sealed record FakeVendorRequest(string Method, string Path, JsonElement? Json, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>
+/// What the vendor fakes share: a real Kestrel on loopback, jobs that run <see cref="FakeVendorOptions.JobLength"/> on
+/// the fake clock, queued faults, recorded requests, the MP4 to serve. Prompt markers pick an outcome deterministically:
+/// <c>[fake:reject]</c> (input moderation at submit, where the vendor has one), <c>[fake:failed]</c>,
+/// <c>[fake:moderation]</c> (the output is filtered), <c>[fake:result-404]</c> (the result URL is gone).
+/// Each vendor fake maps its documented paths and writes its documented bodies.
+/// </summary>
+public abstract class FakeVendor : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<VendorFault> _submitFaults = new();
+    private readonly ConcurrentQueue<VendorFault> _pollFaults = new();
+    private FakeHost? _host;
+    private int _downloads;
+    private int _seq;
+
+    protected FakeVendor(FakeVendorOptions options) => Options = options;
+
+    public FakeVendorOptions Options { get; }
+
+    public Uri BaseUrl => _host!.BaseUrl;
+
+    public ConcurrentQueue<FakeVendorRequest> Requests { get; } = new();
+
+    /// <summary>Result downloads served (the bytes, not redirects or refusals).</summary>
+    public int Downloads => Volatile.Read(ref _downloads);
+
+    /// <summary>Jobs accepted, by the vendor's id.</summary>
+    public ConcurrentDictionary<string, FakeVendorJob> Jobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Ids the client asked to cancel (for vendors that document a cancel).</summary>
+    public ConcurrentDictionary<string, bool> Cancelled { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The accepted submits' bodies, oldest first.</summary>
+    public IReadOnlyList<JsonElement> Submitted => [.. Jobs.Values.OrderBy(j => j.Created).ThenBy(j => j.Seq).Select(j => j.Body)];
+
+    public void FailNextSubmits(VendorFault fault, int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _submitFaults.Enqueue(fault);
+        }
+    }
+
+    public void FailNextPolls(VendorFault fault, int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _pollFaults.Enqueue(fault);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return _host?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+
+    protected async Task StartHostAsync(int port, CancellationToken ct) => _host = await FakeHost.StartAsync(Map, port, ct);
+
+    protected abstract void Map(WebApplication app);
+
+    /// <summary>Writes the vendor's answer to a queued fault (its 429 and 5xx bodies).</summary>
+    protected abstract Task WriteFaultAsync(HttpContext http, VendorFault fault);
+
+    /// <summary>Records the request and reads its JSON body (null when it has none or it is not JSON).</summary>
+    protected async Task<JsonElement?> RecordAsync(HttpContext http)
+    {
+        JsonElement? json = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                json = (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted)).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                json = null;
+            }
+        }
+
+        Requests.Enqueue(new FakeVendorRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, json,
+            http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+        return json;
+    }
+
+    /// <summary>Answers a queued fault of a submit (<paramref name="submit"/>) or a poll; false when none is queued.</summary>
+    protected async Task<bool> FaultAsync(HttpContext http, bool submit)
+    {
+        if (!(submit ? _submitFaults : _pollFaults).TryDequeue(out var fault))
+        {
+            return false;
+        }
+
+        switch (fault)
+        {
+            case VendorFault.Hang:
+                await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                break;
+            case VendorFault.Reset:
+                http.Abort();
+                break;
+            case VendorFault.Garbage:
+                await WriteJsonAsync(http, 200, "{\"done\": tr");
+                break;
+            case VendorFault.RateLimited:
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(Options.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await WriteFaultAsync(http, fault);
+                break;
+            default:
+                await WriteFaultAsync(http, fault);
+                break;
+        }
+
+        return true;
+    }
+
+    protected FakeVendorJob NewJob(string id, string prompt, JsonElement body, string family = "")
+    {
+        var now = Options.Clock.GetUtcNow();
+        var job = new FakeVendorJob(id, prompt, body, family, now, now + Options.JobLength, Interlocked.Increment(ref _seq));
+        Jobs[id] = job;
+        return job;
+    }
+
+    protected bool Running(FakeVendorJob job) => Options.Clock.GetUtcNow() < job.DoneAt;
+
+    /// <summary>" (key …)" when the fake echoes credentials, else empty.</summary>
+    protected string Echo(string? credential) => Options.EchoKeyInErrors && !string.IsNullOrEmpty(credential) ? $" (request key {credential})" : "";
+
+    /// <summary>Serves the MP4 unless the job is unknown, unfinished, marked <c>[fake:result-404]</c> or older than <paramref name="lifetime"/>.</summary>
+    protected async Task ServeVideoAsync(HttpContext http, string id, TimeSpan lifetime)
+    {
+        var now = Options.Clock.GetUtcNow();
+        if (!Jobs.TryGetValue(id, out var job) || now < job.DoneAt || now > job.DoneAt + lifetime || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal))
+        {
+            http.Response.StatusCode = 404;
+            return;
+        }
+
+        Interlocked.Increment(ref _downloads);
+        var video = FakeMedia.SmallMp4;
+        http.Response.ContentType = "video/mp4";
+        http.Response.ContentLength = video.Length;
+        await http.Response.Body.WriteAsync(video, http.RequestAborted);
+    }
+
+    protected static async Task WriteJsonAsync(HttpContext http, int status, string json)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(json, http.RequestAborted);
+    }
+
+    protected static string Quote(string text) => JsonSerializer.Serialize(text);
+
+}
+
+/// <summary>A job a vendor fake accepted.</summary>
+public sealed record FakeVendorJob(string Id, string Prompt, JsonElement Body, string Family, DateTimeOffset Created, DateTimeOffset DoneAt, int Seq)
+{
+    public bool Marked(string marker) => Prompt.Contains($"[fake:{marker}]", StringComparison.Ordinal);
+}
