@@ -15,6 +15,7 @@ internal static partial class ScenePainter
     private const float FarParallax = 0.2f;
     private const float MidParallax = 0.55f;
     private const float NearParallax = 1f;
+    private const float RaysParallax = 0.7f;
 
     // Objects nearer than this depth go on the near layer, the rest on the middle one.
     private const float NearDepth = 2.6f;
@@ -29,7 +30,9 @@ internal static partial class ScenePainter
         var near = Draw(g, c => Ground(c, view, new SceneRandom(scene.Seed ^ 0x3C3C3C3C), near: true));
         var rays = scene.Has(SceneElements.SunRays) && !light.Night ? Draw(g, c => Rays(c, view)) : null;
         var overlay = scene.Is(SceneStyle.Vintage) ? Vignette(g) : null;
-        return new SceneLayers([(sky, SkyParallax), (far, FarParallax), (mid, MidParallax), (near, NearParallax)], rays, overlay);
+        return new SceneLayers(
+            [SceneLayer.Of(sky, SkyParallax), SceneLayer.Of(far, FarParallax), SceneLayer.Of(mid, MidParallax), SceneLayer.Of(near, NearParallax)],
+            rays is null ? null : SceneLayer.Of(rays, RaysParallax), overlay);
     }
 
     /// <summary>What every painting step needs to know.</summary>
