@@ -39,8 +39,12 @@ internal static class PreviewLabel
         c.DrawRoundRect(0, 0, width, height, height / 2f, height / 2f, pill);
         using var ink = new SKPaint
         {
-            IsAntialias = true, Style = SKPaintStyle.Stroke, Color = new SKColor(0xFF, 0xFF, 0xFF, 0xE6),
-            StrokeWidth = 0.75f * unit, StrokeCap = SKStrokeCap.Round, StrokeJoin = SKStrokeJoin.Round,
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            Color = new SKColor(0xFF, 0xFF, 0xFF, 0xE6),
+            StrokeWidth = 0.75f * unit,
+            StrokeCap = SKStrokeCap.Round,
+            StrokeJoin = SKStrokeJoin.Round,
         };
         var x = pad;
         var top = pad - (0.6f * unit);

@@ -62,7 +62,9 @@ internal sealed class SceneEffects
     {
         using var streak = new SKPaint
         {
-            IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 1.4f * _unit,
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            StrokeWidth = 1.4f * _unit,
             Color = _light.Lit(new SKColor(0xC8, 0xD4, 0xE6), 0.2f).WithAlpha(0x90),
         };
         var length = 28 * _unit;
@@ -89,7 +91,10 @@ internal sealed class SceneEffects
     {
         using var ink = new SKPaint
         {
-            IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 2.2f * _unit, StrokeCap = SKStrokeCap.Round,
+            IsAntialias = true,
+            Style = SKPaintStyle.Stroke,
+            StrokeWidth = 2.2f * _unit,
+            StrokeCap = SKStrokeCap.Round,
             Color = _light.Lit(new SKColor(0x22, 0x24, 0x2C)),
         };
         for (var i = 0; i < 7; i++)

@@ -34,11 +34,11 @@ internal static partial class ScenePainter
         if (s.Has(SceneElements.Trees))
         {
             var street = s.Setting == Setting.CityStreet;
-            var count = s.Setting == Setting.Forest ? 34 : street ? 0 : 12;
+            var count = s.Setting == Setting.Forest ? 64 : street ? 0 : 12;
             for (var i = 0; i < count; i++)
             {
                 var z = r.Range(1.3f, 25f);
-                var x = r.Range(-1, 1) * (s.Setting == Setting.Forest ? 4f : 7f) * (0.3f + (z * 0.15f));
+                var x = r.Range(-1, 1) * (s.Setting == Setting.Forest ? 3f : 7f) * (0.3f + (z * 0.15f));
                 if (s.Has(SceneElements.Road) && Math.Abs(x) < RoadHalf * 1.4f)
                 {
                     x += Math.Sign(x == 0 ? 1 : x) * RoadHalf * 1.6f;

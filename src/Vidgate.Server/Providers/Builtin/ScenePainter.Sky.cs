@@ -203,7 +203,8 @@ internal static partial class ScenePainter
         using var leaves = Fill(v.Light.Lit(new SKColor(0x2F, 0x5C, 0x34), 0.6f));
         for (var x = 0f; x < v.W; x += v.G.Height * 0.018f)
         {
-            var radius = v.G.Height * r.Range(0.015f, 0.035f);
+            // A forest's far edge is a wall of crowns; elsewhere a low line of trees.
+            var radius = v.G.Height * r.Range(0.015f, 0.035f) * (v.Scene.Setting == Setting.Forest ? 2.2f : 1f);
             c.DrawCircle(x, v.Horizon - (radius * 0.6f), radius, leaves);
         }
         c.DrawRect(0, v.Horizon - (2 * v.U), v.W, 6 * v.U, leaves);
