@@ -26,8 +26,8 @@ trap cleanup EXIT
 say() { printf 'gallery: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 json_string() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
-# JSON string literal of $1 (quotes, backslashes and control characters escaped).
-json_quote() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1], ensure_ascii=False))' "$1"; }
+# JSON string literal of $1: backslashes and quotes escaped (the prompts above have no control characters).
+json_quote() { local v="${1//\\/\\\\}"; v="${v//\"/\\\"}"; printf '"%s"' "$v"; }
 
 say "building the server (Release)…"
 dotnet publish "$ROOT/src/Vidgate.Server/Vidgate.Server.csproj" -c Release -o "$ROOT/.build/gallery" -nologo -v quiet >"$WORK/build.log" 2>&1 \
