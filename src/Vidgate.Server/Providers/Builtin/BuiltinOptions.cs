@@ -22,6 +22,12 @@ internal sealed class BuiltinOptions
     /// <summary>A render that takes longer than this is killed and the task fails.</summary>
     public TimeSpan RenderTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Draws a small "preview" tag in the bottom-right corner of every builtin render, so nobody mistakes a sketch for a
+    /// model's output. On by default; turn it off for demos that put their own caption there.
+    /// </summary>
+    public bool PreviewLabel { get; set; } = true;
+
     /// <summary>Frames per second of every builtin render; frame count = seconds × Fps.</summary>
     public const int Fps = 24;
 }

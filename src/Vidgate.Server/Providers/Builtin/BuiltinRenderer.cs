@@ -35,6 +35,7 @@ internal sealed partial class BuiltinRenderer(
     private const string ThumbnailFrames = "thumbnail-%d.webp";
     private const string MiddleFrame = "thumbnail-2.webp";
     private const string SheetFrames = "sheet-%02d.jpg";
+    private const string LabelFile = "label.png";
 
     // Encoding is reported as 0..95; the previews take the last step to 99 (the caller sets 100 when stored).
     private const int EncodeProgressMax = 95;
@@ -58,7 +59,13 @@ internal sealed partial class BuiltinRenderer(
                 Path.Combine(job.WorkDirectory, SpritesheetFile));
 
             // One ffmpeg run writes the video and the preview frames: decoding the video again would cost a third more.
-            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), progress.OnFrame, linked.Token);
+            // A text scene is drawn here and piped in as raw frames while ffmpeg encodes the earlier ones.
+            Func<Stream, CancellationToken, Task>? draw = job.ImagePaths.Count > 0 ? null : async (stdin, token) =>
+            {
+                using var scene = new SceneFrames(SceneReader.Read(job.Prompt), job.Width, job.Height, frames, options.Value.PreviewLabel);
+                await scene.WriteAsync(stdin, token);
+            };
+            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), draw, progress.OnFrame, linked.Token);
             var middleFrame = Path.Combine(job.WorkDirectory, MiddleFrame);
             // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
             if (encoded.Frames != frames || !File.Exists(middleFrame))
@@ -93,7 +100,8 @@ internal sealed partial class BuiltinRenderer(
         string graph;
         if (job.ImagePaths.Count == 0)
         {
-            graph = SceneGraph.Text(plan, job.Width, job.Height, frames);
+            args.AddRange(["-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(job.Width)}x{Number(job.Height)}", "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0"]);
+            graph = "[0:v]format=yuv420p[v]";
         }
         else
         {
@@ -102,6 +110,14 @@ internal sealed partial class BuiltinRenderer(
                 args.AddRange(["-framerate", "24", "-i", image]);
             }
             graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
+            if (options.Value.PreviewLabel)
+            {
+                // The same tag as on text scenes, drawn by us into the work folder and laid over the moving images.
+                var label = Path.Combine(job.WorkDirectory, LabelFile);
+                var at = WriteLabel(label, job.Width, job.Height);
+                args.AddRange(["-i", label]);
+                graph = graph[..^3] + $"[u];[u][{Number(job.ImagePaths.Count)}:v]overlay={Number(at.X)}:{Number(at.Y)}:format=auto,format=yuv420p[v]";
+            }
         }
         // The text scene loops its backdrop for ever: the trim ends every output of the graph at the clip's last frame
         // (an output cut only by its own -frames:v would leave the preview outputs waiting for frames that never come).
@@ -121,6 +137,18 @@ internal sealed partial class BuiltinRenderer(
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static (int X, int Y) WriteLabel(string path, int width, int height)
+    {
+        using var label = PreviewLabel.Create(Math.Min(width, height));
+        using var png = label.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        using (var file = File.Create(path))
+        {
+            png.SaveTo(file);
+        }
+        var at = PreviewLabel.Position(label, width, height);
+        return ((int)at.X, (int)at.Y);
+    }
 
     /// <summary>Maps frame counts to 0..95, reporting only increases.</summary>
     private sealed class ProgressReporter(Action<int> onProgress, int frames)

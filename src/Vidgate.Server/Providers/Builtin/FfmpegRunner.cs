@@ -21,7 +21,16 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
     /// count it reported with its stderr tail. <paramref name="onFrame"/> receives the frame counter of <c>-progress</c>.
     /// </summary>
     /// <exception cref="RenderFailedException">ffmpeg could not start or exited non-zero; the message holds its stderr tail.</exception>
-    public async Task<FfmpegResult> RunAsync(IReadOnlyList<string> arguments, Action<long>? onFrame, CancellationToken ct)
+    public Task<FfmpegResult> RunAsync(IReadOnlyList<string> arguments, Action<long>? onFrame, CancellationToken ct) =>
+        RunAsync(arguments, null, onFrame, ct);
+
+    /// <summary>As above, with <paramref name="input"/> writing ffmpeg's stdin (closed when it returns or fails).</summary>
+    /// <remarks>
+    /// If ffmpeg exits early the writer sees a broken pipe; that is not the error to report, ffmpeg's exit code and stderr
+    /// are. Any other failure of the writer is rethrown once ffmpeg has exited (it sees the end of its input and stops).
+    /// </remarks>
+    public async Task<FfmpegResult> RunAsync(
+        IReadOnlyList<string> arguments, Func<Stream, CancellationToken, Task>? input, Action<long>? onFrame, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var start = new ProcessStartInfo(options.Value.FfmpegPath)
@@ -29,7 +38,7 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
+            RedirectStandardInput = input is not null,
             CreateNoWindow = true,
         };
         foreach (var flag in (string[])["-hide_banner", "-nostdin", "-nostats", "-v", "warning", "-progress", "pipe:1", "-stats_period", "0.25"])
@@ -81,6 +90,7 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
             }
         }, CancellationToken.None);
 
+        var feed = input is null ? Task.CompletedTask : FeedAsync(process.StandardInput.BaseStream, input, ct);
         try
         {
             await process.WaitForExitAsync(ct);
@@ -91,16 +101,61 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
             // Wait (not cancellable) so no ffmpeg outlives the render that owned it.
             await process.WaitForExitAsync(CancellationToken.None);
             await Task.WhenAll(stdout, stderr);
+            await Quietly(feed);
             Log.Killed(logger, process.Id);
             throw;
         }
         await Task.WhenAll(stdout, stderr);
+        if (process.ExitCode != 0)
+        {
+            await Quietly(feed);
+        }
+        else
+        {
+            await feed;
+        }
 
         if (process.ExitCode != 0)
         {
             throw new RenderFailedException($"ffmpeg exited with code {process.ExitCode}: {Tail(tail)}");
         }
         return new FfmpegResult(frames, Tail(tail));
+    }
+
+    private static async Task FeedAsync(Stream stdin, Func<Stream, CancellationToken, Task> input, CancellationToken ct)
+    {
+        try
+        {
+            // Off the caller's thread: the writer may draw for a while before its first write.
+            await Task.Run(() => input(stdin, ct), ct);
+        }
+        catch (IOException)
+        {
+            // ffmpeg closed its end (it exited); its exit code and stderr say why.
+        }
+        finally
+        {
+            try
+            {
+                await stdin.DisposeAsync();
+            }
+            catch (IOException)
+            {
+                // Same: the pipe is already broken.
+            }
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // The run already failed or was cancelled; that is the error reported.
+        }
     }
 
     /// <summary>The first line of <c>ffmpeg -version</c>, or null when ffmpeg cannot be started.</summary>

@@ -123,6 +123,9 @@ internal static class SceneGraph
             // One full circle of the frame centre around the canvas centre, constant speed.
             CameraMotion.Orbit => $"crop={width}:{height}:x='(iw-ow)/2*(1+sin(2*PI*n/{frames}))':"
                 + $"y='(ih-oh)/2*(1-cos(2*PI*n/{frames}))':exact=1",
+            // A slow irregular wander inside the margin, the look of a camera held by hand.
+            CameraMotion.Handheld => $"crop={width}:{height}:x='(iw-ow)/2*(1+0.25*sin(n/7)+0.1*sin(n/3.1))':"
+                + $"y='(ih-oh)/2*(1+0.25*sin(n/5.3)+0.1*cos(n/2.3))':exact=1",
             _ => throw new ArgumentOutOfRangeException(nameof(motion), motion, null),
         };
     }

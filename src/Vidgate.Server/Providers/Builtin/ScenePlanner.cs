@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Vidgate.Server.Providers.Builtin;
 
-internal enum CameraMotion { Static, PushIn, PullOut, PanLeft, PanRight, TiltUp, TiltDown, Orbit }
+internal enum CameraMotion { Static, PushIn, PullOut, PanLeft, PanRight, TiltUp, TiltDown, Orbit, Handheld }
 
 /// <summary>An sRGB colour; its only text form is our own ffmpeg hex literal.</summary>
 internal readonly record struct Rgb(byte R, byte G, byte B)
@@ -41,6 +41,21 @@ internal static class ScenePlanner
         ("circling", CameraMotion.Orbit), ("around", CameraMotion.Orbit),
         ("static", CameraMotion.Static), ("still", CameraMotion.Static),
         ("locked off", CameraMotion.Static), ("locked-off", CameraMotion.Static),
+        ("handheld", CameraMotion.Handheld), ("hand-held", CameraMotion.Handheld), ("hand held", CameraMotion.Handheld),
+        ("shaky cam", CameraMotion.Handheld), ("shaky camera", CameraMotion.Handheld),
+        ("tracking forward", CameraMotion.PushIn), ("travelling forward", CameraMotion.PushIn),
+        ("traveling forward", CameraMotion.PushIn), ("walking forward", CameraMotion.PushIn),
+        ("driving forward", CameraMotion.PushIn), ("dolly forward", CameraMotion.PushIn),
+        // Bare verbs after the phrases with a direction: at the same position the earlier entry wins.
+        ("pan", CameraMotion.PanRight), ("panning", CameraMotion.PanRight), ("tilt", CameraMotion.TiltUp),
+        // Chinese has no spaces: these match as substrings (see SceneText.IndexOf).
+        ("向前", CameraMotion.PushIn), ("前进", CameraMotion.PushIn), ("推进", CameraMotion.PushIn), ("推近", CameraMotion.PushIn),
+        ("拉近", CameraMotion.PushIn), ("拉远", CameraMotion.PullOut), ("后退", CameraMotion.PullOut), ("向后", CameraMotion.PullOut),
+        ("向左", CameraMotion.PanLeft), ("左摇", CameraMotion.PanLeft), ("左移", CameraMotion.PanLeft),
+        ("向右", CameraMotion.PanRight), ("右摇", CameraMotion.PanRight), ("右移", CameraMotion.PanRight),
+        ("上摇", CameraMotion.TiltUp), ("向上", CameraMotion.TiltUp), ("下摇", CameraMotion.TiltDown), ("向下", CameraMotion.TiltDown),
+        ("环绕", CameraMotion.Orbit), ("绕着", CameraMotion.Orbit), ("固定镜头", CameraMotion.Static), ("静止", CameraMotion.Static),
+        ("手持", CameraMotion.Handheld),
     ];
 
     // Keyword palettes, dark to bright, plus the light colour. A word matches when it starts with the keyword
@@ -69,7 +84,7 @@ internal static class ScenePlanner
         return new ScenePlan(palette, light, Motion(words), seed);
     }
 
-    private static List<string> Words(string prompt)
+    internal static List<string> Words(string prompt)
     {
         var words = new List<string>();
         var current = new StringBuilder();
@@ -97,11 +112,11 @@ internal static class ScenePlanner
     // the output predictable; the hash already varies palette geometry and texture.
     private static CameraMotion Motion(List<string> words)
     {
-        var text = " " + string.Join(' ', words.Select(w => w.Replace('-', ' '))) + " ";
+        var text = SceneText.Join(words);
         var best = (Index: int.MaxValue, Motion: CameraMotion.PushIn);
         foreach (var (phrase, motion) in MotionPhrases)
         {
-            var index = text.IndexOf(" " + phrase.Replace('-', ' ') + " ", StringComparison.Ordinal);
+            var index = SceneText.IndexOf(text, phrase, exact: true);
             if (index >= 0 && index < best.Index)
             {
                 best = (index, motion);

@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace Vidgate.Server.Providers.Builtin;
+
+/// <summary>
+/// Draws the frames of a text scene (layers moved by the camera, effects, the label) as raw BGRA and writes them in
+/// order to a stream (ffmpeg's stdin). Frames are drawn on several threads while the previous ones are being written
+/// and encoded, so drawing and encoding overlap; at most a few frames are in memory at once.
+/// </summary>
+internal sealed class SceneFrames : IDisposable
+{
+    private readonly Scene _scene;
+    private readonly SceneGeometry _g;
+    private readonly SceneLayers _layers;
+    private readonly SceneEffects _effects;
+    private readonly SKImage? _label;
+    private readonly int _frames;
+    private readonly SKImageInfo _info;
+
+    public SceneFrames(Scene scene, int width, int height, int frames, bool label)
+    {
+        (_scene, _frames) = (scene, frames);
+        _g = new SceneGeometry(width, height);
+        _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
+        _layers = ScenePainter.Paint(scene, _g);
+        _effects = new SceneEffects(scene, width, height);
+        _label = label ? PreviewLabel.Create(Math.Min(width, height)) : null;
+    }
+
+    /// <summary>The ffmpeg input format of what <see cref="WriteAsync"/> writes.</summary>
+    public string PixelFormat => "bgra";
+
+    public int FrameBytes => _info.BytesSize;
+
+    public async Task WriteAsync(Stream output, CancellationToken ct)
+    {
+        // Two frames in flight per core: one drawing, one waiting for the pipe.
+        var ahead = Math.Clamp(Environment.ProcessorCount, 1, 4) + 1;
+        var pending = new Queue<Task<byte[]>>();
+        var next = 0;
+        try
+        {
+            while (next < _frames || pending.Count > 0)
+            {
+                while (next < _frames && pending.Count < ahead)
+                {
+                    var frame = next++;
+                    pending.Enqueue(Task.Run(() => Render(frame), ct));
+                }
+                var buffer = await pending.Dequeue();
+                try
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, FrameBytes), ct);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        finally
+        {
+            // Cancelled or failed: let the frames being drawn finish and give their buffers back.
+            while (pending.Count > 0)
+            {
+                try
+                {
+                    ArrayPool<byte>.Shared.Return(await pending.Dequeue());
+                }
+                catch (OperationCanceledException)
+                {
+                    // Never started.
+                }
+            }
+        }
+    }
+
+    /// <summary>One frame as BGRA bytes (a pooled buffer of at least <see cref="FrameBytes"/>).</summary>
+    public byte[] Render(int frame)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameBytes);
+        var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+        try
+        {
+            using var surface = SKSurface.Create(_info, handle.AddrOfPinnedObject(), _info.RowBytes)
+                ?? throw new RenderFailedException("could not draw a frame");
+            Draw(surface.Canvas, frame);
+            surface.Flush();
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            handle.Free();
+        }
+        return buffer;
+    }
+
+    private void Draw(SKCanvas c, int frame)
+    {
+        var pose = SceneCamera.At(_scene, _g, frame, _frames);
+        using var over = new SKPaint();
+        foreach (var layer in _layers.Layers)
+        {
+            // Bilinear sampling is most of a frame's cost. The sky and the far layer move and zoom so little that
+            // nearest sampling cannot be told apart there; the middle and near layers, which travel, get it.
+            DrawLayer(c, layer, SceneCamera.Layer(pose, _g, layer.Parallax), over, smooth: layer.Parallax >= 0.5f);
+        }
+        var seconds = frame / (float)BuiltinOptions.Fps;
+        if (_layers.Rays is { } rays)
+        {
+            var breathe = 0.75f + (0.25f * MathF.Sin(seconds * 1.3f));
+            // Plain alpha blending of a light colour, not a screen blend: it looks alike and costs a tenth. The shafts
+            // are blurred, so nearest sampling shows no steps either.
+            using var paint = new SKPaint { Color = SKColors.White.WithAlpha((byte)(255 * breathe)) };
+            DrawLayer(c, rays, SceneCamera.Layer(pose, _g, rays.Parallax), paint, smooth: false);
+        }
+        c.ResetMatrix();
+        _effects.Draw(c, seconds);
+        var copy = new SKSamplingOptions(SKFilterMode.Nearest);
+        if (_layers.Overlay is { } overlay)
+        {
+            c.DrawImage(overlay, 0, 0, copy, null);
+        }
+        if (_label is not null)
+        {
+            var at = PreviewLabel.Position(_label, _info.Width, _info.Height);
+            c.DrawImage(_label, at.X, at.Y, copy, null);
+        }
+    }
+
+    // Only the layer's non-empty tiles are drawn. A pure translation (pans, tilts, a static or handheld camera without
+    // roll) is snapped to whole pixels and copied without resampling: several times cheaper than bilinear sampling.
+    private static void DrawLayer(SKCanvas c, SceneLayer layer, SKMatrix matrix, SKPaint paint, bool smooth)
+    {
+        var translation = matrix.ScaleX == 1 && matrix.ScaleY == 1 && matrix.SkewX == 0 && matrix.SkewY == 0;
+        if (translation)
+        {
+            matrix = SKMatrix.CreateTranslation(MathF.Round(matrix.TransX), MathF.Round(matrix.TransY));
+        }
+        var sampling = new SKSamplingOptions(smooth && !translation ? SKFilterMode.Linear : SKFilterMode.Nearest);
+        c.SetMatrix(matrix);
+        foreach (var tile in layer.Tiles)
+        {
+            c.DrawImage(layer.Image, tile, tile, sampling, paint);
+        }
+    }
+
+    public void Dispose()
+    {
+        _layers.Dispose();
+        _label?.Dispose();
+    }
+}
