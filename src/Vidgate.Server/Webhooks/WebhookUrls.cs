@@ -16,8 +16,7 @@ internal sealed class WebhookUrls(IOptions<FetchOptions> options)
 {
     public const int MaxLength = 2048;
 
-    private readonly AddressPolicy _policy = new(options.Value.Networks());
-    private readonly IReadOnlySet<string> _hosts = options.Value.Hosts();
+    private readonly GuardedConnect _guard = new(options.Value);
 
     /// <summary>The URL's problem as a 400 on <paramref name="param"/>, or null when deliveries may go there.</summary>
     public async Task<(Uri? Url, ApiError? Error)> CheckAsync(string? text, string param, CancellationToken ct)
@@ -39,7 +38,7 @@ internal sealed class WebhookUrls(IOptions<FetchOptions> options)
 
         try
         {
-            await CheckHostAsync(url.IdnHost, ct);
+            await _guard.CheckHostAsync(url.IdnHost, ct);
             return (url, null);
         }
         catch (FetchRefusedException refused)
@@ -52,51 +51,6 @@ internal sealed class WebhookUrls(IOptions<FetchOptions> options)
         }
     }
 
-    /// <summary>The connect step of every delivery: resolve once, check every address, connect to the checked one.</summary>
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        // Every resolved address was checked; try them in order (a name may resolve to ::1 first while the receiver
-        // listens on 127.0.0.1 only).
-        var addresses = await CheckHostAsync(context.DnsEndPoint.Host, ct);
-        for (var i = 0; ; i++)
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(addresses[i], context.DnsEndPoint.Port, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException) when (i < addresses.Length - 1)
-            {
-                socket.Dispose();
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-    }
-
-    private async Task<IPAddress[]> CheckHostAsync(string host, CancellationToken ct)
-    {
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        if (addresses.Length == 0)
-        {
-            throw new FetchRefusedException($"the host '{host}' has no address");
-        }
-
-        if (!_hosts.Contains(host))
-        {
-            foreach (var address in addresses)
-            {
-                if (_policy.Check(address) is { } reason)
-                {
-                    throw new FetchRefusedException(reason);
-                }
-            }
-        }
-
-        return addresses;
-    }
+    /// <summary>The connect step of every delivery: resolve once, check every address, connect to a checked one.</summary>
+    public ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct) => _guard.ConnectAsync(context, ct);
 }

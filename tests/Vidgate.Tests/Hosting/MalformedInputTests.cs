@@ -45,6 +45,8 @@ public sealed class MalformedInputTests
         [
             """{"price_multiplier":1.25,"allowed_models":["grok-imagine-video"],"max_seconds":15,"max_resolution":720,"requests_per_minute":120,"max_in_flight":20}""",
         ],
+        ["POST /v1/webhooks"] = ["""{"url":"https://93.184.216.34/hooks/vidgate","events":["video.completed","video.failed"],"description":"fuzz"}"""],
+        ["POST /admin/accounts/{id}/webhooks"] = ["""{"url":"https://93.184.216.34/hooks/admin"}"""],
         ["PUT /admin/prices"] = ["""{"model":"grok-imagine-video","resolution":720,"per_second_micros":90000,"per_image_micros":2000}"""],
         ["POST /admin/providers"] =
         [
