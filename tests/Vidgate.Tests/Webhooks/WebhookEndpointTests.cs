@@ -30,10 +30,10 @@ public sealed class WebhookEndpointTests
     [Fact]
     public async Task Progress_events_are_had_only_by_asking_for_them()
     {
-        using var app = new VidgateApp();
+        using var app = new VidgateApp(settings: WebhookKit.Loopback());
         using var client = await app.NewUserAsync();
-        var (plain, _) = await WebhookKit.RegisterAsync(client, "https://example.com/plain");
-        var (asked, _) = await WebhookKit.RegisterAsync(client, "https://example.com/asked", ["video.progress", "video.completed"]);
+        var (plain, _) = await WebhookKit.RegisterAsync(client, "http://127.0.0.1:9/plain");
+        var (asked, _) = await WebhookKit.RegisterAsync(client, "http://127.0.0.1:9/asked", ["video.progress", "video.completed"]);
 
         string[] EventsOf(System.Text.Json.JsonElement endpoint) => [.. endpoint.GetProperty("events").EnumerateArray().Select(e => e.GetString()!)];
         Assert.Equal(["video.completed", "video.failed", "video.cancelled"], EventsOf(await WebhookKit.EndpointAsync(client, plain)));
