@@ -46,4 +46,9 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
 
     public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
         => ledger.RecordUpstreamCost(connection, taskId, costUsdTicks);
+
+    /// <summary>Progress moves no money: the hold covers the whole render.</summary>
+    public void Progressed(DbConnection connection, string taskId, int from, int to)
+    {
+    }
 }

@@ -28,6 +28,13 @@ internal interface ITaskParticipant
 
     /// <summary>In the write that took the lease of a remote job the upstream reported done, with the cost it reported.</summary>
     void CostReported(DbConnection connection, string taskId, long costUsdTicks);
+
+    /// <summary>
+    /// In a write that raised a processing task's progress (a render's heartbeat, an upstream's poll), only when it
+    /// changed the row and the progress went up, from <paramref name="from"/> to <paramref name="to"/> (both 0-99). No
+    /// time is passed: heartbeats carry only a lease, and a participant that needs the time has its own clock.
+    /// </summary>
+    void Progressed(DbConnection connection, string taskId, int from, int to);
 }
 
 /// <summary>What a create asks the participant to commit with its task (billing: the hold and the idempotency key).</summary>

@@ -54,4 +54,12 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
             participant.CostReported(connection, taskId, costUsdTicks);
         }
     }
+
+    public void Progressed(DbConnection connection, string taskId, int from, int to)
+    {
+        foreach (var participant in all)
+        {
+            participant.Progressed(connection, taskId, from, to);
+        }
+    }
 }

@@ -94,12 +94,6 @@ internal sealed class WebhookService(WebhookStore store, WebhookUrls urls, Webho
             return ApiError.Invalid("events", $"'events' lists the events to receive, from: {string.Join(", ", WebhookEvents.All)}.", "invalid_event").ToResult();
         }
 
-        // Refused rather than accepted and never sent: a subscriber would wait for events that do not come.
-        if (events.Contains(WebhookEvents.Progress, StringComparer.Ordinal))
-        {
-            return ApiError.Invalid("events", "video.progress events are not available yet; subscribe to the endings and poll GET /v1/videos/{id} for progress.", "event_not_available").ToResult();
-        }
-
         var (url, urlError) = await urls.CheckAsync(body.Url, "url", ct);
         if (urlError is not null)
         {

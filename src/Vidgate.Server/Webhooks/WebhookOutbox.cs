@@ -6,10 +6,17 @@ namespace Vidgate.Server.Webhooks;
 /// <summary>
 /// The webhooks' part in the task store's writes (<see cref="ITaskParticipant"/>): when a transition ends a task, its
 /// events go into the outbox in the same transaction, so a crash never loses an event of an ending that committed, and
-/// an ending that rolled back leaves none behind. The delivery worker is only woken (a hint; it also polls).
+/// an ending that rolled back leaves none behind. The delivery worker is only woken (a hint; it also polls). A raised
+/// progress writes a <c>video.progress</c> event the same way, at most one per <see cref="ProgressStep"/> points.
 /// </summary>
-internal sealed class WebhookOutbox(WebhookSignal signal) : ITaskParticipant
+internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : ITaskParticipant
 {
+    /// <summary>
+    /// Progress events are sent when a task's progress crosses a multiple of this (10, 20, ... 90): a render that
+    /// heartbeats every second would otherwise send one per heartbeat. Never at 100: the ending's event says that.
+    /// </summary>
+    public const int ProgressStep = 10;
+
     public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms) => null;
 
     public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
@@ -35,6 +42,19 @@ internal sealed class WebhookOutbox(WebhookSignal signal) : ITaskParticipant
 
     public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
     {
+    }
+
+    /// <summary>
+    /// Stateless: the store calls this only when the progress went up, with the value it replaced, so "crossed a step"
+    /// is known without remembering what was sent, and two writes can never both cross the same step.
+    /// </summary>
+    public void Progressed(DbConnection connection, string taskId, int from, int to)
+    {
+        if (to / ProgressStep > from / ProgressStep && to < 100
+            && WebhookStore.Enqueue(connection, taskId, WebhookEvents.Progress, clock.GetUtcNow()) > 0)
+        {
+            signal.Poke();
+        }
     }
 }
 

@@ -32,7 +32,7 @@ internal sealed class WebhookPayload(IServiceProvider services, ContentLinks lin
                 // Deleted by its owner before the first attempt: the event still says which video and how it ended.
                 writer.WriteStartObject();
                 writer.WriteString("id", delivery.TaskId);
-                writer.WriteString("status", delivery.EventType["video.".Length..]);
+                writer.WriteString("status", delivery.EventType == WebhookEvents.Progress ? "processing" : delivery.EventType["video.".Length..]);
                 writer.WriteBoolean("deleted", true);
                 writer.WriteEndObject();
             }

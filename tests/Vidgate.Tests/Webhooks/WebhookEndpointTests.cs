@@ -28,6 +28,19 @@ public sealed class WebhookEndpointTests
     }
 
     [Fact]
+    public async Task Progress_events_are_had_only_by_asking_for_them()
+    {
+        using var app = new VidgateApp(settings: WebhookKit.Loopback());
+        using var client = await app.NewUserAsync();
+        var (plain, _) = await WebhookKit.RegisterAsync(client, "http://127.0.0.1:9/plain");
+        var (asked, _) = await WebhookKit.RegisterAsync(client, "http://127.0.0.1:9/asked", ["video.progress", "video.completed"]);
+
+        string[] EventsOf(System.Text.Json.JsonElement endpoint) => [.. endpoint.GetProperty("events").EnumerateArray().Select(e => e.GetString()!)];
+        Assert.Equal(["video.completed", "video.failed", "video.cancelled"], EventsOf(await WebhookKit.EndpointAsync(client, plain)));
+        Assert.Equal(["video.progress", "video.completed"], EventsOf(await WebhookKit.EndpointAsync(client, asked)));
+    }
+
+    [Fact]
     public async Task The_operators_allowlist_lets_a_private_address_register()
     {
         using var app = new VidgateApp(settings: new() { ["Vidgate:Fetch:Allow:0"] = "10.1.0.0/16" });
@@ -46,7 +59,7 @@ public sealed class WebhookEndpointTests
     [InlineData("""{"url":"   "}""", "url", "missing_field")]
     [InlineData("""{"url":"https://example.com/x","events":["video.exploded"]}""", "events", "invalid_event")]
     [InlineData("""{"url":"https://example.com/x","events":[]}""", "events", "invalid_event")]
-    [InlineData("""{"url":"https://example.com/x","events":["video.completed","video.progress"]}""", "events", "event_not_available")]
+    [InlineData("""{"url":"https://example.com/x","events":["video.progress","video.progressed"]}""", "events", "invalid_event")]
     public async Task Bad_registrations_are_400s_naming_the_field(string body, string param, string code)
     {
         using var app = new VidgateApp();

@@ -124,10 +124,50 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             .Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("now", Pg.Ms(now)).Bind("providers", providers.ToArray())
             .OneAsync(Map, ct), ct);
 
-    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
-            UPDATE tasks SET lease_until = @lease, progress = GREATEST(progress, @progress)
-             WHERE id = @id AND lease_owner = @owner AND status = 'processing';
-            """).Bind("id", id).Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("progress", Math.Clamp(progress, 0, 99)).ChangedAsync(ct), ct);
+    /// <summary>
+    /// Extends the lease and raises the progress; when the progress went up, the participant's
+    /// <see cref="ITaskParticipant.Progressed"/> runs in the same transaction.
+    /// </summary>
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(async connection =>
+    {
+        var to = Math.Clamp(progress, 0, 99);
+        var from = await Pg.Command(connection, """
+            UPDATE tasks t SET lease_until = @lease, progress = GREATEST(t.progress, @progress)
+              FROM (SELECT id, progress FROM tasks WHERE id = @id FOR UPDATE) previous
+             WHERE t.id = previous.id AND t.lease_owner = @owner AND t.status = 'processing'
+            RETURNING previous.progress;
+            """).Bind("id", id).Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("progress", to).ScalarAsync(ct);
+        if (from is not int before)
+        {
+            return false;
+        }
+
+        if (participant is not null && before < to)
+        {
+            participant.Progressed(connection, id, before, to);
+        }
+
+        return true;
+    }, ct);
+
+    /// <summary>
+    /// Raises a processing task's progress (an upstream's poll), and tells the participant when it went up. The row is
+    /// locked by the subquery, so the progress returned as before is the one this update replaced.
+    /// </summary>
+    internal static async Task RaiseProgressAsync(NpgsqlConnection connection, ITaskParticipant? participant, string id, int progress, CancellationToken ct)
+    {
+        var to = Math.Clamp(progress, 0, 99);
+        var from = await Pg.Command(connection, """
+            UPDATE tasks t SET progress = GREATEST(t.progress, @progress)
+              FROM (SELECT id, progress FROM tasks WHERE id = @id FOR UPDATE) previous
+             WHERE t.id = previous.id AND t.status = 'processing'
+            RETURNING previous.progress;
+            """).Bind("id", id).Bind("progress", to).ScalarAsync(ct);
+        if (participant is not null && from is int before && before < to)
+        {
+            participant.Progressed(connection, id, before, to);
+        }
+    }
 
     public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
         => CompleteAsync(id, owner, now, expiresAt, null, ct);

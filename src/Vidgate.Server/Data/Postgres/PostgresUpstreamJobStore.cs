@@ -86,8 +86,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             .Bind("id", taskId).Bind("next", Pg.Ms(nextPollAt)).Bind("progress", progress ?? 0).RowsAsync(ct);
         if (progress is > 0)
         {
-            await Pg.Command(connection, "UPDATE tasks SET progress = GREATEST(progress, @progress) WHERE id = @id AND status = 'processing';")
-                .Bind("id", taskId).Bind("progress", Math.Clamp(progress.Value, 0, 99)).RowsAsync(ct);
+            await PostgresTaskStore.RaiseProgressAsync(connection, participant, taskId, progress.Value, ct);
         }
 
         return true;

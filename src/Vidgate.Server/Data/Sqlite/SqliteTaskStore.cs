@@ -164,10 +164,34 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
             .Bind("$providers", JsonSerializer.Serialize(providers.ToArray(), StoreJson.Default.StringArray))
             .One(Map), ct);
 
-    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
+    /// <summary>
+    /// Extends the lease and raises the progress; when the progress went up, the participant's
+    /// <see cref="ITaskParticipant.Progressed"/> runs in the same write. The progress before is read in that write
+    /// (the single writer makes read-then-update one step).
+    /// </summary>
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(connection =>
+    {
+        var to = Math.Clamp(progress, 0, 99);
+        var before = participant is null ? null : ProgressOf(connection, id);
+        if (!Sql.Command(connection, """
             UPDATE tasks SET lease_until = $lease, progress = MAX(progress, $progress)
              WHERE id = $id AND lease_owner = $owner AND status = 'processing';
-            """).Bind("$id", id).Bind("$owner", owner).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$progress", Math.Clamp(progress, 0, 99)).Changed(), ct);
+            """).Bind("$id", id).Bind("$owner", owner).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$progress", to).Changed())
+        {
+            return false;
+        }
+
+        if (before is { } from && from < to)
+        {
+            participant!.Progressed(connection, id, from, to);
+        }
+
+        return true;
+    }, ct);
+
+    /// <summary>A task's progress, in a write that is about to raise it (null: no such task).</summary>
+    internal static int? ProgressOf(SqliteConnection connection, string id)
+        => Sql.Command(connection, "SELECT progress FROM tasks WHERE id = $id;").Bind("$id", id).All(r => r.GetInt32(0)) is [var progress] ? progress : null;
 
     public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
         => CompleteAsync(id, owner, now, expiresAt, null, ct);

@@ -83,8 +83,14 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             .Bind("$id", taskId).Bind("$next", Sql.Ms(nextPollAt)).Bind("$progress", progress ?? 0).ExecuteNonQuery();
         if (progress is > 0)
         {
-            Sql.Command(connection, "UPDATE tasks SET progress = MAX(progress, $progress) WHERE id = $id AND status = 'processing';")
-                .Bind("$id", taskId).Bind("$progress", Math.Clamp(progress.Value, 0, 99)).ExecuteNonQuery();
+            var to = Math.Clamp(progress.Value, 0, 99);
+            var before = participant is null ? null : SqliteTaskStore.ProgressOf(connection, taskId);
+            if (Sql.Command(connection, "UPDATE tasks SET progress = MAX(progress, $progress) WHERE id = $id AND status = 'processing';")
+                    .Bind("$id", taskId).Bind("$progress", to).Changed()
+                && before is { } from && from < to)
+            {
+                participant!.Progressed(connection, taskId, from, to);
+            }
         }
 
         return true;
