@@ -62,7 +62,7 @@ internal sealed partial class BuiltinRenderer(
             // A text scene is drawn here and piped in as raw frames while ffmpeg encodes the earlier ones.
             Func<Stream, CancellationToken, Task>? draw = job.ImagePaths.Count > 0 ? null : async (stdin, token) =>
             {
-                using var scene = new SceneFrames(SceneReader.Read(job.Prompt), job.Width, job.Height, frames, options.Value.PreviewLabel);
+                using var scene = new SceneFrames(SceneReader.Read(job.Prompt), DrawSize(job.Width), DrawSize(job.Height), frames, options.Value.PreviewLabel);
                 await scene.WriteAsync(stdin, token);
             };
             var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), draw, progress.OnFrame, linked.Token);
@@ -100,8 +100,8 @@ internal sealed partial class BuiltinRenderer(
         string graph;
         if (job.ImagePaths.Count == 0)
         {
-            args.AddRange(["-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(job.Width)}x{Number(job.Height)}", "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0"]);
-            graph = "[0:v]format=yuv420p[v]";
+            args.AddRange(["-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(DrawSize(job.Width))}x{Number(DrawSize(job.Height))}", "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0"]);
+            graph = $"[0:v]scale={Number(job.Width)}:{Number(job.Height)}:flags=bilinear,format=yuv420p[v]";
         }
         else
         {
@@ -137,6 +137,9 @@ internal sealed partial class BuiltinRenderer(
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // Scenes are drawn at half size and scaled up by ffmpeg: the drawing competes with x264 for the same cores.
+    private static int DrawSize(int size) => Math.Max(2, size / 2 / 2 * 2);
 
     private static (int X, int Y) WriteLabel(string path, int width, int height)
     {
