@@ -52,6 +52,8 @@ public sealed class MalformedInputTests
         [
             """{"id":"xai-main","type":"xai","base_url":"https://api.x.ai","api_keys":["xai-k"],"request_timeout_seconds":60,"max_concurrent_jobs":0,"max_requests_per_second":20,"model_map":{"grok-imagine-video":"grok-imagine-video"}}""",
             """{"id":"comfy","type":"comfyui","base_url":"http://gpu:8188","api_keys":["none"],"options":{"workflow":{"6":{"class_type":"CLIPTextEncode","inputs":{"text":"{{prompt}}"}},"9":{"class_type":"EmptyLatentVideo","inputs":{"width":"{{width}}","length":"{{frames}}"}}},"fps":16}}""",
+            """{"id":"veo","type":"veo","base_url":"https://generativelanguage.googleapis.com","api_keys":["g-k"],"options":{"fit":"snap","parameters":{"negativePrompt":"blur","personGeneration":"allow_adult"},"model_map":{"grok-imagine-video":{"text":"veo-3.1-generate-preview","image":"veo-3.1-fast-generate-preview"}}}}""",
+            """{"id":"kling","type":"kling","base_url":"https://api.klingai.com","api_keys":["ak|sk"],"options":{"parameters":{"negative_prompt":"blur","cfg_scale":0.5}}}""",
         ],
         ["PUT /admin/providers/{id}"] = ["""{"type":"openai","base_url":"https://api.example.com/v1","api_keys":["sk-1","sk-2"],"options":{"create_format":"multipart"}}"""],
         ["POST /admin/routes"] = ["""{"model":"grok-imagine-video","provider":"xai-main","priority":0,"weight":1}"""],

@@ -21,6 +21,9 @@ internal sealed record ComfyUiOptions(ComfyUiWorkflow Workflow, string? OutputNo
         ? seconds * Fps
         : (int)Math.Max(1, Math.Round(seconds * Fps / (double)FrameStep, MidpointRounding.AwayFromZero)) * FrameStep + 1;
 
+    /// <summary>Workflows are read with duplicate keys refused (System.Text.Json accepts them by default).</summary>
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     public static ComfyUiOptions? Parse(JsonElement? options, out string? error)
     {
         error = null;
@@ -50,7 +53,16 @@ internal sealed record ComfyUiOptions(ComfyUiWorkflow Workflow, string? OutputNo
         JsonNode? graph;
         if (hasInline)
         {
-            graph = JsonNode.Parse(inline.GetRawText());
+            try
+            {
+                graph = JsonNode.Parse(inline.GetRawText(), documentOptions: Strict);
+            }
+            catch (JsonException)
+            {
+                // A node or input named twice: ComfyUI would keep one of them silently; JsonNode would throw at first use.
+                error = "options.workflow names a node or an input twice; every key of the workflow must be unique";
+                return null;
+            }
         }
         else if (path.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(path.GetString()))
         {
@@ -61,7 +73,7 @@ internal sealed record ComfyUiOptions(ComfyUiWorkflow Workflow, string? OutputNo
         {
             try
             {
-                graph = JsonNode.Parse(File.ReadAllText(path.GetString()!));
+                graph = JsonNode.Parse(File.ReadAllText(path.GetString()!), documentOptions: Strict);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
             {

@@ -65,9 +65,22 @@ internal sealed record VendorOptions(
                         return null;
                     }
 
-                    if (value.EnumerateObject().FirstOrDefault(p => reserved.Contains(p.Name)) is { Name: { } taken } && taken.Length > 0)
+                    if (value.EnumerateObject().Select(p => p.Name).FirstOrDefault(reserved.Contains) is { } taken)
                     {
                         error = $"options.parameters cannot set \"{taken}\": the adapter sets it from the request";
+                        return null;
+                    }
+
+                    try
+                    {
+                        // Sent as a JSON object with every submit: a key given twice would throw there, so refuse it here.
+                        using (JsonDocument.Parse(value.GetRawText(), new JsonDocumentOptions { AllowDuplicateProperties = false }))
+                        {
+                        }
+                    }
+                    catch (JsonException)
+                    {
+                        error = "options.parameters names a field twice; every key must be unique";
                         return null;
                     }
 

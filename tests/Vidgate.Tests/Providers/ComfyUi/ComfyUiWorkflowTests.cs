@@ -90,6 +90,8 @@ public sealed class ComfyUiWorkflowTests
     [InlineData("""{"workflow":{"1":{"class_type":"A","inputs":{"t":"{{prompt}}"}}},"output_node":"9"}""", "output_node")]
     [InlineData("""{"workflow":{"1":{"class_type":"A","inputs":{"t":"{{prompt}}"}}},"fps":0}""", "fps")]
     [InlineData("""{"workflow":{"1":{"class_type":"A","inputs":{"t":"{{prompt}}"}}},"steps":3}""", "unknown option 'steps'")]
+    [InlineData("""{"workflow":{"1":{"class_type":"A","inputs":{"t":"{{prompt}}","t":"x"}}}}""", "twice")]
+    [InlineData("""{"workflow":{"1":{"class_type":"A","inputs":{"t":"{{prompt}}"}},"1":{"class_type":"B","inputs":{}}}}""", "twice")]
     public void Bad_options_are_refused_when_the_instance_is_saved(string? options, string reason)
     {
         using var kit = new ComfyUiTestKit();

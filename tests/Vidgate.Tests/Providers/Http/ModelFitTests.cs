@@ -88,10 +88,20 @@ public sealed class ModelFitTests
     [InlineData("""{"models":{"m":{"seconds":[],"resolutions":[720],"ratios":["16:9"]}}}""", "models")]
     [InlineData("""{"models":{"m":{"seconds":[5],"resolutions":[720],"ratios":["wide"]}}}""", "models")]
     [InlineData("""{"colour":"red"}""", "colour")]
+    [InlineData("""{"parameters":{"seed":1,"seed":2}}""", "twice")]
     public void Bad_options_are_refused_naming_what_is_wrong(string json, string named)
     {
         Assert.Null(VendorOptions.Parse(JsonDocument.Parse(json).RootElement, ["duration"], out var error));
         Assert.Contains(named, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_parameters_that_set_no_reserved_field_are_kept()
+    {
+        var options = Parse("""{"parameters":{"negative_prompt":"blur","seed":7}}""")!;
+
+        Assert.Equal(7, options.Parameters!.Value.GetProperty("seed").GetInt32());
+        Assert.Equal("blur", options.Parameters!.Value.GetProperty("negative_prompt").GetString());
     }
 
     [Fact]
