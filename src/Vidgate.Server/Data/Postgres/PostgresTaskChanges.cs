@@ -102,55 +102,19 @@ internal sealed partial class PostgresTaskChanges(
         }
     }
 
-    private async Task ListenAsync(CancellationToken stoppingToken)
+    // Changes made while not listening were not heard: every watcher reads its task once.
+    private Task ListenAsync(CancellationToken stoppingToken) => PgListen.RunAsync(
+        db, Channel, changes.PublishAll, OnNotification, (pause, ex) => Log.ListenLost(logger, pause, ex), Reconnect, clock, stoppingToken);
+
+    private void OnNotification(string payload)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await db.OpenAsync(stoppingToken);
-                connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel};", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                // Changes made while not listening were not heard: every watcher reads its task once.
-                changes.PublishAll();
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                Log.ListenLost(logger, Reconnect, ex);
-            }
-
-            try
-            {
-                await Task.Delay(Reconnect, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
-    {
-        if (e.Payload == Everything)
+        if (payload == Everything)
         {
             changes.PublishAll();
         }
         else
         {
-            changes.Publish(e.Payload);
+            changes.Publish(payload);
         }
     }
 

@@ -21,48 +21,9 @@ internal sealed partial class PostgresWakeUps(
 
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await db.OpenAsync(stoppingToken);
-                connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel};", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                // Notifications that arrived while not listening are lost: wake the workers once to look for them.
-                signals.Requeued();
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Whatever went wrong, only hints are lost: a failure here must never stop the node.
-                Log.ListenLost(logger, Reconnect, ex);
-            }
-
-            try
-            {
-                await Task.Delay(Reconnect, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e) => signals.Requeued();
+    // Notifications that arrived while not listening are lost: wake the workers once to look for them.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PgListen.RunAsync(
+        db, Channel, signals.Requeued, _ => signals.Requeued(), (pause, ex) => Log.ListenLost(logger, pause, ex), Reconnect, clock, stoppingToken);
 
     private static partial class Log
     {
