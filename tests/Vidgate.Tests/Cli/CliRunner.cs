@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Cli;
 
@@ -15,7 +16,7 @@ public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
 public static class CliRunner
 {
     /// <summary>The repository root (where Vidgate.slnx is).</summary>
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => Repo.Root;
 
     /// <summary>Debug or Release: the configuration the tests themselves were built in.</summary>
     public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
@@ -63,16 +64,4 @@ public static class CliRunner
         return new CliRun(process.ExitCode, await stdout, await stderr);
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Vidgate.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Vidgate.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

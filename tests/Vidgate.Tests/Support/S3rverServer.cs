@@ -67,7 +67,7 @@ public sealed partial class S3rverServer : IAsyncDisposable
 
     public static async Task<S3rverServer> StartAsync(string bucket = "vidgate-test")
     {
-        var script = Path.Combine(RepoRoot(), "tests", "services", "node_modules", "s3rver", "bin", "s3rver.js");
+        var script = Path.Combine(Repo.Root, "tests", "services", "node_modules", "s3rver", "bin", "s3rver.js");
         if (!File.Exists(script))
         {
             throw new InvalidOperationException($"s3rver is not installed at {script}: run `npm ci` in tests/services (./vidgate test does).");
@@ -140,18 +140,6 @@ public sealed partial class S3rverServer : IAsyncDisposable
         }
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Vidgate.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Vidgate.slnx) was not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"listening on [^:]+:(\d+)")]
     private static partial Regex Listening();
