@@ -7,7 +7,8 @@
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5,
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
-# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes).
+# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
+# polls and result downloads answered 500; the issue's "notice lag under faults").
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
 
@@ -403,11 +404,11 @@ rss_mb() { awk -v f="$2" '$1 == f":" { printf "%.0f", $2 / 1024 }' "/proc/$1/sta
 # the driver creates and watches through the first, every node tracks.
 bench_tracking() {
     local name="${1:-tracking}" nodes="${2:-1}"
-    local tasks="${BENCH_TRACKING_TASKS:-10000}" min="${BENCH_TRACKING_MIN_S:-5}" max="${BENCH_TRACKING_MAX_S:-120}"
+    local tasks="${BENCH_TRACKING_TASKS:-10000}" min="${BENCH_TRACKING_MIN_S:-5}" max="${BENCH_TRACKING_MAX_S:-120}" faults="${BENCH_TRACKING_POLL_FAULTS:-0}"
     local fake_key="xai-bench-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" fake_log="$LOGS/fake-xai.log" fake_url="" i
-    say "$name: $tasks tasks in flight on the fake xAI (separate process), jobs ${min}-${max} s, $nodes worker node(s)"
+    say "$name: $tasks tasks in flight on the fake xAI (separate process), jobs ${min}-${max} s, $nodes worker node(s), share of failed polls $faults"
     : >"$fake_log"
-    dotnet "$BUILD/fakes/Vidgate.Fakes.dll" xai --key "$fake_key" --min-seconds "$min" --max-seconds "$max" >>"$fake_log" 2>&1 &
+    dotnet "$BUILD/fakes/Vidgate.Fakes.dll" xai --key "$fake_key" --min-seconds "$min" --max-seconds "$max" --poll-fault-rate "$faults" >>"$fake_log" 2>&1 &
     local fake_pid=$!
     PIDS+=("$fake_pid")
     for i in $(seq 1 300); do

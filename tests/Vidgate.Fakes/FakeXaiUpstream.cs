@@ -43,6 +43,12 @@ public sealed class FakeXaiOptions
     /// <summary>Probability that any submit or poll answers with a random fault (429, 500, reset, malformed).</summary>
     public double FaultRate { get; set; }
 
+    /// <summary>
+    /// Probability that a poll or a result download answers 500 (only that fault): an upstream whose GETs sometimes fail,
+    /// as measured from outside (5 % of polls), for the notice-lag benchmark.
+    /// </summary>
+    public double PollFaultRate { get; set; }
+
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Source of the random faults and job lengths; a chaos test sets a seeded one so its run can be replayed.</summary>
@@ -155,6 +161,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             MinJob = TimeSpan.FromSeconds(Number("--min-seconds", 5)),
             MaxJob = TimeSpan.FromSeconds(Number("--max-seconds", 120)),
             FaultRate = Number("--fault-rate", 0),
+            PollFaultRate = Number("--poll-fault-rate", 0),
             EarlyPollWithoutStatus = true,
         };
     }
@@ -252,7 +259,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
 
         var polls = Interlocked.Increment(ref job.PollCount);
-        if (await FaultAsync(http, _pollFaults))
+        if (await FaultAsync(http, _pollFaults) || await GetFaultAsync(http))
         {
             return;
         }
@@ -302,6 +309,11 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
 
     private async Task ResultAsync(HttpContext http, string id)
     {
+        if (await GetFaultAsync(http))
+        {
+            return;
+        }
+
         // Temporary URLs need no key (they are pre-signed upstream).
         if (!_jobs.TryGetValue(id, out var job) || job.Prompt.Contains("[fake:result-404]", StringComparison.Ordinal) || Options.Clock.GetUtcNow() < job.DoneAt)
         {
@@ -437,6 +449,17 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             default:
                 return false;
         }
+    }
+
+    private async Task<bool> GetFaultAsync(HttpContext http)
+    {
+        if (Options.PollFaultRate <= 0 || Draw() >= Options.PollFaultRate)
+        {
+            return false;
+        }
+
+        await ErrorAsync(http, 500, "internal_error", "Internal server error.");
+        return true;
     }
 
     private string Echo() => Options.EchoKeyInErrors ? $" (request key {Options.ApiKey})" : "";

@@ -10,7 +10,7 @@ public static class FakesMain
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--key K]");
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
             return 2;
         }
 

@@ -27,7 +27,10 @@ internal sealed partial class Finisher(
     IOptions<UpstreamOptions> options,
     ILogger<Finisher> logger) : BackgroundService
 {
-    private static readonly TimeSpan RetryAfterFailedDownload = TimeSpan.FromSeconds(5);
+    // A result download that keeps failing is retried less and less often, up to this.
+    private static readonly TimeSpan MaxDownloadRetryWait = TimeSpan.FromSeconds(30);
+    private readonly TransientRetries _retries = new();
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(Enumerable.Range(0, options.Value.FinishConcurrency).Select(_ => LoopAsync(stoppingToken)));
 
@@ -69,10 +72,11 @@ internal sealed partial class Finisher(
             if (problem is { Retry: true })
             {
                 Log.DownloadRetry(logger, taskId, problem.Message);
-                await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + RetryAfterFailedDownload, CancellationToken.None);
+                await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + _retries.Failed(taskId, MaxDownloadRetryWait), CancellationToken.None);
                 return;
             }
 
+            _retries.Succeeded(taskId);
             if (problem is not null)
             {
                 await endings.FailAsync(taskId, provider, problem.Code, problem.Message);
@@ -112,7 +116,7 @@ internal sealed partial class Finisher(
         catch (Exception ex)
         {
             Log.Crashed(logger, taskId, ex);
-            await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + RetryAfterFailedDownload, CancellationToken.None);
+            await jobs.ReleaseToTrackingAsync(taskId, me.Owner, clock.GetUtcNow() + _retries.Failed(taskId, MaxDownloadRetryWait), CancellationToken.None);
         }
         finally
         {

@@ -30,6 +30,7 @@ internal sealed partial class Tracker(
     private static readonly TimeSpan MaxIdleWait = TimeSpan.FromMilliseconds(500);
 
     private readonly SemaphoreSlim _slots = new(options.Value.PollConcurrency, options.Value.PollConcurrency);
+    private readonly TransientRetries _retries = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -122,6 +123,11 @@ internal sealed partial class Tracker(
 
             now = clock.GetUtcNow();
             var age = now - (job.AcceptedAt ?? job.SubmittedAt);
+            if (result is not UpstreamPoll.Transient)
+            {
+                _retries.Succeeded(job.TaskId);
+            }
+
             switch (result)
             {
                 case UpstreamPoll.Running running:
@@ -129,7 +135,9 @@ internal sealed partial class Tracker(
                     await jobs.RecordPollAsync(job.TaskId, now + PollSchedule.Next(age, progress, options.Value), running.Progress, ct);
                     break;
                 case UpstreamPoll.Transient transient:
-                    var next = PollSchedule.Next(age, job.LastProgress, options.Value);
+                    // A failed poll says nothing about the job: ask again soon (then less often while it keeps failing),
+                    // never later than the schedule would have.
+                    var next = _retries.Failed(job.TaskId, PollSchedule.Next(age, job.LastProgress, options.Value));
                     if (transient.RetryAfter is { } retryAfter)
                     {
                         instance.Gate.Pause(retryAfter);
