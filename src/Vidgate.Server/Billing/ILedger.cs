@@ -14,22 +14,22 @@ namespace Vidgate.Server.Billing;
 internal interface ILedger
 {
     /// <summary>Takes the hold for a new task, or says why not (and writes nothing). Call in the same write as the task insert.</summary>
-    HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now);
+    ValueTask<HoldRefusal?> HoldAsync(DbConnection connection, HoldRequest request, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)
     /// and give the rest back. Null if the hold was already closed (or never existed).
     /// </summary>
-    HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now);
+    ValueTask<HoldClosed?> SettleAsync(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Failed, cancelled, deadline, expired: the whole hold goes back. Null if it was already closed.</summary>
-    HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now);
+    ValueTask<HoldClosed?> ReleaseAsync(DbConnection connection, string taskId, string outcome, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>What the upstream said the task's job cost us, in USD ticks, on its hold (for usage); written again, never added.</summary>
-    void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks);
+    ValueTask RecordUpstreamCostAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct);
 
     /// <summary>The task an <c>Idempotency-Key</c> of this account made, with the hash of its request; null: unused.</summary>
-    Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key);
+    ValueTask<Idempotency.Entry?> FindIdempotencyAsync(DbConnection connection, string accountId, string key, CancellationToken ct);
 
-    void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now);
+    ValueTask RecordIdempotencyAsync(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now, CancellationToken ct);
 }

@@ -16,39 +16,37 @@ namespace Vidgate.Server.Billing;
 /// </summary>
 internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
 {
-    public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    public async ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         var hold = (HoldRequest)terms;
 
         // Checked again here, in the one writer, so concurrent duplicates of a key make exactly one task.
-        if (hold.Idempotency is { } claim && ledger.FindIdempotency(connection, task.AccountId, claim.Key) is { } earlier)
+        if (hold.Idempotency is { } claim && await ledger.FindIdempotencyAsync(connection, task.AccountId, claim.Key, ct) is { } earlier)
         {
             return earlier.RequestHash.AsSpan().SequenceEqual(claim.RequestHash)
                 ? new InsertOutcome.Existing(earlier.TaskId)
                 : new InsertOutcome.KeyReused();
         }
 
-        return ledger.Hold(connection, hold, task.CreatedAt) is { } refusal ? new InsertOutcome.Refused(refusal) : null;
+        return await ledger.HoldAsync(connection, hold, task.CreatedAt, ct) is { } refusal ? new InsertOutcome.Refused(refusal) : null;
     }
 
-    public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         if (((HoldRequest)terms).Idempotency is { } claim)
         {
-            ledger.RecordIdempotency(connection, task.AccountId, claim, task.Id, task.CreatedAt);
+            await ledger.RecordIdempotencyAsync(connection, task.AccountId, claim, task.Id, task.CreatedAt, ct);
         }
     }
 
-    public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+    public ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
         => ending.Status == VideoStatus.Completed
-            ? ledger.Settle(connection, taskId, ending.ActualSeconds, now)
-            : ledger.Release(connection, taskId, ending.Outcome, now);
+            ? ledger.SettleAsync(connection, taskId, ending.ActualSeconds, now, ct)
+            : ledger.ReleaseAsync(connection, taskId, ending.Outcome, now, ct);
 
-    public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
-        => ledger.RecordUpstreamCost(connection, taskId, costUsdTicks);
+    public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
+        => ledger.RecordUpstreamCostAsync(connection, taskId, costUsdTicks, ct);
 
     /// <summary>Progress moves no money: the hold covers the whole render.</summary>
-    public void Progressed(DbConnection connection, string taskId, int from, int to)
-    {
-    }
+    public ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct) => ValueTask.CompletedTask;
 }

@@ -5,7 +5,10 @@ namespace Vidgate.Server.Tasks;
 /// <summary>
 /// Work that must commit or roll back with a task's insert or with its ending: the task store calls it inside its own
 /// write, on that write's open connection (engine-neutral <see cref="DbConnection"/>; each engine's participant uses its
-/// own), so there is still one transaction, and the store knows nothing of what the work is. Billing implements it
+/// own), so there is still one transaction, and the store knows nothing of what the work is. Asynchronous because on
+/// PostgreSQL the work runs while the write holds row locks (the account row): a thread blocked on a synchronous
+/// statement there starves the pool the lock holder needs to finish. On SQLite every call completes synchronously on
+/// the writer (Microsoft.Data.Sqlite's async calls run inline), and the store insists on that (<c>Sql.Completed</c>). Billing implements it
 /// (<c>Billing/TaskMoney.cs</c>: the hold, the idempotency key, settle and release, an upstream's reported cost).
 /// None is registered for store-level tests and tools.
 /// </summary>
@@ -15,26 +18,26 @@ internal interface ITaskParticipant
     /// In the insert's write, before the task row. Non-null stops the insert: nothing is written, and the store answers
     /// with this outcome (the key was used before, or the participant refused).
     /// </summary>
-    InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms);
+    ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct);
 
     /// <summary>In the insert's write, after the task row.</summary>
-    void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms);
+    ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct);
 
     /// <summary>
     /// In the write of a transition that ended the task, and only when its compare-and-swap changed a row, so it runs
     /// once per task whichever node or retry gets there first. What it returns is passed on, opaque, to the counters.
     /// </summary>
-    HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now);
+    ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>In the write that took the lease of a remote job the upstream reported done, with the cost it reported.</summary>
-    void CostReported(DbConnection connection, string taskId, long costUsdTicks);
+    ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct);
 
     /// <summary>
     /// In a write that raised a processing task's progress (a render's heartbeat, an upstream's poll), only when it
     /// changed the row and the progress went up, from <paramref name="from"/> to <paramref name="to"/> (both 0-99). No
     /// time is passed: heartbeats carry only a lease, and a participant that needs the time has its own clock.
     /// </summary>
-    void Progressed(DbConnection connection, string taskId, int from, int to);
+    ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct);
 }
 
 /// <summary>What a create asks the participant to commit with its task (billing: the hold and the idempotency key).</summary>

@@ -13,11 +13,11 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
     public static TaskParticipants? Of(IEnumerable<ITaskParticipant>? participants)
         => participants?.ToArray() is { Length: > 0 } all ? new TaskParticipants(all) : null;
 
-    public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    public async ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         foreach (var participant in all)
         {
-            if (participant.BeforeInsert(connection, task, terms) is { } answer)
+            if (await participant.BeforeInsertAsync(connection, task, terms, ct) is { } answer)
             {
                 return answer;
             }
@@ -26,40 +26,40 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         return null;
     }
 
-    public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
+    public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         foreach (var participant in all)
         {
-            participant.AfterInsert(connection, task, terms);
+            await participant.AfterInsertAsync(connection, task, terms, ct);
         }
     }
 
-    public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+    public async ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
     {
         HoldClosed? closed = null;
         foreach (var participant in all)
         {
             // Every participant runs; only the first answer is kept (`??=` would skip the others once one answered).
-            var answer = participant.Ended(connection, taskId, ending, now);
+            var answer = await participant.EndedAsync(connection, taskId, ending, now, ct);
             closed ??= answer;
         }
 
         return closed;
     }
 
-    public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
+    public async ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
     {
         foreach (var participant in all)
         {
-            participant.CostReported(connection, taskId, costUsdTicks);
+            await participant.CostReportedAsync(connection, taskId, costUsdTicks, ct);
         }
     }
 
-    public void Progressed(DbConnection connection, string taskId, int from, int to)
+    public async ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct)
     {
         foreach (var participant in all)
         {
-            participant.Progressed(connection, taskId, from, to);
+            await participant.ProgressedAsync(connection, taskId, from, to, ct);
         }
     }
 }

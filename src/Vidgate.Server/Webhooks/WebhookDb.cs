@@ -9,7 +9,8 @@ namespace Vidgate.Server.Webhooks;
 /// The webhook tables on whichever engine the server runs (<c>Vidgate:Database:Provider</c>). Both engines take the same
 /// statements (named <c>@parameters</c>, numbers as 64-bit integers, times as Unix milliseconds), so the store is written
 /// once against <see cref="DbConnection"/>; only the claim's row locking differs (<see cref="IsPostgres"/>).
-/// Webhook statements are few and short, so PostgreSQL runs them synchronously inside its write, as the participant seam does.
+/// The outbox's enqueue runs inside the task store's write and is awaited (<see cref="Db.RunAsync"/>); the delivery
+/// worker's own few short statements run synchronously in their own writes.
 /// </summary>
 internal sealed class WebhookDb
 {
@@ -84,6 +85,41 @@ internal static class Db
         {
             using var reader = command.ExecuteReader();
             return reader.Read() ? map(reader) : null;
+        }
+    }
+
+    // The async forms are for statements inside a task store's write (the outbox participant): on PostgreSQL they hold
+    // row locks there; on SQLite Microsoft.Data.Sqlite runs them inline, so they complete synchronously.
+    public static async ValueTask<int> RunAsync(this DbCommand command, CancellationToken ct)
+    {
+        await using (command)
+        {
+            return await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    public static async ValueTask<List<T>> AllAsync<T>(this DbCommand command, Func<DbDataReader, T> map, CancellationToken ct)
+    {
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(map(reader));
+            }
+
+            return rows;
+        }
+    }
+
+    public static async ValueTask<T?> OneAsync<T>(this DbCommand command, Func<DbDataReader, T> map, CancellationToken ct)
+        where T : class
+    {
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? map(reader) : null;
         }
     }
 

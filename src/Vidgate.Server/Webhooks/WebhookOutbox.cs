@@ -17,13 +17,11 @@ internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : 
     /// </summary>
     public const int ProgressStep = 10;
 
-    public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms) => null;
+    public ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct) => ValueTask.FromResult<InsertOutcome?>(null);
 
-    public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
-    {
-    }
+    public ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct) => ValueTask.CompletedTask;
 
-    public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+    public async ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
     {
         var type = ending.Status switch
         {
@@ -32,7 +30,7 @@ internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : 
             VideoStatus.Cancelled => WebhookEvents.Cancelled,
             _ => null,
         };
-        if (type is not null && WebhookStore.Enqueue(connection, taskId, type, now) > 0)
+        if (type is not null && await WebhookStore.EnqueueAsync(connection, taskId, type, now, ct) > 0)
         {
             signal.Poke();
         }
@@ -40,18 +38,16 @@ internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : 
         return null;
     }
 
-    public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
-    {
-    }
+    public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct) => ValueTask.CompletedTask;
 
     /// <summary>
     /// Stateless: the store calls this only when the progress went up, with the value it replaced, so "crossed a step"
     /// is known without remembering what was sent, and two writes can never both cross the same step.
     /// </summary>
-    public void Progressed(DbConnection connection, string taskId, int from, int to)
+    public async ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct)
     {
         if (to / ProgressStep > from / ProgressStep && to < 100
-            && WebhookStore.Enqueue(connection, taskId, WebhookEvents.Progress, clock.GetUtcNow()) > 0)
+            && await WebhookStore.EnqueueAsync(connection, taskId, WebhookEvents.Progress, clock.GetUtcNow(), ct) > 0)
         {
             signal.Poke();
         }

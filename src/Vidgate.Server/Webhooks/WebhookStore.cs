@@ -92,19 +92,19 @@ internal sealed class WebhookStore(WebhookDb db)
     /// live endpoint of the task's account that subscribed to <paramref name="eventType"/>, and one for the task's
     /// callback_url. Returns how many rows it wrote.
     /// </summary>
-    public static int Enqueue(DbConnection connection, string taskId, string eventType, DateTimeOffset now)
+    public static async ValueTask<int> EnqueueAsync(DbConnection connection, string taskId, string eventType, DateTimeOffset now, CancellationToken ct)
     {
-        var task = Db.Command(connection, "SELECT account_id, callback_url FROM tasks WHERE id = @id;", ("@id", taskId))
-            .One(r => new TaskTarget(r.GetString(0), r.TextOrNull(1)));
+        var task = await Db.Command(connection, "SELECT account_id, callback_url FROM tasks WHERE id = @id;", ("@id", taskId))
+            .OneAsync(r => new TaskTarget(r.GetString(0), r.TextOrNull(1)), ct);
         if (task is null)
         {
             return 0;
         }
 
-        var destinations = Db.Command(connection,
+        var destinations = (await Db.Command(connection,
                 "SELECT id, url, events FROM webhook_endpoints WHERE account_id = @account AND deleted_at IS NULL AND disabled_at IS NULL ORDER BY id;",
                 ("@account", task.AccountId))
-            .All(r => (EndpointId: (string?)r.GetString(0), Url: r.GetString(1), Events: r.GetString(2)))
+            .AllAsync(r => (EndpointId: (string?)r.GetString(0), Url: r.GetString(1), Events: r.GetString(2)), ct))
             .Where(e => e.Events.Split(',').Contains(eventType, StringComparer.Ordinal))
             .Select(e => (e.EndpointId, e.Url))
             .ToList();
@@ -113,22 +113,22 @@ internal sealed class WebhookStore(WebhookDb db)
             destinations.Add((null, callback));
 
             // Signed with the account's callback secret, made now if the account never asked for it (it can read it later).
-            Db.Command(connection, """
+            await Db.Command(connection, """
                 INSERT INTO webhook_callback_secrets (account_id, secret, created_at) VALUES (@account, @secret, @now)
                 ON CONFLICT (account_id) DO NOTHING;
-                """, ("@account", task.AccountId), ("@secret", WebhookSignature.NewSecret()), ("@now", Db.Ms(now))).Run();
+                """, ("@account", task.AccountId), ("@secret", WebhookSignature.NewSecret()), ("@now", Db.Ms(now))).RunAsync(ct);
         }
 
         // One event id for every destination: it is the webhook-id receivers dedupe on.
         var eventId = Ids.New("evt_");
         foreach (var (endpointId, url) in destinations)
         {
-            Db.Command(connection, """
+            await Db.Command(connection, """
                 INSERT INTO webhook_deliveries (id, event_id, event_type, task_id, account_id, endpoint_id, url, status, attempts, next_attempt_at, created_at)
                 VALUES (@id, @event, @type, @task, @account, @endpoint, @url, 'pending', 0, @now, @now);
                 """,
                 ("@id", Ids.New("whd_")), ("@event", eventId), ("@type", eventType), ("@task", taskId), ("@account", task.AccountId),
-                ("@endpoint", endpointId), ("@url", url), ("@now", Db.Ms(now))).Run();
+                ("@endpoint", endpointId), ("@url", url), ("@now", Db.Ms(now))).RunAsync(ct);
         }
 
         return destinations.Count;

@@ -151,10 +151,10 @@ public abstract class BillingStoreContract : StoreContract
         var account = await NewAccountAsync(Units(10));
         var task = await CreatedAsync(account.Id);
         var ledger = Engine.Ledger;
-        Assert.Equal(new HoldClosed(0, Units(6)), await Engine.InWriteAsync(c => ledger.Release(c, task.Id, "failed", Now)));
-        Assert.Null(await Engine.InWriteAsync(c => ledger.Release(c, task.Id, "failed", Now)));
-        Assert.Null(await Engine.InWriteAsync(c => ledger.Settle(c, task.Id, null, Now)));
-        Assert.Null(await Engine.InWriteAsync(c => ledger.Settle(c, "video_missing", null, Now)));
+        Assert.Equal(new HoldClosed(0, Units(6)), await Engine.InWriteAsync(c => ledger.ReleaseAsync(c, task.Id, "failed", Now, Ct)));
+        Assert.Null(await Engine.InWriteAsync(c => ledger.ReleaseAsync(c, task.Id, "failed", Now, Ct)));
+        Assert.Null(await Engine.InWriteAsync(c => ledger.SettleAsync(c, task.Id, null, Now, Ct)));
+        Assert.Null(await Engine.InWriteAsync(c => ledger.SettleAsync(c, "video_missing", null, Now, Ct)));
         Assert.Equal(Units(10), (await BooksAsync(account.Id)).Balance);
     }
 

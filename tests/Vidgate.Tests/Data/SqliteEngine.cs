@@ -52,7 +52,7 @@ internal sealed class SqliteEngine : StoreEngine
 
     public override StoreEngine OpenAnother() => new SqliteEngine(_dir, ownsDir: false);
 
-    public override Task<T> InWriteAsync<T>(Func<DbConnection, T> operation) => Database.WriteAsync(connection => operation(connection));
+    public override Task<T> InWriteAsync<T>(Func<DbConnection, ValueTask<T>> operation) => Database.WriteAsync(connection => operation(connection).Completed());
 
     public override void Dispose()
     {

@@ -29,7 +29,7 @@ internal abstract class StoreEngine : IDisposable
     public abstract StoreEngine OpenAnother();
 
     /// <summary>Runs <paramref name="operation"/> inside one committed write, as a store runs its participant's work.</summary>
-    public abstract Task<T> InWriteAsync<T>(Func<DbConnection, T> operation);
+    public abstract Task<T> InWriteAsync<T>(Func<DbConnection, ValueTask<T>> operation);
 
     public abstract void Dispose();
 }

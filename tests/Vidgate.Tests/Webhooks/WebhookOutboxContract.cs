@@ -226,20 +226,17 @@ public abstract class WebhookOutboxContract : StoreContract
     /// <summary>A participant whose part of the ending fails, so the whole write must roll back.</summary>
     private sealed class Refuses : ITaskParticipant
     {
-        public InsertOutcome? BeforeInsert(DbConnection connection, VideoTask task, InsertTerms terms) => null;
+        public ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
+            => ValueTask.FromResult<InsertOutcome?>(null);
 
-        public void AfterInsert(DbConnection connection, VideoTask task, InsertTerms terms)
-        {
-        }
+        public ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct) => ValueTask.CompletedTask;
 
-        public HoldClosed? Ended(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now)
+        public ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
             => throw new InvalidOperationException("the ending's write fails after the outbox row");
 
-        public void CostReported(DbConnection connection, string taskId, long costUsdTicks)
-        {
-        }
+        public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct) => ValueTask.CompletedTask;
 
-        public void Progressed(DbConnection connection, string taskId, int from, int to)
+        public ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct)
             => throw new InvalidOperationException("the heartbeat's write fails after the outbox row");
     }
 }

@@ -32,15 +32,6 @@ internal static class Pg
         }
     }
 
-    /// <summary>Synchronous <see cref="RowsAsync"/>, for the participant seam (<c>ITaskParticipant</c> is synchronous).</summary>
-    public static int Rows(this NpgsqlCommand command)
-    {
-        using (command)
-        {
-            return command.ExecuteNonQuery();
-        }
-    }
-
     /// <summary>The first column of the first row, or null (no row, or SQL NULL).</summary>
     public static async Task<object?> ScalarAsync(this NpgsqlCommand command, CancellationToken ct)
     {
@@ -58,28 +49,6 @@ internal static class Pg
         {
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct) ? map(reader) : null;
-        }
-    }
-
-    /// <summary>Synchronous <see cref="OneAsync"/>, for the participant seam.</summary>
-    public static T? One<T>(this NpgsqlCommand command, Func<NpgsqlDataReader, T> map)
-        where T : class
-    {
-        using (command)
-        {
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? map(reader) : null;
-        }
-    }
-
-    /// <summary>Synchronous: the first row mapped to a value (a tuple), or null.</summary>
-    public static T? Row<T>(this NpgsqlCommand command, Func<NpgsqlDataReader, T> map)
-        where T : struct
-    {
-        using (command)
-        {
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? map(reader) : null;
         }
     }
 

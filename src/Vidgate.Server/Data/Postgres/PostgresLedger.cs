@@ -6,8 +6,9 @@ using Vidgate.Server.Tasks;
 namespace Vidgate.Server.Data.Postgres;
 
 /// <summary>
-/// <see cref="ILedger"/> on PostgreSQL, on the connection of the caller's write (its transaction). Synchronous, as the
-/// participant seam is: each call is one or two short statements on a connection already open.
+/// <see cref="ILedger"/> on PostgreSQL, on the connection of the caller's write (its transaction). Every statement is
+/// awaited: these run while the write holds the account row's lock, and a pool thread blocked here could be the one the
+/// lock's holder needs to finish (under load, creates and endings then waited tens of seconds on the row).
 /// <para>
 /// Why money is as safe here as behind SQLite's single writer: the hold is one conditional UPDATE of the account row,
 /// which PostgreSQL evaluates again on the newest committed row after waiting for a concurrent writer's lock, so two
@@ -19,20 +20,20 @@ namespace Vidgate.Server.Data.Postgres;
 /// </summary>
 internal sealed class PostgresLedger : ILedger
 {
-    public HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now)
+    public async ValueTask<HoldRefusal?> HoldAsync(DbConnection connection, HoldRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var pg = (NpgsqlConnection)connection;
         var amount = request.Amount;
-        var taken = Pg.Command(pg, """
+        var taken = await Pg.Command(pg, """
             UPDATE accounts SET balance = balance - @x, held = held + @x, in_flight = in_flight + 1
              WHERE id = @a AND (unmetered OR balance >= @x) AND (@max::integer IS NULL OR in_flight < @max::integer);
-            """).Bind("x", amount).Bind("a", request.AccountId).Bind("max", request.Plan.MaxInFlight).Rows() > 0;
+            """).Bind("x", amount).Bind("a", request.AccountId).Bind("max", request.Plan.MaxInFlight).RowsAsync(ct) > 0;
         if (!taken)
         {
-            return Refusal(pg, request, amount);
+            return await RefusalAsync(pg, request, amount, ct);
         }
 
-        Pg.Command(pg, """
+        await Pg.Command(pg, """
             INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
                                price_multiplier, amount, state, created_at)
             VALUES (@t, @a, @k, @m, @r, @s, @i, @ps, @pi, @mul, @x, 'held', @now);
@@ -40,14 +41,14 @@ internal sealed class PostgresLedger : ILedger
             .Bind("t", request.TaskId).Bind("a", request.AccountId).Bind("k", request.KeyId).Bind("m", request.Model)
             .Bind("r", request.Resolution).Bind("s", request.Seconds).Bind("i", request.Images)
             .Bind("ps", request.Price.PerSecond).Bind("pi", request.Price.PerImage).Bind("mul", request.Plan.PriceMultiplier)
-            .Bind("x", amount).Bind("now", Pg.Ms(now)).Rows();
+            .Bind("x", amount).Bind("now", Pg.Ms(now)).RowsAsync(ct);
         return null;
     }
 
-    private static HoldRefusal Refusal(NpgsqlConnection connection, HoldRequest request, long amount)
+    private static async Task<HoldRefusal> RefusalAsync(NpgsqlConnection connection, HoldRequest request, long amount, CancellationToken ct)
     {
-        var row = Pg.Command(connection, "SELECT balance, in_flight FROM accounts WHERE id = @a;").Bind("a", request.AccountId)
-            .Row(static r => (Balance: r.GetInt64(0), InFlight: r.GetInt32(1)));
+        var row = await Pg.Command(connection, "SELECT balance, in_flight FROM accounts WHERE id = @a;").Bind("a", request.AccountId)
+            .RowAsync(static r => (Balance: r.GetInt64(0), InFlight: r.GetInt32(1)), ct);
         if (row is not { } account)
         {
             return new HoldRefusal.NoAccount();
@@ -58,17 +59,17 @@ internal sealed class PostgresLedger : ILedger
             : new HoldRefusal.Insufficient(amount, account.Balance);
     }
 
-    public HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
+    public async ValueTask<HoldClosed?> SettleAsync(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now, CancellationToken ct)
     {
         var pg = (NpgsqlConnection)connection;
 
         // FOR UPDATE: the hold stays as read until this transaction closes it (a racing close waits, then finds it closed).
-        var hold = Pg.Command(pg, """
+        var hold = await Pg.Command(pg, """
             SELECT account_id, seconds, images, per_second, per_image, price_multiplier, amount
               FROM holds WHERE task_id = @t AND state = 'held' FOR UPDATE;
             """).Bind("t", taskId)
-            .Row(static r => (Account: r.GetString(0), Seconds: r.GetInt32(1), Images: r.GetInt32(2), PerSecond: r.GetInt64(3),
-                PerImage: r.GetInt64(4), Multiplier: r.GetInt64(5), Amount: r.GetInt64(6)));
+            .RowAsync(static r => (Account: r.GetString(0), Seconds: r.GetInt32(1), Images: r.GetInt32(2), PerSecond: r.GetInt64(3),
+                PerImage: r.GetInt64(4), Multiplier: r.GetInt64(5), Amount: r.GetInt64(6)), ct);
         if (hold is not { } h)
         {
             return null;
@@ -76,36 +77,36 @@ internal sealed class PostgresLedger : ILedger
 
         var delivered = Math.Clamp(actualSeconds ?? h.Seconds, 0, h.Seconds);
         var charge = Math.Min(h.Amount, Money.Cost(h.PerSecond, delivered, h.PerImage, h.Images, h.Multiplier));
-        return Close(pg, taskId, h.Account, h.Amount, charge, "settled", "completed", delivered, now);
+        return await CloseAsync(pg, taskId, h.Account, h.Amount, charge, "settled", "completed", delivered, now, ct);
     }
 
-    public HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now)
+    public async ValueTask<HoldClosed?> ReleaseAsync(DbConnection connection, string taskId, string outcome, DateTimeOffset now, CancellationToken ct)
     {
         var pg = (NpgsqlConnection)connection;
-        var hold = Pg.Command(pg, "SELECT account_id, amount FROM holds WHERE task_id = @t AND state = 'held' FOR UPDATE;").Bind("t", taskId)
-            .Row(static r => (Account: r.GetString(0), Amount: r.GetInt64(1)));
-        return hold is { } h ? Close(pg, taskId, h.Account, h.Amount, 0, "released", outcome, 0, now) : null;
+        var hold = await Pg.Command(pg, "SELECT account_id, amount FROM holds WHERE task_id = @t AND state = 'held' FOR UPDATE;").Bind("t", taskId)
+            .RowAsync(static r => (Account: r.GetString(0), Amount: r.GetInt64(1)), ct);
+        return hold is { } h ? await CloseAsync(pg, taskId, h.Account, h.Amount, 0, "released", outcome, 0, now, ct) : null;
     }
 
-    public void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks)
-        => Pg.Command((NpgsqlConnection)connection, "UPDATE holds SET upstream_cost_usd_ticks = @ticks WHERE task_id = @id;")
-            .Bind("id", taskId).Bind("ticks", costUsdTicks).Rows();
+    public async ValueTask RecordUpstreamCostAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
+        => await Pg.Command((NpgsqlConnection)connection, "UPDATE holds SET upstream_cost_usd_ticks = @ticks WHERE task_id = @id;")
+            .Bind("id", taskId).Bind("ticks", costUsdTicks).RowsAsync(ct);
 
-    public Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key)
+    public async ValueTask<Idempotency.Entry?> FindIdempotencyAsync(DbConnection connection, string accountId, string key, CancellationToken ct)
     {
         var pg = (NpgsqlConnection)connection;
-        Pg.Command(pg, "SELECT pg_advisory_xact_lock(hashtextextended(@a || chr(10) || @k, 0));").Bind("a", accountId).Bind("k", key).Rows();
-        return Pg.Command(pg, FindIdempotencySql).Bind("a", accountId).Bind("k", key).One(MapIdempotency);
+        await Pg.Command(pg, "SELECT pg_advisory_xact_lock(hashtextextended(@a || chr(10) || @k, 0));").Bind("a", accountId).Bind("k", key).RowsAsync(ct);
+        return await Pg.Command(pg, FindIdempotencySql).Bind("a", accountId).Bind("k", key).OneAsync(MapIdempotency, ct);
     }
 
     public const string FindIdempotencySql = "SELECT task_id, request_hash FROM idempotency_keys WHERE account_id = @a AND key = @k;";
 
     public static Idempotency.Entry MapIdempotency(NpgsqlDataReader r) => new(r.GetString(0), (byte[])r.GetValue(1));
 
-    public void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now)
-        => Pg.Command((NpgsqlConnection)connection, """
+    public async ValueTask RecordIdempotencyAsync(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now, CancellationToken ct)
+        => await Pg.Command((NpgsqlConnection)connection, """
             INSERT INTO idempotency_keys (account_id, key, request_hash, task_id, created_at) VALUES (@a, @k, @h, @t, @now);
-            """).Bind("a", accountId).Bind("k", claim.Key).Bind("h", claim.RequestHash).Bind("t", taskId).Bind("now", Pg.Ms(now)).Rows();
+            """).Bind("a", accountId).Bind("k", claim.Key).Bind("h", claim.RequestHash).Bind("t", taskId).Bind("now", Pg.Ms(now)).RowsAsync(ct);
 
     /// <summary>A top-up (<c>credit</c>, positive) or a signed correction (<c>adjust</c>). False if there is no such account.</summary>
     public static async Task<bool> CreditAsync(NpgsqlConnection connection, string accountId, string kind, long amount, string reason, DateTimeOffset now, CancellationToken ct)
@@ -120,27 +121,29 @@ internal sealed class PostgresLedger : ILedger
         return true;
     }
 
-    private static HoldClosed? Close(
-        NpgsqlConnection connection, string taskId, string accountId, long amount, long charge, string state, string outcome, int seconds, DateTimeOffset now)
+    private static async Task<HoldClosed?> CloseAsync(
+        NpgsqlConnection connection, string taskId, string accountId, long amount, long charge, string state, string outcome, int seconds, DateTimeOffset now,
+        CancellationToken ct)
     {
         var ms = Pg.Ms(now);
 
         // The compare-and-swap: only the first close of an open hold moves money.
-        var closed = Pg.Command(connection, """
+        var closed = await Pg.Command(connection, """
             UPDATE holds SET state = @state, outcome = @outcome, actual_seconds = @s, charged = @c, closed_at = @now
              WHERE task_id = @t AND state = 'held';
             """).Bind("state", state).Bind("outcome", outcome).Bind("s", seconds).Bind("c", charge).Bind("now", ms)
-            .Bind("t", taskId).Rows() > 0;
+            .Bind("t", taskId).RowsAsync(ct) > 0;
         if (!closed)
         {
             return null;
         }
 
-        Pg.Command(connection, "UPDATE accounts SET held = held - @x, balance = balance + @x - @c, in_flight = in_flight - 1 WHERE id = @a;")
-            .Bind("x", amount).Bind("c", charge).Bind("a", accountId).Rows();
+        await Pg.Command(connection, "UPDATE accounts SET held = held - @x, balance = balance + @x - @c, in_flight = in_flight - 1 WHERE id = @a;")
+            .Bind("x", amount).Bind("c", charge).Bind("a", accountId).RowsAsync(ct);
         if (charge > 0)
         {
-            Entry(connection, accountId, "charge", -charge, taskId, null, ms);
+            await Pg.Command(connection, EntrySql).Bind("a", accountId).Bind("k", "charge").Bind("x", -charge).Bind("t", taskId).Bind("r", null)
+                .Bind("now", ms).RowsAsync(ct);
         }
 
         return new HoldClosed(charge, amount - charge);
@@ -148,6 +151,4 @@ internal sealed class PostgresLedger : ILedger
 
     private const string EntrySql = "INSERT INTO ledger (account_id, kind, amount, task_id, reason, created_at) VALUES (@a, @k, @x, @t, @r, @now);";
 
-    private static void Entry(NpgsqlConnection connection, string accountId, string kind, long amount, string? taskId, string? reason, long ms)
-        => Pg.Command(connection, EntrySql).Bind("a", accountId).Bind("k", kind).Bind("x", amount).Bind("t", taskId).Bind("r", reason).Bind("now", ms).Rows();
 }

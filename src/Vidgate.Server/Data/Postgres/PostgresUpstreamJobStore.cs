@@ -106,7 +106,10 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             if (costUsdTicks is { } ticks and >= 0)
             {
                 await Pg.Command(connection, "UPDATE upstream_jobs SET cost_usd_ticks = @ticks WHERE task_id = @id;").Bind("id", taskId).Bind("ticks", ticks).RowsAsync(ct);
-                participant?.CostReported(connection, taskId, ticks);
+                if (participant is not null)
+                {
+                    await participant.CostReportedAsync(connection, taskId, ticks, ct);
+                }
             }
 
             return true;

@@ -10,6 +10,26 @@ namespace Vidgate.Server.Data.Sqlite;
 /// </summary>
 internal static class Sql
 {
+    /// <summary>
+    /// The answer of a task participant called inside the writer (<c>ITaskParticipant</c> is asynchronous for PostgreSQL's
+    /// sake). On SQLite its statements run inline, so the call has completed; one that has not would go on after this
+    /// write's transaction was committed, so it is refused loudly.
+    /// </summary>
+    public static T Completed<T>(this ValueTask<T> pending) => pending.IsCompleted
+        ? pending.GetAwaiter().GetResult()
+        : throw new InvalidOperationException("A task participant did not complete inside the SQLite writer.");
+
+    /// <inheritdoc cref="Completed{T}(ValueTask{T})"/>
+    public static void Completed(this ValueTask pending)
+    {
+        if (!pending.IsCompleted)
+        {
+            throw new InvalidOperationException("A task participant did not complete inside the SQLite writer.");
+        }
+
+        pending.GetAwaiter().GetResult();
+    }
+
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Statements = [];
 
     /// <summary>

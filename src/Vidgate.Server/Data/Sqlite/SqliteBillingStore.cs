@@ -13,10 +13,8 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
     private const string TierColumns = "id, price_multiplier, allowed_models, max_seconds, max_resolution, requests_per_minute, max_in_flight, updated_at";
     private const string SelectAccountSql = $"SELECT {AccountColumns} FROM accounts WHERE id = $id;";
 
-    private static readonly SqliteLedger Ledger = new();
-
     public Task<Idempotency.Entry?> FindIdempotencyAsync(string accountId, string key, CancellationToken ct)
-        => db.ReadAsync(connection => Ledger.FindIdempotency(connection, accountId, key), ct);
+        => db.ReadAsync(connection => SqliteLedger.FindIdempotency(connection, accountId, key), ct);
 
     public Task<int> SweepIdempotencyAsync(DateTimeOffset olderThan, CancellationToken ct)
         => db.WriteAsync(connection => SqliteLedger.SweepIdempotency(connection, olderThan), ct);

@@ -8,11 +8,35 @@ namespace Vidgate.Server.Data.Sqlite;
 /// <summary>
 /// <see cref="ILedger"/> on SQLite (tables <c>accounts</c>, <c>holds</c>, <c>ledger</c>, <c>idempotency_keys</c>),
 /// always on the writer's connection inside the caller's write. Every statement is kept prepared on that connection:
-/// this is the create path.
+/// this is the create path. The seam is asynchronous for PostgreSQL's sake; here every call completes inline.
 /// </summary>
 internal sealed class SqliteLedger : ILedger
 {
-    public HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now)
+    public ValueTask<HoldRefusal?> HoldAsync(DbConnection connection, HoldRequest request, DateTimeOffset now, CancellationToken ct)
+        => new(Hold(connection, request, now));
+
+    public ValueTask<HoldClosed?> SettleAsync(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now, CancellationToken ct)
+        => new(Settle(connection, taskId, actualSeconds, now));
+
+    public ValueTask<HoldClosed?> ReleaseAsync(DbConnection connection, string taskId, string outcome, DateTimeOffset now, CancellationToken ct)
+        => new(Release(connection, taskId, outcome, now));
+
+    public ValueTask RecordUpstreamCostAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
+    {
+        RecordUpstreamCost(connection, taskId, costUsdTicks);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<Idempotency.Entry?> FindIdempotencyAsync(DbConnection connection, string accountId, string key, CancellationToken ct)
+        => new(FindIdempotency(connection, accountId, key));
+
+    public ValueTask RecordIdempotencyAsync(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now, CancellationToken ct)
+    {
+        RecordIdempotency(connection, accountId, claim, taskId, now);
+        return ValueTask.CompletedTask;
+    }
+
+    private static HoldRefusal? Hold(DbConnection connection, HoldRequest request, DateTimeOffset now)
     {
         var sqlite = (SqliteConnection)connection;
         var amount = request.Amount;
@@ -53,7 +77,7 @@ internal sealed class SqliteLedger : ILedger
             : new HoldRefusal.Insufficient(amount, reader.GetInt64(0));
     }
 
-    public HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
+    private static HoldClosed? Settle(DbConnection connection, string taskId, int? actualSeconds, DateTimeOffset now)
     {
         var sqlite = (SqliteConnection)connection;
         long perSecond, perImage, multiplier, amount;
@@ -78,7 +102,7 @@ internal sealed class SqliteLedger : ILedger
         return Close(sqlite, taskId, accountId, amount, charge, "settled", "completed", delivered, now);
     }
 
-    public HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now)
+    private static HoldClosed? Release(DbConnection connection, string taskId, string outcome, DateTimeOffset now)
     {
         var sqlite = (SqliteConnection)connection;
         string accountId;
@@ -96,15 +120,15 @@ internal sealed class SqliteLedger : ILedger
         return Close(sqlite, taskId, accountId, amount, 0, "released", outcome, 0, now);
     }
 
-    public void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks)
+    private static void RecordUpstreamCost(DbConnection connection, string taskId, long costUsdTicks)
         => Sql.Command((SqliteConnection)connection, "UPDATE holds SET upstream_cost_usd_ticks = $ticks WHERE task_id = $id;")
             .Bind("$id", taskId).Bind("$ticks", costUsdTicks).ExecuteNonQuery();
 
-    public Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key)
+    public static Idempotency.Entry? FindIdempotency(DbConnection connection, string accountId, string key)
         => Sql.Command((SqliteConnection)connection, "SELECT task_id, request_hash FROM idempotency_keys WHERE account_id = $a AND key = $k;")
             .Bind("$a", accountId).Bind("$k", key).One(static r => new Idempotency.Entry(r.GetString(0), (byte[])r.GetValue(1)));
 
-    public void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now)
+    private static void RecordIdempotency(DbConnection connection, string accountId, IdempotencyClaim claim, string taskId, DateTimeOffset now)
         => Sql.Command((SqliteConnection)connection, """
             INSERT INTO idempotency_keys (account_id, key, request_hash, task_id, created_at) VALUES ($a, $k, $h, $t, $now);
             """).Bind("$a", accountId).Bind("$k", claim.Key).Bind("$h", claim.RequestHash).Bind("$t", taskId).Bind("$now", Sql.Ms(now))

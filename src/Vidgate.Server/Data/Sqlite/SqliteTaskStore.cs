@@ -49,7 +49,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
 
     private InsertOutcome InsertWrite(SqliteConnection connection, VideoTask task, InsertTerms? terms)
     {
-        if (terms is not null && participant!.BeforeInsert(connection, task, terms) is { } answer)
+        if (terms is not null && participant!.BeforeInsertAsync(connection, task, terms, CancellationToken.None).Completed() is { } answer)
         {
             return answer;
         }
@@ -74,7 +74,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
             .ExecuteNonQuery();
         if (terms is not null)
         {
-            participant!.AfterInsert(connection, task, terms);
+            participant!.AfterInsertAsync(connection, task, terms, CancellationToken.None).Completed();
         }
 
         return new InsertOutcome.Created();
@@ -183,7 +183,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
 
         if (before is { } from && from < to)
         {
-            participant!.Progressed(connection, id, from, to);
+            participant!.ProgressedAsync(connection, id, from, to, CancellationToken.None).Completed();
         }
 
         return true;
@@ -235,7 +235,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
         {
             if (Sql.Command(connection, CancelSql).Bind("$id", id).Bind("$account", accountId).Bind("$now", Sql.Ms(now)).One(Map) is { } cancelled)
             {
-                return ((VideoTask?)cancelled, true, participant?.Ended(connection, id, TaskEnding.Cancelled, now));
+                return ((VideoTask?)cancelled, true, participant?.EndedAsync(connection, id, TaskEnding.Cancelled, now, CancellationToken.None).Completed());
             }
 
             return (Sql.Command(connection, GetSql).Bind("$id", id).Bind("$account", accountId).One(Map), false, (HoldClosed?)null);
@@ -282,7 +282,7 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
                 return false;
             }
 
-            participant?.Ended(connection, id, ending, now);
+            participant?.EndedAsync(connection, id, ending, now, CancellationToken.None).Completed();
             return true;
         }, ct);
 

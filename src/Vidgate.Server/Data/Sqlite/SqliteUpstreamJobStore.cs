@@ -89,7 +89,7 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
                     .Bind("$id", taskId).Bind("$progress", to).Changed()
                 && before is { } from && from < to)
             {
-                participant!.Progressed(connection, taskId, from, to);
+                participant!.ProgressedAsync(connection, taskId, from, to, CancellationToken.None).Completed();
             }
         }
 
@@ -110,7 +110,7 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             if (costUsdTicks is { } ticks and >= 0)
             {
                 Sql.Command(connection, "UPDATE upstream_jobs SET cost_usd_ticks = $ticks WHERE task_id = $id;").Bind("$id", taskId).Bind("$ticks", ticks).ExecuteNonQuery();
-                participant?.CostReported(connection, taskId, ticks);
+                participant?.CostReportedAsync(connection, taskId, ticks, CancellationToken.None).Completed();
             }
 
             return true;

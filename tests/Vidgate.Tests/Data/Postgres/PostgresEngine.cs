@@ -55,8 +55,8 @@ internal sealed class PostgresEngine : StoreEngine
 
     public override StoreEngine OpenAnother() => new PostgresEngine(_database, ownsDatabase: false);
 
-    public override Task<T> InWriteAsync<T>(Func<DbConnection, T> operation)
-        => Database.WriteAsync(connection => Task.FromResult(operation(connection)), CancellationToken.None);
+    public override Task<T> InWriteAsync<T>(Func<DbConnection, ValueTask<T>> operation)
+        => Database.WriteAsync(async connection => await operation(connection), CancellationToken.None);
 
     public override void Dispose()
     {
