@@ -280,9 +280,9 @@ public sealed class FakeArk : FakeVendor
 
     private static bool IsDataUri(string text)
         => text.StartsWith("data:image/", StringComparison.Ordinal) && text.IndexOf(";base64,", StringComparison.Ordinal) is > 0 and var at
-           && text["data:image/".Length..at] is { Length: > 0 } format && format == format.ToLowerInvariant()
+           && text["data:image/".Length..at] is { Length: > 0 } format && !format.Any(char.IsUpper)
            && Convert.TryFromBase64String(text[(at + 8)..], new byte[text.Length], out _);
 
     private static Task ErrorAsync(HttpContext http, int status, string code, string message, string type, string param = "")
-        => WriteJsonAsync(http, status, $$"""{"error":{"code":"{{code}}","message":{{Quote(message + " Request ID: " + Guid.NewGuid().ToString("N"))}},"param":"{{param}}","type":"{{type}}"}}""");
+        => WriteJsonAsync(http, status, $$$"""{"error":{"code":"{{{code}}}","message":{{{Quote(message + " Request ID: " + Guid.NewGuid().ToString("N"))}}},"param":"{{{param}}}","type":"{{{type}}}"}}""");
 }

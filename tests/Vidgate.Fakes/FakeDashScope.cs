@@ -112,7 +112,7 @@ public sealed class FakeDashScope : FakeVendor
 
         if (!Jobs.TryGetValue(id, out var job))
         {
-            await WriteJsonAsync(http, 200, $$"""{"request_id":"{{Guid.NewGuid()}}","output":{"task_id":"{{id}}","task_status":"UNKNOWN"}}""");
+            await WriteJsonAsync(http, 200, $$$"""{"request_id":"{{{Guid.NewGuid()}}}","output":{"task_id":"{{{id}}}","task_status":"UNKNOWN"}}""");
             return;
         }
 

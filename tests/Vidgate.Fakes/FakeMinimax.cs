@@ -71,7 +71,7 @@ public sealed class FakeMinimax : FakeVendor
 
         var id = Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture);
         NewJob(id, prompt, body.Value);
-        await WriteJsonAsync(http, 200, $$"""{"task_id":"{{id}}","base_resp":{"status_code":0,"status_msg":"success"}}""");
+        await WriteJsonAsync(http, 200, $$$"""{"task_id":"{{{id}}}","base_resp":{"status_code":0,"status_msg":"success"}}""");
     }
 
     private async Task PollAsync(HttpContext http)
@@ -99,20 +99,20 @@ public sealed class FakeMinimax : FakeVendor
         if (Running(job))
         {
             var status = now - job.Created < (job.DoneAt - job.Created) / 3 ? "Queueing" : "Processing";
-            answer = $$"""{"task_id":"{{job.Id}}","status":"{{status}}","file_id":"","base_resp":{"status_code":0,"status_msg":"success"}}""";
+            answer = $$$"""{"task_id":"{{{job.Id}}}","status":"{{{status}}}","file_id":"","base_resp":{"status_code":0,"status_msg":"success"}}""";
         }
         else if (job.Marked("moderation"))
         {
-            answer = $$"""{"task_id":"{{job.Id}}","status":"Fail","file_id":"","base_resp":{"status_code":1027,"status_msg":"output new_sensitive"}}""";
+            answer = $$$"""{"task_id":"{{{job.Id}}}","status":"Fail","file_id":"","base_resp":{"status_code":1027,"status_msg":"output new_sensitive"}}""";
         }
         else if (job.Marked("failed"))
         {
-            answer = $$"""{"task_id":"{{job.Id}}","status":"Fail","file_id":"","base_resp":{"status_code":1000,"status_msg":{{Quote("video generation failed" + Echo(Bearer(http)))}}}}""";
+            answer = $$$"""{"task_id":"{{{job.Id}}}","status":"Fail","file_id":"","base_resp":{"status_code":1000,"status_msg":{{{Quote("video generation failed" + Echo(Bearer(http)))}}}}}""";
         }
         else
         {
             var (width, height) = Size(job.Body);
-            answer = $$"""{"task_id":"{{job.Id}}","status":"Success","file_id":"{{FileId(job)}}","video_width":{{width}},"video_height":{{height}},"base_resp":{"status_code":0,"status_msg":"success"}}""";
+            answer = $$$"""{"task_id":"{{{job.Id}}}","status":"Success","file_id":"{{{FileId(job)}}}","video_width":{{{width}}},"video_height":{{{height}}},"base_resp":{"status_code":0,"status_msg":"success"}}""";
         }
 
         await WriteJsonAsync(http, 200, answer);
@@ -135,8 +135,8 @@ public sealed class FakeMinimax : FakeVendor
         }
 
         // file_id is a number here, a string in the query answer (as MiniMax has it).
-        await WriteJsonAsync(http, 200, $$"""
-            {"file":{"file_id":{{fileId}},"bytes":{{FakeMedia.SmallMp4.Length}},"created_at":{{job.DoneAt.ToUnixTimeSeconds()}},"filename":"output.mp4","purpose":"video_generation","download_url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4"},"base_resp":{"status_code":0,"status_msg":"success"}}
+        await WriteJsonAsync(http, 200, $$$"""
+            {"file":{"file_id":{{{fileId}}},"bytes":{{{FakeMedia.SmallMp4.Length}}},"created_at":{{{job.DoneAt.ToUnixTimeSeconds()}}},"filename":"output.mp4","purpose":"video_generation","download_url":"{{{BaseUrl.ToString().TrimEnd('/')}}}/_cdn/{{{job.Id}}}.mp4"},"base_resp":{"status_code":0,"status_msg":"success"}}
             """);
     }
 
@@ -228,5 +228,5 @@ public sealed class FakeMinimax : FakeVendor
                    && Convert.TryFromBase64String(text[(at + 8)..], new byte[text.Length], out _)));
 
     private static Task ErrorAsync(HttpContext http, int status, int code, string message)
-        => WriteJsonAsync(http, status, $$"""{"task_id":"","base_resp":{"status_code":{{code}},"status_msg":{{Quote(message)}}}}""");
+        => WriteJsonAsync(http, status, $$$"""{"task_id":"","base_resp":{"status_code":{{{code}}},"status_msg":{{{Quote(message)}}}}}""");
 }
