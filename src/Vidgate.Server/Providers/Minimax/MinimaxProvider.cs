@@ -70,13 +70,13 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
                 // MiniMax reports no progress.
                 return new UpstreamPoll.Running(null);
             case "Success":
-                if (task.FileId is not { } fileId)
+                if (MinimaxFileId.Of(task.FileId) is not { } fileId)
                 {
                     return new UpstreamPoll.Transient("MiniMax said Success without a file_id");
                 }
 
                 var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
-                return new UpstreamPoll.Done(seconds, Endpoint("v1/files/retrieve?file_id=" + fileId.ToString(CultureInfo.InvariantCulture)).AbsoluteUri);
+                return new UpstreamPoll.Done(seconds, Endpoint("v1/files/retrieve?file_id=" + fileId).AbsoluteUri);
             case "Fail":
                 // The reason rides in base_resp; 1026/1027 are the moderation's (input / output).
                 var code = task.BaseResp?.StatusCode;
