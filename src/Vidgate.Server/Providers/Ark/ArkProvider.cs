@@ -12,11 +12,15 @@ namespace Vidgate.Server.Providers.Ark;
 /// <c>video_url</c> is fetched byte-exact through the SSRF guard. <c>DELETE …/tasks/{id}</c> cancels a queued task (a
 /// running one cannot be stopped). Errors are <c>{"error": {code, message}}</c> with the HTTP status.
 /// </summary>
-internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions options, VendorServices services)
+/// <param name="usdPerMillionTokens">What the operator pays Ark per million output tokens (<c>options.usd_per_million_tokens</c>); null records no cost.</param>
+internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions options, decimal? usdPerMillionTokens, VendorServices services)
     : HttpVendor(settings, services, "Ark", UpstreamAuth.Bearer)
 {
     /// <summary>Fields the adapter sets from the request; <c>options.parameters</c> may set the rest (seed, camera_fixed, watermark, generate_audio, service_tier…).</summary>
     public static readonly string[] Reserved = ["model", "content", "resolution", "ratio", "duration", "frames", "callback_url"];
+
+    /// <summary>Ark bills output tokens, not money: the instance's price per million turns them into the upstream cost.</summary>
+    public const string PriceOption = "usd_per_million_tokens";
 
     /// <summary>Reference images: up to 9 (Seedance 2.0; 1.0 lite takes 4 and says so itself).</summary>
     private const int MaxImages = 9;
@@ -91,7 +95,7 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
                     return new UpstreamPoll.Transient("Ark said succeeded without a video_url");
                 }
 
-                return new UpstreamPoll.Done(Seconds(task, handle), url);
+                return new UpstreamPoll.Done(Seconds(task, handle), url, VendorPrice.Ticks(usdPerMillionTokens, task.Usage?.CompletionTokens, 1_000_000m));
             case "failed":
                 return new UpstreamPoll.Failed(
                     IsModerationCode(task.Error?.Code) || IsModeration(task.Error?.Message) ? "moderation_blocked" : "upstream_failed",

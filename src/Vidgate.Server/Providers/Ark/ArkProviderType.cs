@@ -19,13 +19,20 @@ internal sealed class ArkProviderType(IHttpClientFactory clients, IGuardedFetche
             return "base_url is the root without /api/v3 (e.g. https://ark.cn-beijing.volces.com); the adapter adds /api/v3/contents/...";
         }
 
-        VendorOptions.Parse(settings.Options, ArkProvider.Reserved, out var error);
+        var options = VendorPrice.Split(settings.Options, ArkProvider.PriceOption, out _, out var priceError);
+        if (priceError is not null)
+        {
+            return priceError;
+        }
+
+        VendorOptions.Parse(options, ArkProvider.Reserved, out var error);
         return error;
     }
 
     public IVideoProvider Create(UpstreamSettings settings)
     {
-        var options = VendorOptions.Parse(settings.Options, ArkProvider.Reserved, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new ArkProvider(settings, options, VendorServices.From(clients, fetcher, clock, loggers, typeof(ArkProvider).FullName!));
+        var rest = VendorPrice.Split(settings.Options, ArkProvider.PriceOption, out var price, out var priceError);
+        var options = VendorOptions.Parse(rest, ArkProvider.Reserved, out var error) ?? throw new ArgumentException(priceError ?? error, nameof(settings));
+        return new ArkProvider(settings, options, price, VendorServices.From(clients, fetcher, clock, loggers, typeof(ArkProvider).FullName!));
     }
 }

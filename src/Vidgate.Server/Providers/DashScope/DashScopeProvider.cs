@@ -12,11 +12,15 @@ namespace Vidgate.Server.Providers.DashScope;
 /// which DashScope honours for <c>PENDING</c> tasks only. Errors are <c>{code, message}</c> with the HTTP status; a task's
 /// own failure is HTTP 200 with <c>output.code</c>.
 /// </summary>
-internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions options, VendorServices services)
+/// <param name="usdPerSecond">What the operator pays per billed second (<c>options.usd_per_second</c>; Wan's price depends on model and tier, so one instance per price); null records no cost.</param>
+internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions options, decimal? usdPerSecond, VendorServices services)
     : HttpVendor(settings, services, "DashScope", UpstreamAuth.Bearer)
 {
     /// <summary>Fields the adapter sets from the request; <c>options.parameters</c> may set the rest (prompt_extend, watermark, seed, audio, shot_type, negative_prompt).</summary>
     public static readonly string[] Reserved = ["model", "input", "prompt", "img_url", "first_frame_url", "last_frame_url", "size", "resolution", "duration"];
+
+    /// <summary>DashScope reports billed seconds, not money: the instance's price per second turns them into the upstream cost.</summary>
+    public const string PriceOption = "usd_per_second";
 
     /// <summary>Knobs that belong in <c>input</c>, not <c>parameters</c>: an operator lists them in one flat object.</summary>
     private static readonly string[] InputKnobs = ["negative_prompt", "audio_url", "template"];
@@ -99,7 +103,7 @@ internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions
                 var usage = answer.Usage;
                 var billed = usage?.Duration ?? usage?.OutputVideoDuration ?? usage?.VideoDuration;
                 var seconds = billed is > 0 ? Math.Max(1, (int)Math.Round(billed.Value)) : int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
-                return new UpstreamPoll.Done(seconds, url);
+                return new UpstreamPoll.Done(seconds, url, VendorPrice.Ticks(usdPerSecond, billed, 1m));
             case "FAILED":
                 return new UpstreamPoll.Failed(
                     IsModerationCode(output.Code) || IsModeration(output.Message) ? "moderation_blocked" : "upstream_failed",

@@ -19,13 +19,20 @@ internal sealed class DashScopeProviderType(IHttpClientFactory clients, IGuarded
             return "base_url is the root without /api/v1 (e.g. https://dashscope-intl.aliyuncs.com); the adapter adds /api/v1/services/...";
         }
 
-        VendorOptions.Parse(settings.Options, DashScopeProvider.Reserved, out var error);
+        var options = VendorPrice.Split(settings.Options, DashScopeProvider.PriceOption, out _, out var priceError);
+        if (priceError is not null)
+        {
+            return priceError;
+        }
+
+        VendorOptions.Parse(options, DashScopeProvider.Reserved, out var error);
         return error;
     }
 
     public IVideoProvider Create(UpstreamSettings settings)
     {
-        var options = VendorOptions.Parse(settings.Options, DashScopeProvider.Reserved, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new DashScopeProvider(settings, options, VendorServices.From(clients, fetcher, clock, loggers, typeof(DashScopeProvider).FullName!));
+        var rest = VendorPrice.Split(settings.Options, DashScopeProvider.PriceOption, out var price, out var priceError);
+        var options = VendorOptions.Parse(rest, DashScopeProvider.Reserved, out var error) ?? throw new ArgumentException(priceError ?? error, nameof(settings));
+        return new DashScopeProvider(settings, options, price, VendorServices.From(clients, fetcher, clock, loggers, typeof(DashScopeProvider).FullName!));
     }
 }

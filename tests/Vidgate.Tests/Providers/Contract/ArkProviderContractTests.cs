@@ -110,4 +110,22 @@ public sealed class ArkProviderContractTests() : VendorContract<FakeArk>("ark")
         Assert.Equal("unsupported_value", refused.Code);
         Assert.Empty(Fake.Requests);
     }
+
+    [Fact]
+    public async Task With_a_price_per_million_tokens_the_tokens_ark_reports_are_recorded_as_the_upstream_cost()
+    {
+        using var kit = new ContractKit("ark");
+        var priced = kit.Create(FakeUrl, ApiKey, TimeSpan.FromSeconds(10), """{"usd_per_million_tokens":6.5}""");
+        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await priced.SubmitAsync(Job(), Ct));
+        var unpriced = Assert.IsType<UpstreamSubmit.Accepted>(await Provider.SubmitAsync(Job(), Ct));
+        Clock.Advance(JobLength * 2);
+
+        var done = Assert.IsType<UpstreamPoll.Done>(await priced.PollAsync(new UpstreamHandle("up-test", accepted.UpstreamId, 0, ApiKey, accepted.State), Ct));
+        var free = Assert.IsType<UpstreamPoll.Done>(await Provider.PollAsync(new UpstreamHandle("up-test", unpriced.UpstreamId, 0, ApiKey, unpriced.State), Ct));
+
+        // The fake bills 21,600 tokens a second: 6 s is 129,600 tokens, at 6.5 USD a million 0.8424 USD.
+        Assert.Equal(8_424_000_000, done.CostUsdTicks);
+        Assert.Null(free.CostUsdTicks);
+        Assert.Contains("usd_per_million_tokens", kit.Type.Validate(UpstreamJobs.Settings("ark", FakeUrl, ApiKey, """{"usd_per_million_tokens":-1}""")), StringComparison.Ordinal);
+    }
 }

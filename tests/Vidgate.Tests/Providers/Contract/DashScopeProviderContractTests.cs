@@ -125,4 +125,20 @@ public sealed class DashScopeProviderContractTests() : VendorContract<FakeDashSc
         Assert.Equal(Png.DataUri, input.GetProperty("last_frame_url").GetString());
         Assert.Equal("/api/v1/services/aigc/image2video/video-synthesis", Assert.Single(Fake.Requests).Path);
     }
+
+    [Fact]
+    public async Task With_a_price_per_second_the_seconds_dashscope_bills_are_recorded_as_the_upstream_cost()
+    {
+        using var kit = new ContractKit("dashscope");
+        var priced = kit.Create(FakeUrl, ApiKey, TimeSpan.FromSeconds(10), """{"usd_per_second":0.1,"fit":"snap"}""");
+        var accepted = Assert.IsType<UpstreamSubmit.Accepted>(await priced.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(seconds: 5), ApiKey), Ct));
+        Clock.Advance(JobLength * 2);
+
+        var done = Assert.IsType<UpstreamPoll.Done>(await priced.PollAsync(new UpstreamHandle("up-test", accepted.UpstreamId, 0, ApiKey, accepted.State), Ct));
+
+        Assert.Equal(5, done.ActualSeconds);
+        Assert.Equal(5_000_000_000, done.CostUsdTicks);
+        Assert.Contains("usd_per_second", kit.Type.Validate(UpstreamJobs.Settings("dashscope", FakeUrl, ApiKey, """{"usd_per_second":"cheap"}""")), StringComparison.Ordinal);
+        Assert.Contains("colour", kit.Type.Validate(UpstreamJobs.Settings("dashscope", FakeUrl, ApiKey, """{"usd_per_second":0.1,"colour":"red"}""")), StringComparison.Ordinal);
+    }
 }
