@@ -10,7 +10,7 @@ public static class FakesMain
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling|minimax|dashscope|ark [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
             return 2;
         }
 
@@ -25,6 +25,9 @@ public static class FakesMain
             "comfyui" => await FakeComfyUi.StartAsync(port: port) is var comfy ? (comfy.WithDuration(Seconds(args, "--max-seconds", 8)), comfy.BaseUrl) : default,
             "veo" => await FakeVeo.StartAsync(VendorOptions(args, "AIza-fake-veo-key"), port) is var veo ? (veo, veo.BaseUrl) : default,
             "kling" => await FakeKling.StartAsync(VendorOptions(args, "ak-fake|sk-fake"), port) is var kling ? (kling, kling.BaseUrl) : default,
+            "minimax" => await FakeMinimax.StartAsync(VendorOptions(args, "fake-minimax-key"), port) is var minimax ? (minimax, minimax.BaseUrl) : default,
+            "dashscope" => await FakeDashScope.StartAsync(VendorOptions(args, "sk-fake-dashscope"), port) is var dashscope ? (dashscope, dashscope.BaseUrl) : default,
+            "ark" => await FakeArk.StartAsync(VendorOptions(args, "fake-ark-key"), port) is var ark ? (ark, ark.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Options;
+using Vidgate.Server.Providers.Ark;
 using Vidgate.Server.Providers.ComfyUi;
+using Vidgate.Server.Providers.DashScope;
 using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Providers.Kling;
+using Vidgate.Server.Providers.Minimax;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Providers.Veo;
@@ -24,6 +27,9 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, ComfyUiProviderType>();
         services.AddSingleton<IVideoProviderType, VeoProviderType>();
         services.AddSingleton<IVideoProviderType, KlingProviderType>();
+        services.AddSingleton<IVideoProviderType, MinimaxProviderType>();
+        services.AddSingleton<IVideoProviderType, DashScopeProviderType>();
+        services.AddSingleton<IVideoProviderType, ArkProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();
