@@ -25,6 +25,7 @@ public static class FakesMain
             "comfyui" => await FakeComfyUi.StartAsync(port: port) is var comfy ? (comfy.WithDuration(Seconds(args, "--max-seconds", 8)), comfy.BaseUrl) : default,
             "veo" => await FakeVeo.StartAsync(VendorOptions(args, "AIza-fake-veo-key"), port) is var veo ? (veo, veo.BaseUrl) : default,
             "kling" => await FakeKling.StartAsync(VendorOptions(args, "ak-fake|sk-fake"), port) is var kling ? (kling, kling.BaseUrl) : default,
+            "vidu" => await FakeVidu.StartAsync(VendorOptions(args, "vda-fake-vidu-key"), port) is var vidu ? (vidu, vidu.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;

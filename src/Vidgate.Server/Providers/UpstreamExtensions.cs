@@ -5,6 +5,7 @@ using Vidgate.Server.Providers.Kling;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Providers.Veo;
+using Vidgate.Server.Providers.Vidu;
 using Vidgate.Server.Providers.Xai;
 using Vidgate.Server.Tasks;
 
@@ -24,6 +25,7 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, ComfyUiProviderType>();
         services.AddSingleton<IVideoProviderType, VeoProviderType>();
         services.AddSingleton<IVideoProviderType, KlingProviderType>();
+        services.AddSingleton<IVideoProviderType, ViduProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();
