@@ -26,6 +26,8 @@ public static class FakesMain
             "veo" => await FakeVeo.StartAsync(VendorOptions(args, "AIza-fake-veo-key"), port) is var veo ? (veo, veo.BaseUrl) : default,
             "kling" => await FakeKling.StartAsync(VendorOptions(args, "ak-fake|sk-fake"), port) is var kling ? (kling, kling.BaseUrl) : default,
             "vidu" => await FakeVidu.StartAsync(VendorOptions(args, "vda-fake-vidu-key"), port) is var vidu ? (vidu, vidu.BaseUrl) : default,
+            "runway" => await FakeRunway.StartAsync(VendorOptions(args, "key_" + new string('0', 128)), port) is var runway ? (runway, runway.BaseUrl) : default,
+            "luma" => await FakeLuma.StartAsync(VendorOptions(args, "luma-fake-key"), port) is var luma ? (luma, luma.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;
