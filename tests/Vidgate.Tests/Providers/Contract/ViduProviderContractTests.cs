@@ -97,6 +97,18 @@ public sealed class ViduProviderContractTests() : VendorContract<FakeVidu>("vidu
         Assert.Null(unpriced.CostUsdTicks);
     }
 
+    [Theory]
+    [InlineData("""{"usd_per_credit":0}""")]
+    [InlineData("""{"usd_per_credit":-0.01}""")]
+    [InlineData("""{"usd_per_credit":"0.005"}""")]
+    [InlineData("""{"usd_per_credit":1e30}""")]
+    public void A_credit_price_that_is_not_a_positive_number_is_refused_naming_the_option(string options)
+    {
+        using var kit = new ContractKit("vidu");
+
+        Assert.Contains("usd_per_credit", kit.Type.Validate(UpstreamJobs.Settings("vidu", FakeUrl, ApiKey, options)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_cancelled_task_polls_failed_and_a_cancel_once_it_is_scheduled_is_refused_quietly_and_the_job_runs_on()
     {
