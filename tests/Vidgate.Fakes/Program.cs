@@ -10,7 +10,7 @@ public static class FakesMain
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling|minimax|dashscope|ark [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling|minimax|dashscope|ark|vidu|runway|luma [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
             return 2;
         }
 
@@ -28,6 +28,9 @@ public static class FakesMain
             "minimax" => await FakeMinimax.StartAsync(VendorOptions(args, "fake-minimax-key"), port) is var minimax ? (minimax, minimax.BaseUrl) : default,
             "dashscope" => await FakeDashScope.StartAsync(VendorOptions(args, "sk-fake-dashscope"), port) is var dashscope ? (dashscope, dashscope.BaseUrl) : default,
             "ark" => await FakeArk.StartAsync(VendorOptions(args, "fake-ark-key"), port) is var ark ? (ark, ark.BaseUrl) : default,
+            "vidu" => await FakeVidu.StartAsync(VendorOptions(args, "vda-fake-vidu-key"), port) is var vidu ? (vidu, vidu.BaseUrl) : default,
+            "runway" => await FakeRunway.StartAsync(VendorOptions(args, "key_" + new string('0', 128)), port) is var runway ? (runway, runway.BaseUrl) : default,
+            "luma" => await FakeLuma.StartAsync(VendorOptions(args, "luma-fake-key"), port) is var luma ? (luma, luma.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;

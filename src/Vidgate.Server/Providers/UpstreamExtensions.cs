@@ -5,9 +5,13 @@ using Vidgate.Server.Providers.DashScope;
 using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Providers.Kling;
 using Vidgate.Server.Providers.Minimax;
+using Vidgate.Server.Providers.Luma;
+using Vidgate.Server.Providers.Media;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Providers.Runway;
 using Vidgate.Server.Providers.Veo;
+using Vidgate.Server.Providers.Vidu;
 using Vidgate.Server.Providers.Xai;
 using Vidgate.Server.Tasks;
 
@@ -30,6 +34,10 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, MinimaxProviderType>();
         services.AddSingleton<IVideoProviderType, DashScopeProviderType>();
         services.AddSingleton<IVideoProviderType, ArkProviderType>();
+        services.AddSingleton<IVideoProviderType, ViduProviderType>();
+        services.AddSingleton<IVideoProviderType, RunwayProviderType>();
+        services.AddSingleton<IVideoProviderType, LumaProviderType>();
+        services.AddUpstreamImageLinks();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();

@@ -16,7 +16,8 @@ internal abstract class UpstreamTypeKit : IDisposable
     private readonly ServiceProvider _services;
     private readonly string _type;
 
-    protected UpstreamTypeKit(string type, TimeProvider? clock)
+    /// <param name="configure">Replacements applied after the production registration (a vendor's own collaborators).</param>
+    protected UpstreamTypeKit(string type, TimeProvider? clock, Action<IServiceCollection>? configure = null)
     {
         _type = type;
         var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
@@ -24,6 +25,7 @@ internal abstract class UpstreamTypeKit : IDisposable
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddUpstreamProviders();
         services.AddSingleton<IGuardedFetcher>(Fetcher);
+        configure?.Invoke(services);
         _services = services.BuildServiceProvider();
     }
 

@@ -13,7 +13,9 @@ internal sealed record ModelChoice(string Text, string Image)
 /// <c>fit</c> (<c>"snap"</c>, the default, or <c>"strict"</c>), <c>model_map</c> (our model → the vendor's name, or
 /// <c>{"text": …, "image": …}</c>), <c>parameters</c> (vendor knobs sent with every submit: negative prompt, seed,
 /// camera control, watermark; never from client input) and <c>models</c> (accepted values per vendor model, overriding
-/// the built-in table: <c>{"seconds": [5, 10], "resolutions": [720, 1080], "ratios": ["16:9"]}</c>).
+/// the built-in table: <c>{"seconds": [5, 10], "resolutions": [720, 1080], "ratios": ["16:9"]}</c>) and
+/// <c>usd_per_credit</c> (what one of the vendor's credits costs the operator, for vendors whose answers report the
+/// job's price in credits only: Vidu).
 /// </summary>
 internal sealed record VendorOptions(
     bool Strict,
@@ -21,7 +23,14 @@ internal sealed record VendorOptions(
     JsonElement? Parameters,
     IReadOnlyDictionary<string, ModelSpec> Models)
 {
-    private static readonly string[] Known = ["fit", "model_map", "parameters", "models"];
+    private static readonly string[] Known = ["fit", "model_map", "parameters", "models", "usd_per_credit"];
+
+    /// <summary>USD per vendor credit, when the operator stated it (null: credits are not turned into a cost).</summary>
+    public decimal? UsdPerCredit { get; init; }
+
+    /// <summary><paramref name="credits"/> as USD ticks (1 USD = 10,000,000,000), or null without a stated price or a sane count.</summary>
+    public long? CostUsdTicks(decimal? credits)
+        => UsdPerCredit is { } price && credits is >= 0 and < 100_000_000 ? (long)decimal.Round(credits.Value * price * 10_000_000_000m) : null;
 
     /// <summary>The model for <paramref name="job"/>: <c>options.model_map</c> first, then the instance's plain model map (already in the job).</summary>
     public string ModelFor(UpstreamJob job) => ModelMap.TryGetValue(job.Task.Model, out var choice) ? choice.For(job) : job.UpstreamModel;
@@ -94,6 +103,12 @@ internal sealed record VendorOptions(
 
                     result = result with { Models = models };
                     break;
+                case "usd_per_credit" when value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var price) && price is > 0 and <= 1000:
+                    result = result with { UsdPerCredit = price };
+                    break;
+                case "usd_per_credit":
+                    error = "options.usd_per_credit must be a number above 0 (USD per vendor credit, e.g. 0.005)";
+                    return null;
                 default:
                     error = $"unknown option \"{property.Name}\"; this type takes {string.Join(", ", Known)}";
                     return null;

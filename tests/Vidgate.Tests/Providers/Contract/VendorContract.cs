@@ -11,13 +11,14 @@ namespace Vidgate.Tests.Providers.Contract;
 /// snapping (and refusing under <c>fit: "strict"</c>), and no credential in any log line. A vendor adds itself with a
 /// class naming its type, its fake (a <see cref="FakeVendor"/>) and how its wire carries images and lengths.
 /// </summary>
-public abstract class VendorContract<TFake>(string type) : ProviderContract
+/// <param name="services">Replacements for the type's collaborators (Luma's image links), applied as <see cref="ContractKit"/> builds it.</param>
+public abstract class VendorContract<TFake>(string type, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null) : ProviderContract
     where TFake : FakeVendor
 {
     /// <summary>A PNG signature and a few bytes: the fakes check the form (base64, prefix or not), not the pixels.</summary>
     private protected static readonly UpstreamImage Png = new(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4, 5 }, "image/png");
 
-    private readonly ContractKit _kit = new(type);
+    private readonly ContractKit _kit = new(type, services);
 
     private protected TFake Fake { get; private set; } = null!;
 
