@@ -25,6 +25,11 @@ public static class FakesMain
             "comfyui" => await FakeComfyUi.StartAsync(port: port) is var comfy ? (comfy.WithDuration(Seconds(args, "--max-seconds", 8)), comfy.BaseUrl) : default,
             "veo" => await FakeVeo.StartAsync(VendorOptions(args, "AIza-fake-veo-key"), port) is var veo ? (veo, veo.BaseUrl) : default,
             "kling" => await FakeKling.StartAsync(VendorOptions(args, "ak-fake|sk-fake"), port) is var kling ? (kling, kling.BaseUrl) : default,
+            "fal" => await FakeFal.StartAsync(VendorOptions(args, "fal-fake-id:fal-fake-secret"), port) is var fal ? (fal, fal.BaseUrl) : default,
+            "replicate" => await FakeReplicate.StartAsync(VendorOptions(args, "r8_fake-replicate-token"), port) is var rep ? (rep, rep.BaseUrl) : default,
+
+            // The key's token_uri must name the fake: give --port (and --key with the JSON key the server is given).
+            "vertex" => await FakeVertex.StartAsync(VendorOptions(args, FakeVertex.NewKey(new Uri($"http://127.0.0.1:{port}/token"))), port) is var vx ? (vx, vx.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;

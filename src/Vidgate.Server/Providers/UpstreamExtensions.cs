@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Providers.ComfyUi;
+using Vidgate.Server.Providers.Fal;
 using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Providers.Kling;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Providers.Replicate;
 using Vidgate.Server.Providers.Veo;
+using Vidgate.Server.Providers.Vertex;
 using Vidgate.Server.Providers.Xai;
 using Vidgate.Server.Tasks;
 
@@ -24,6 +27,9 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, ComfyUiProviderType>();
         services.AddSingleton<IVideoProviderType, VeoProviderType>();
         services.AddSingleton<IVideoProviderType, KlingProviderType>();
+        services.AddSingleton<IVideoProviderType, FalProviderType>();
+        services.AddSingleton<IVideoProviderType, ReplicateProviderType>();
+        services.AddSingleton<IVideoProviderType, VertexProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();

@@ -31,6 +31,13 @@ internal sealed record VendorOptions(
     /// <paramref name="reserved"/>: fields the adapter sets itself, refused in <c>parameters</c> (a knob must not replace the prompt).
     /// </summary>
     public static VendorOptions? Parse(JsonElement? options, IReadOnlyCollection<string> reserved, out string? error)
+        => Parse(options, reserved, [], out error);
+
+    /// <summary>
+    /// As above, leaving the options named in <paramref name="own"/> to the vendor's own parsing (Vertex's
+    /// <c>project_id</c> and <c>location</c>): they are not refused as unknown here.
+    /// </summary>
+    public static VendorOptions? Parse(JsonElement? options, IReadOnlyCollection<string> reserved, IReadOnlyCollection<string> own, out string? error)
     {
         error = null;
         var result = new VendorOptions(false, new Dictionary<string, ModelChoice>(), null, new Dictionary<string, ModelSpec>());
@@ -94,8 +101,10 @@ internal sealed record VendorOptions(
 
                     result = result with { Models = models };
                     break;
+                case var name when own.Contains(name):
+                    break;
                 default:
-                    error = $"unknown option \"{property.Name}\"; this type takes {string.Join(", ", Known)}";
+                    error = $"unknown option \"{property.Name}\"; this type takes {string.Join(", ", Known.Concat(own))}";
                     return null;
             }
         }
