@@ -25,6 +25,7 @@ namespace Vidgate.Fakes;
 public sealed class FakeVertex : FakeVendor
 {
     private const string Audience = "https://oauth2.googleapis.com/token";
+    private static readonly Lazy<string[]> RsaKeys = new(() => [.. Enumerable.Range(0, 2).Select(_ => Pem())]);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _fetchedDone = new(StringComparer.Ordinal);
     private int _exchanges;
@@ -50,16 +51,18 @@ public sealed class FakeVertex : FakeVendor
         return fake;
     }
 
-    /// <summary>A new service-account JSON key (a fresh RSA key) whose <c>token_uri</c> is <paramref name="tokenUri"/>.</summary>
-    public static string NewKey(Uri tokenUri, string project = "vidgate-test", string email = "veo@vidgate-test.iam.gserviceaccount.com")
+    /// <summary>
+    /// A service-account JSON key whose <c>token_uri</c> is <paramref name="tokenUri"/>. <paramref name="rsaKey"/> picks one
+    /// of two RSA keys made once per process (making one takes a while): keys with different numbers cannot sign for each other.
+    /// </summary>
+    public static string NewKey(Uri tokenUri, int rsaKey = 0, string project = "vidgate-test", string email = "veo@vidgate-test.iam.gserviceaccount.com")
     {
-        using var rsa = RSA.Create(2048);
         return JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["type"] = "service_account",
             ["project_id"] = project,
             ["private_key_id"] = Guid.NewGuid().ToString("N"),
-            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem() + "\n",
+            ["private_key"] = RsaKeys.Value[rsaKey] + "\n",
             ["client_email"] = email,
             ["client_id"] = "1234567890",
             ["token_uri"] = tokenUri.ToString(),
@@ -339,6 +342,12 @@ public sealed class FakeVertex : FakeVendor
         var hasBytes = image.TryGetProperty("bytesBase64Encoded", out var bytes);
         var hasUri = image.TryGetProperty("gcsUri", out _);
         return hasBytes != hasUri && (!hasBytes || bytes.GetString() is { Length: > 0 } data && !data.StartsWith("data:", StringComparison.Ordinal) && Convert.TryFromBase64String(data, new byte[data.Length], out _));
+    }
+
+    private static string Pem()
+    {
+        using var rsa = RSA.Create(2048);
+        return rsa.ExportPkcs8PrivateKeyPem();
     }
 
     private static byte[] Decode(string part)

@@ -22,7 +22,7 @@ public sealed class VertexProviderContractTests : VendorContract<FakeVertex>
         : base("vertex")
     {
         _key = FakeVertex.NewKey(new Uri($"http://127.0.0.1:{_port}/token"));
-        _otherKey = FakeVertex.NewKey(new Uri($"http://127.0.0.1:{_port}/token"));
+        _otherKey = FakeVertex.NewKey(new Uri($"http://127.0.0.1:{_port}/token"), rsaKey: 1);
     }
 
     private protected override string ApiKey => _key;

@@ -20,7 +20,7 @@ public sealed class VertexEndToEndTests
         var port = FreePort();
         var token = new Uri($"http://127.0.0.1:{port}/token");
         var good = FakeVertex.NewKey(token);
-        var revoked = FakeVertex.NewKey(token);
+        var revoked = FakeVertex.NewKey(token, rsaKey: 1);
         await using var fake = await FakeVertex.StartAsync(new FakeVendorOptions { ApiKey = good }, port, Ct);
         using var app = UpstreamServer.Start();
         using (var admin = app.Admin())
