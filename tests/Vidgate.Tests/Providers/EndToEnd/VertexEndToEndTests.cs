@@ -55,7 +55,7 @@ public sealed class VertexEndToEndTests
     }
 
     [Fact]
-    public async Task The_admin_api_refuses_a_key_that_is_not_a_service_account_key_without_echoing_it()
+    public async Task The_admin_api_refuses_a_key_that_is_not_a_service_account_key_without_echoing_it_and_a_spaced_plain_key()
     {
         using var app = UpstreamServer.Start();
 
@@ -64,6 +64,10 @@ public sealed class VertexEndToEndTests
         var message = (await Api.ErrorAsync(refused, HttpStatusCode.BadRequest)).GetProperty("message").GetString();
         Assert.Contains("service-account JSON key", message, StringComparison.Ordinal);
         Assert.DoesNotContain("AIza-this-is-no-json-key", message, StringComparison.Ordinal);
+
+        // Spaces stay a paste error in any key that is not a JSON document.
+        var spaced = await UpstreamServer.AddProviderAsync(app, "vertex-spaced", "vertex", new Uri("https://us-central1-aiplatform.googleapis.com"), "AIza this-has a-space", null);
+        Assert.Equal("api_keys", (await Api.ErrorAsync(spaced, HttpStatusCode.BadRequest)).GetProperty("param").GetString());
     }
 
     private static int FreePort()
