@@ -10,7 +10,7 @@ public static class FakesMain
     {
         if (args.Length == 0)
         {
-            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling|minimax|dashscope|ark|vidu|runway|luma [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
+            await Console.Error.WriteLineAsync("usage: Vidgate.Fakes xai|openai|comfyui|veo|kling|minimax|dashscope|ark|vidu|runway|luma|fal|replicate|vertex [--port N] [--min-seconds S] [--max-seconds S] [--fault-rate P] [--poll-fault-rate P] [--key K]");
             return 2;
         }
 
@@ -31,6 +31,11 @@ public static class FakesMain
             "vidu" => await FakeVidu.StartAsync(VendorOptions(args, "vda-fake-vidu-key"), port) is var vidu ? (vidu, vidu.BaseUrl) : default,
             "runway" => await FakeRunway.StartAsync(VendorOptions(args, "key_" + new string('0', 128)), port) is var runway ? (runway, runway.BaseUrl) : default,
             "luma" => await FakeLuma.StartAsync(VendorOptions(args, "luma-fake-key"), port) is var luma ? (luma, luma.BaseUrl) : default,
+            "fal" => await FakeFal.StartAsync(VendorOptions(args, "fal-fake-id:fal-fake-secret"), port) is var fal ? (fal, fal.BaseUrl) : default,
+            "replicate" => await FakeReplicate.StartAsync(VendorOptions(args, "r8_fake-replicate-token"), port) is var rep ? (rep, rep.BaseUrl) : default,
+
+            // The key's token_uri must name the fake: give --port (and --key with the JSON key the server is given).
+            "vertex" => await FakeVertex.StartAsync(VendorOptions(args, FakeVertex.NewKey(new Uri($"http://127.0.0.1:{port}/token"))), port) is var vx ? (vx, vx.BaseUrl) : default,
             _ => throw new ArgumentException($"unknown fake '{args[0]}'"),
         };
         await using var fake = running.Fake;

@@ -40,9 +40,11 @@ internal static partial class ProviderRequests
         }
 
         var keys = body.ApiKeys ?? existingKeys;
-        if (keys is null || keys.Count is 0 or > MaxKeys || keys.Any(k => string.IsNullOrWhiteSpace(k) || k.Length > 4096 || k.Any(char.IsWhiteSpace)))
+        // A key that is a JSON document (a Vertex service-account key) holds spaces by nature; any other space is a paste error.
+        if (keys is null || keys.Count is 0 or > MaxKeys
+            || keys.Any(k => string.IsNullOrWhiteSpace(k) || k.Length > 4096 || (k.Any(char.IsWhiteSpace) && !k.TrimStart().StartsWith('{'))))
         {
-            return Bad("api_keys", $"api_keys must be 1–{MaxKeys} non-empty keys without spaces.");
+            return Bad("api_keys", $"api_keys must be 1–{MaxKeys} non-empty keys without spaces (a service-account JSON key may hold them).");
         }
 
         var timeout = body.RequestTimeoutSeconds ?? 60;

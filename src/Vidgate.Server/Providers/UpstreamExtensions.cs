@@ -2,15 +2,18 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Providers.Ark;
 using Vidgate.Server.Providers.ComfyUi;
 using Vidgate.Server.Providers.DashScope;
+using Vidgate.Server.Providers.Fal;
 using Vidgate.Server.Providers.Fetch;
 using Vidgate.Server.Providers.Kling;
-using Vidgate.Server.Providers.Minimax;
 using Vidgate.Server.Providers.Luma;
 using Vidgate.Server.Providers.Media;
+using Vidgate.Server.Providers.Minimax;
 using Vidgate.Server.Providers.OpenAi;
 using Vidgate.Server.Providers.Registry;
+using Vidgate.Server.Providers.Replicate;
 using Vidgate.Server.Providers.Runway;
 using Vidgate.Server.Providers.Veo;
+using Vidgate.Server.Providers.Vertex;
 using Vidgate.Server.Providers.Vidu;
 using Vidgate.Server.Providers.Xai;
 using Vidgate.Server.Tasks;
@@ -38,6 +41,9 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, RunwayProviderType>();
         services.AddSingleton<IVideoProviderType, LumaProviderType>();
         services.AddUpstreamImageLinks();
+        services.AddSingleton<IVideoProviderType, FalProviderType>();
+        services.AddSingleton<IVideoProviderType, ReplicateProviderType>();
+        services.AddSingleton<IVideoProviderType, VertexProviderType>();
 
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(), $"{UpstreamOptions.Section}: intervals, lease, deadline and timeouts must be positive, and max intervals at least the min").ValidateOnStart();

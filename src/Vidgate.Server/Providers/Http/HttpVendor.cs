@@ -73,6 +73,16 @@ internal abstract partial class HttpVendor : IVideoProvider
     /// <summary>What goes on the wire for <paramref name="apiKey"/> (Kling signs a short-lived JWT from it); the key itself by default.</summary>
     protected virtual string Credential(string apiKey) => apiKey;
 
+    /// <summary>
+    /// <see cref="Credential"/> where making it needs a call of its own (Vertex exchanges a signed JWT for an OAuth token).
+    /// A credential that cannot be made should come back empty (the vendor's 401 then marks the key bad); a transport
+    /// failure may throw as a vendor call does.
+    /// </summary>
+    protected virtual ValueTask<string> CredentialAsync(string apiKey, CancellationToken ct) => ValueTask.FromResult(Credential(apiKey));
+
+    /// <summary>The largest poll answer read (Vertex returns the video inline, base64, in the operation).</summary>
+    protected virtual int MaxPollBytes => TolerantJson.MaxBytes;
+
     /// <summary>Every secret <paramref name="apiKey"/> holds, each cut out of quoted text (Kling's access and secret halves).</summary>
     protected virtual IEnumerable<string> Secrets(string apiKey) => [apiKey];
 
@@ -106,7 +116,7 @@ internal abstract partial class HttpVendor : IVideoProvider
         using var request = BuildSubmit(job);
         try
         {
-            var reply = await Client.CallAsync(request, Credential(job.ApiKey), ct);
+            var reply = await Client.CallAsync(request, await CredentialAsync(job.ApiKey, ct), ct);
             var answer = Classify(reply, VendorCall.Submit);
             if (answer.Verdict != Verdict.Accepted)
             {
@@ -132,12 +142,13 @@ internal abstract partial class HttpVendor : IVideoProvider
         }
     }
 
-    public async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
+    /// <summary>Virtual for a vendor whose finished job needs one more call to find its video (fal's result endpoint).</summary>
+    public virtual async Task<UpstreamPoll> PollAsync(UpstreamHandle handle, CancellationToken ct)
     {
         using var request = BuildPoll(handle);
         try
         {
-            var reply = await Client.CallAsync(request, Credential(handle.ApiKey), ct);
+            var reply = await Client.CallAsync(request, await CredentialAsync(handle.ApiKey, ct), MaxPollBytes, ct);
             var answer = Classify(reply, VendorCall.Poll);
             return answer.Verdict == Verdict.Accepted ? ParsePoll(reply, handle) : PollRefused(reply, answer, handle);
         }
@@ -161,7 +172,7 @@ internal abstract partial class HttpVendor : IVideoProvider
 
         try
         {
-            var reply = await Client.CallAsync(request, Credential(handle.ApiKey), ct);
+            var reply = await Client.CallAsync(request, await CredentialAsync(handle.ApiKey, ct), ct);
             if (Classify(reply, VendorCall.Cancel).Verdict != Verdict.Accepted)
             {
                 Log.CancelIgnored(Logger, Settings.Id, reply.Code);
@@ -192,7 +203,7 @@ internal abstract partial class HttpVendor : IVideoProvider
         for (var hop = 0; ; hop++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            var response = await Client.SendAsync(request, Credential(apiKey), HttpCompletionOption.ResponseHeadersRead, ct);
+            var response = await Client.SendAsync(request, await CredentialAsync(apiKey, ct), HttpCompletionOption.ResponseHeadersRead, ct);
             if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is not { } location || hop == MaxRedirects)
             {
                 return response;

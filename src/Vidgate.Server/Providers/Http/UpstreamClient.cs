@@ -33,13 +33,16 @@ internal sealed class UpstreamClient(HttpClient http, UpstreamSettings settings,
     /// One call whose answer is read whole (at most <see cref="TolerantJson.MaxBytes"/>) within the same timeout. Throws
     /// only what <see cref="SendAsync"/> throws; sort those with <see cref="Fail"/>.
     /// </summary>
-    public async Task<UpstreamReply> CallAsync(HttpRequestMessage request, string apiKey, CancellationToken ct)
+    public Task<UpstreamReply> CallAsync(HttpRequestMessage request, string apiKey, CancellationToken ct) => CallAsync(request, apiKey, TolerantJson.MaxBytes, ct);
+
+    /// <summary>As <see cref="CallAsync(HttpRequestMessage, string, CancellationToken)"/>, reading at most <paramref name="maxBytes"/> of the answer.</summary>
+    public async Task<UpstreamReply> CallAsync(HttpRequestMessage request, string apiKey, int maxBytes, CancellationToken ct)
     {
         auth.Apply(request, apiKey);
         using var timeout = new CancellationTokenSource(settings.RequestTimeout, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-        var (text, json) = await TolerantJson.ReadAsync(response.Content, TolerantJson.MaxBytes, linked.Token);
+        var (text, json) = await TolerantJson.ReadAsync(response.Content, maxBytes, linked.Token);
         return new UpstreamReply(response.StatusCode, text, json, RetryAfter.Parse(response.Headers, clock.GetUtcNow()));
     }
 

@@ -40,6 +40,13 @@ internal sealed record VendorOptions(
     /// <paramref name="reserved"/>: fields the adapter sets itself, refused in <c>parameters</c> (a knob must not replace the prompt).
     /// </summary>
     public static VendorOptions? Parse(JsonElement? options, IReadOnlyCollection<string> reserved, out string? error)
+        => Parse(options, reserved, [], out error);
+
+    /// <summary>
+    /// As above, leaving the options named in <paramref name="own"/> to the vendor's own parsing (Vertex's
+    /// <c>project_id</c> and <c>location</c>): they are not refused as unknown here.
+    /// </summary>
+    public static VendorOptions? Parse(JsonElement? options, IReadOnlyCollection<string> reserved, IReadOnlyCollection<string> own, out string? error)
     {
         error = null;
         var result = new VendorOptions(false, new Dictionary<string, ModelChoice>(), null, new Dictionary<string, ModelSpec>());
@@ -109,8 +116,10 @@ internal sealed record VendorOptions(
                 case "usd_per_credit":
                     error = "options.usd_per_credit must be a number above 0 (USD per vendor credit, e.g. 0.005)";
                     return null;
+                case var name when own.Contains(name):
+                    break;
                 default:
-                    error = $"unknown option \"{property.Name}\"; this type takes {string.Join(", ", Known)}";
+                    error = $"unknown option \"{property.Name}\"; this type takes {string.Join(", ", Known.Concat(own))}";
                     return null;
             }
         }

@@ -41,6 +41,9 @@ public abstract class VendorContract<TFake>(string type, Action<Microsoft.Extens
 
     private protected abstract Task<TFake> StartAsync(FakeVendorOptions options);
 
+    /// <summary>The instance's <c>options</c> JSON (fal and Replicate name their models <c>owner/name</c> through <c>model_map</c>).</summary>
+    private protected virtual string? InstanceOptions => null;
+
     /// <summary>The length the fake was asked for, read from the vendor's submit body.</summary>
     private protected abstract int SentSeconds(JsonElement body);
 
@@ -56,7 +59,7 @@ public abstract class VendorContract<TFake>(string type, Action<Microsoft.Extens
         _kit.Dispose();
     }
 
-    private protected override IVideoProvider Create(Uri baseUrl, TimeSpan timeout) => _kit.Create(baseUrl, ApiKey, timeout);
+    private protected override IVideoProvider Create(Uri baseUrl, TimeSpan timeout) => _kit.Create(baseUrl, ApiKey, timeout, InstanceOptions);
 
     private protected override UpstreamJob Arrange(SubmitCase c)
     {
@@ -177,7 +180,7 @@ public abstract class VendorContract<TFake>(string type, Action<Microsoft.Extens
     [Fact]
     public async Task Under_fit_strict_a_length_the_model_cannot_make_is_refused_naming_the_field_and_the_accepted_values()
     {
-        var strict = _kit.Create(FakeUrl, ApiKey, TimeSpan.FromSeconds(10), """{"fit":"strict"}""");
+        var strict = _kit.Create(FakeUrl, ApiKey, TimeSpan.FromSeconds(10), InstanceOptions is { } own ? """{"fit":"strict",""" + own.TrimStart()[1..] : """{"fit":"strict"}""");
         var (asked, snapped) = OffGridSeconds;
 
         var refused = Assert.IsType<UpstreamSubmit.Rejected>(await strict.SubmitAsync(UpstreamJobs.Job(UpstreamJobs.Task(seconds: asked), ApiKey), Ct));
