@@ -15,6 +15,7 @@ internal static class BuiltinExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FfmpegRunner>();
         services.TryAddSingleton<BuiltinRenderer>();
+        services.AddHostedService<BuiltinWarmUp>();
         return services;
     }
 }

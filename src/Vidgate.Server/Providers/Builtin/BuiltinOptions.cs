@@ -28,6 +28,12 @@ internal sealed class BuiltinOptions
     /// </summary>
     public bool PreviewLabel { get; set; } = true;
 
+    /// <summary>
+    /// Draws a tiny scene once at startup (in the background) so the first render is as fast as the next ones; see
+    /// <see cref="BuiltinWarmUp"/>.
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
+
     /// <summary>Frames per second of every builtin render; frame count = seconds × Fps.</summary>
     public const int Fps = 24;
 }

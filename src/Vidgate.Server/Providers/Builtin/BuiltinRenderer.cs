@@ -58,29 +58,13 @@ internal sealed partial class BuiltinRenderer(
                 Path.Combine(job.WorkDirectory, ThumbnailFile),
                 Path.Combine(job.WorkDirectory, SpritesheetFile));
 
-            // One ffmpeg run writes the video and the preview frames: decoding the video again would cost a third more.
-            // A text scene is drawn here and piped in as raw frames while ffmpeg encodes the earlier ones.
-            Func<Stream, CancellationToken, Task>? draw = job.ImagePaths.Count > 0 ? null : async (stdin, token) =>
+            if (job.ImagePaths.Count == 0)
             {
-                using var scene = new SceneFrames(SceneReader.Read(job.Prompt), DrawSize(job.Width), DrawSize(job.Height), frames, options.Value.PreviewLabel);
-                await scene.WriteAsync(stdin, token);
-            };
-            var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), draw, progress.OnFrame, linked.Token);
-            var middleFrame = Path.Combine(job.WorkDirectory, MiddleFrame);
-            // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
-            if (encoded.Frames != frames || !File.Exists(middleFrame))
-            {
-                throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
+                await RenderSceneAsync(job, frames, output, progress, linked.Token);
             }
-
-            File.Move(middleFrame, output.ThumbnailPath, overwrite: true);
-            var tiled = await ffmpeg.RunAsync(
-                ["-y", "-framerate", "1", "-i", Path.Combine(job.WorkDirectory, SheetFrames), "-vf", SceneGraph.SheetTile,
-                 "-frames:v", "1", "-q:v", "4", output.SpritesheetPath],
-                null, linked.Token);
-            if (!File.Exists(output.SpritesheetPath))
+            else
             {
-                throw new RenderFailedException($"ffmpeg wrote no spritesheet: {tiled.StderrTail}");
+                await RenderImagesAsync(job, plan, frames, output, progress, linked.Token);
             }
 
             progress.Report(99);
@@ -94,32 +78,77 @@ internal sealed partial class BuiltinRenderer(
         }
     }
 
+    /// <summary>
+    /// A text scene: drawn here and piped in as raw frames while ffmpeg scales up and encodes the earlier ones; the
+    /// previews are made from the drawn frames on their way (<see cref="ScenePreviews"/>), so ffmpeg only encodes.
+    /// </summary>
+    private async Task RenderSceneAsync(RenderJob job, int frames, RenderOutput output, ProgressReporter progress, CancellationToken ct)
+    {
+        using var previews = new ScenePreviews(job.Width, job.Height, frames, output.ThumbnailPath, output.SpritesheetPath);
+        var encoded = await ffmpeg.RunAsync(
+            [
+                "-y", "-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(DrawSize(job.Width))}x{Number(DrawSize(job.Height))}",
+                "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0",
+                "-vf", $"scale={Number(job.Width)}:{Number(job.Height)}:flags=bilinear,format=yuv420p",
+                "-an", "-sn", "-frames:v", Number(frames),
+                "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
+                "-movflags", "+faststart", output.VideoPath,
+            ],
+            async (stdin, token) =>
+            {
+                using var scene = new SceneFrames(SceneReader.Read(job.Prompt), DrawSize(job.Width), DrawSize(job.Height), frames, options.Value.PreviewLabel);
+                await scene.WriteAsync(stdin, previews, token);
+            },
+            progress.OnFrame, ct);
+        // ffmpeg can exit 0 after a broken input and write nothing; the frame count tells.
+        if (encoded.Frames != frames)
+        {
+            throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
+        }
+
+        await previews.FinishAsync();
+    }
+
+    /// <summary>Reference images: one ffmpeg run moves them and writes the video and the preview frames, then one tiles the sheet.</summary>
+    private async Task RenderImagesAsync(RenderJob job, ScenePlan plan, int frames, RenderOutput output, ProgressReporter progress, CancellationToken ct)
+    {
+        // One ffmpeg run writes the video and the preview frames: decoding the video again would cost a third more.
+        var encoded = await ffmpeg.RunAsync(EncodeArguments(job, plan, frames, output), progress.OnFrame, ct);
+        var middleFrame = Path.Combine(job.WorkDirectory, MiddleFrame);
+        // ffmpeg can exit 0 after an undecodable input and write nothing; the frame count tells.
+        if (encoded.Frames != frames || !File.Exists(middleFrame))
+        {
+            throw new RenderFailedException($"ffmpeg wrote {encoded.Frames} of {frames} frames: {encoded.StderrTail}");
+        }
+
+        File.Move(middleFrame, output.ThumbnailPath, overwrite: true);
+        var tiled = await ffmpeg.RunAsync(
+            ["-y", "-framerate", "1", "-i", Path.Combine(job.WorkDirectory, SheetFrames), "-vf", SceneGraph.SheetTile,
+             "-frames:v", "1", "-q:v", "4", output.SpritesheetPath],
+            null, ct);
+        if (!File.Exists(output.SpritesheetPath))
+        {
+            throw new RenderFailedException($"ffmpeg wrote no spritesheet: {tiled.StderrTail}");
+        }
+    }
+
     private List<string> EncodeArguments(RenderJob job, ScenePlan plan, int frames, RenderOutput output)
     {
         var args = new List<string> { "-y" };
-        string graph;
-        if (job.ImagePaths.Count == 0)
+        foreach (var image in job.ImagePaths)
         {
-            args.AddRange(["-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(DrawSize(job.Width))}x{Number(DrawSize(job.Height))}", "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0"]);
-            graph = $"[0:v]scale={Number(job.Width)}:{Number(job.Height)}:flags=bilinear,format=yuv420p[v]";
+            args.AddRange(["-framerate", "24", "-i", image]);
         }
-        else
+        var graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
+        if (options.Value.PreviewLabel)
         {
-            foreach (var image in job.ImagePaths)
-            {
-                args.AddRange(["-framerate", "24", "-i", image]);
-            }
-            graph = SceneGraph.Images(plan.Motion, job.Width, job.Height, frames, job.ImagePaths.Count);
-            if (options.Value.PreviewLabel)
-            {
-                // The same tag as on text scenes, drawn by us into the work folder and laid over the moving images.
-                var label = Path.Combine(job.WorkDirectory, LabelFile);
-                var at = WriteLabel(label, job.Width, job.Height);
-                args.AddRange(["-i", label]);
-                graph = graph[..^3] + $"[u];[u][{Number(job.ImagePaths.Count)}:v]overlay={Number(at.X)}:{Number(at.Y)}:format=auto,format=yuv420p[v]";
-            }
+            // The same tag as on text scenes, drawn by us into the work folder and laid over the moving images.
+            var label = Path.Combine(job.WorkDirectory, LabelFile);
+            var at = WriteLabel(label, job.Width, job.Height);
+            args.AddRange(["-i", label]);
+            graph = graph[..^3] + $"[u];[u][{Number(job.ImagePaths.Count)}:v]overlay={Number(at.X)}:{Number(at.Y)}:format=auto,format=yuv420p[v]";
         }
-        // The text scene loops its backdrop for ever: the trim ends every output of the graph at the clip's last frame
+        // The segments loop their images for ever: the trim ends every output of the graph at the clip's last frame
         // (an output cut only by its own -frames:v would leave the preview outputs waiting for frames that never come).
         graph += $";[v]trim=end_frame={Number(frames)},split=2[video][pv];" + SceneGraph.Previews(frames, "[pv]");
         args.AddRange([

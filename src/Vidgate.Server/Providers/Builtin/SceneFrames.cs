@@ -34,7 +34,8 @@ internal sealed class SceneFrames : IDisposable
 
     public int FrameBytes => _info.BytesSize;
 
-    public async Task WriteAsync(Stream output, CancellationToken ct)
+    /// <summary>Writes every frame in order; <paramref name="previews"/>, if given, sees each one after it went out.</summary>
+    public async Task WriteAsync(Stream output, ScenePreviews? previews, CancellationToken ct)
     {
         // Two frames in flight per core: one drawing, one waiting for the pipe.
         var ahead = Math.Clamp(Environment.ProcessorCount, 1, 4) + 1;
@@ -49,10 +50,12 @@ internal sealed class SceneFrames : IDisposable
                     var frame = next++;
                     pending.Enqueue(Task.Run(() => Render(frame), ct));
                 }
+                var index = next - pending.Count;
                 var buffer = await pending.Dequeue();
                 try
                 {
                     await output.WriteAsync(buffer.AsMemory(0, FrameBytes), ct);
+                    previews?.Take(index, buffer, _info);
                 }
                 finally
                 {

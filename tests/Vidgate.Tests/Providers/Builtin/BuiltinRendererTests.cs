@@ -152,6 +152,21 @@ public sealed class BuiltinRendererTests : IDisposable
         Assert.Equal((800, 450), (sheet.Width, sheet.Height));
     }
 
+    [Theory]
+    [InlineData(720, 1280, 720, 1280, 800, 1420)]
+    [InlineData(1920, 1080, 1280, 720, 800, 450)]
+    [InlineData(426, 240, 426, 240, 800, 450)]
+    public async Task Previews_keep_their_sizes_for_any_frame(int width, int height, int thumbWidth, int thumbHeight, int sheetWidth, int sheetHeight)
+    {
+        // The sizes ffmpeg's scale='min(1280,iw)':-2 and scale=160:-2 with tile=5x5 gave: clients lay their players out by them.
+        var output = await Render("a beach at sunset, pan left", width, height, 1);
+
+        var thumb = await Ffprobe.ProbeAsync(output.ThumbnailPath, Ct);
+        Assert.Equal((thumbWidth, thumbHeight), (thumb.Width, thumb.Height));
+        var sheet = await Ffprobe.ProbeAsync(output.SpritesheetPath, Ct);
+        Assert.Equal((sheetWidth, sheetHeight), (sheet.Width, sheet.Height));
+    }
+
     [Fact]
     public async Task Prompt_full_of_shell_and_filter_metacharacters_renders()
     {

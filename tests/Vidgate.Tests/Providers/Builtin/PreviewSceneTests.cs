@@ -104,21 +104,47 @@ public sealed class PreviewSceneTests : IDisposable
         Assert.True(MeanDiff(on, off, 0, 0, 1000, 600, 1280) < 1, "the label changed more than its corner");
     }
 
-    private async Task<string> Render(string prompt, BuiltinOptions? options = null)
+    [Fact]
+    public async Task Thumbnail_is_the_middle_frame_and_the_spritesheet_the_clip_in_order()
+    {
+        // A pan moves the picture from frame to frame, so a preview made from the wrong frame shows.
+        var output = await RenderAll("a forest by a lake with mountains, fast pan right");
+        var first = Luma(await Frame(output.VideoPath, 0));
+        var middle = Luma(await Frame(output.VideoPath, 12));
+        var last = Luma(await Frame(output.VideoPath, 23));
+
+        var thumbnail = Luma(await Frame(output.ThumbnailPath, 0));
+        Assert.True(MeanDiff(thumbnail, middle, 0, 0, W, H, W) < 4, $"thumbnail vs middle frame {MeanDiff(thumbnail, middle, 0, 0, W, H, W):0.0}");
+        Assert.True(MeanDiff(thumbnail, middle, 0, 0, W, H, W) < MeanDiff(thumbnail, first, 0, 0, W, H, W) / 2, "the thumbnail is not the middle frame");
+
+        // 24 frames: every frame is a cell, in order (5 columns of 160×90), the 25th cell empty.
+        var cell0 = Luma(await Frame(output.SpritesheetPath, 0, crop: "160:90:0:0"));
+        var cell23 = Luma(await Frame(output.SpritesheetPath, 0, crop: "160:90:480:360"));
+        var cell24 = Luma(await Frame(output.SpritesheetPath, 0, crop: "160:90:640:360"));
+        Assert.True(MeanDiff(cell0, first, 0, 0, W, H, W) < MeanDiff(cell0, last, 0, 0, W, H, W) / 2, "the first cell is not the first frame");
+        Assert.True(MeanDiff(cell23, last, 0, 0, W, H, W) < MeanDiff(cell23, first, 0, 0, W, H, W) / 2, "the 24th cell is not the last frame");
+        Assert.True(cell24.Average() < 2, $"the 25th cell of a 24-frame clip should be empty, mean luma {cell24.Average():0.0}");
+    }
+
+    private async Task<string> Render(string prompt, BuiltinOptions? options = null) => (await RenderAll(prompt, options)).VideoPath;
+
+    private async Task<RenderOutput> RenderAll(string prompt, BuiltinOptions? options = null)
     {
         options ??= new BuiltinOptions();
         var work = Directory.CreateDirectory(Path.Combine(_root, $"job{Interlocked.Increment(ref _jobs)}")).FullName;
         var renderer = new BuiltinRenderer(
             new FfmpegRunner(Options.Create(options), NullLogger<FfmpegRunner>.Instance), Options.Create(options),
             NullLogger<BuiltinRenderer>.Instance, TimeProvider.System);
-        var output = await renderer.RenderAsync(new RenderJob("test", prompt, 1280, 720, 1, [], work), _ => { }, Ct);
-        return output.VideoPath;
+        return await renderer.RenderAsync(new RenderJob("test", prompt, 1280, 720, 1, [], work), _ => { }, Ct);
     }
 
-    /// <summary>One frame of the video, scaled to <paramref name="width"/>×<paramref name="height"/>, as RGB24 bytes.</summary>
-    private static async Task<byte[]> Frame(string video, int frame, int width = W, int height = H)
+    /// <summary>
+    /// One frame of the video (or an image), cropped first to <paramref name="crop"/> (ffmpeg's w:h:x:y) if given, scaled to
+    /// <paramref name="width"/>×<paramref name="height"/>, as RGB24 bytes.
+    /// </summary>
+    private static async Task<byte[]> Frame(string video, int frame, int width = W, int height = H, string? crop = null)
     {
-        var filter = $"select=eq(n\\,{frame}),scale={width}:{height}:flags=area";
+        var filter = $"select=eq(n\\,{frame}),{(crop is null ? "" : $"crop={crop},")}scale={width}:{height}:flags=area";
         var start = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])["-v", "error", "-i", video, "-vf", filter, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         {
