@@ -27,6 +27,7 @@ public sealed class DashboardBrowser : IAsyncLifetime
         App.UseKestrel(port);
         App.StartServer();
         BaseUrl = $"http://127.0.0.1:{port}";
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -40,7 +41,9 @@ public sealed class DashboardBrowser : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the machine that runs the suite may be busy with builds; a slow step is not a failure.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
         return await context.NewPageAsync();
     }
 

@@ -17,7 +17,7 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
         var page = await browser.NewPageAsync();
 
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(SignInUrl());
+        await Assertions.Expect(page).ToHaveURLAsync(SignInUrl());
         await page.GetByLabel("API key").FillAsync("vg_not_a_key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
@@ -74,10 +74,10 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
         await DashboardBrowser.ScreenshotAsync(page, "usage");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync(SignInUrl());
+        await Assertions.Expect(page).ToHaveURLAsync(SignInUrl());
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "vidgate_session");
         await page.GotoAsync("/dashboard/videos");
-        await page.WaitForURLAsync(SignInUrl());
+        await Assertions.Expect(page).ToHaveURLAsync(SignInUrl());
     }
 
     [Fact]

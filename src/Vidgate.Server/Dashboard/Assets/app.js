@@ -14,7 +14,7 @@ export function h(tag, attrs, ...children) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -304,8 +304,9 @@ async function videosPage() {
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
   let all = [];
   let after = null;
-  const norm = s => s === 'in_progress' ? 'processing' : s;
-  const matches = v => (statusSel.value === 'all' || norm(v.status) === statusSel.value || (statusSel.value === 'cancelled' && v.error?.code === 'cancelled'))
+  // The list speaks OpenAI's dialect: in_progress, and a cancelled task reads failed with error.code "cancelled".
+  const norm = v => v.status === 'in_progress' ? 'processing' : v.status === 'failed' && v.error?.code === 'cancelled' ? 'cancelled' : v.status;
+  const matches = v => (statusSel.value === 'all' || norm(v) === statusSel.value)
     && (!modelSel.value || v.model === modelSel.value)
     && (!search.value || `${v.prompt ?? ''} ${v.id}`.toLowerCase().includes(search.value.toLowerCase()));
   const draw = () => {
@@ -314,7 +315,7 @@ async function videosPage() {
       h('td', { 'data-label': 'Created' }, when(v.created_at)),
       h('td', { 'data-label': 'Video', class: 'mono' }, h('a', { href: `/dashboard/videos/${v.id}`, 'data-link': true }, v.id)),
       h('td', { 'data-label': 'Model' }, v.model),
-      h('td', { 'data-label': 'Status' }, statusBadge(v.status)),
+      h('td', { 'data-label': 'Status' }, statusBadge(norm(v))),
       h('td', { 'data-label': 'Seconds', class: 'num' }, v.seconds),
       h('td', { 'data-label': 'Size' }, v.size))));
     count.textContent = `${shown.length} of ${all.length} loaded videos shown`;
@@ -479,7 +480,7 @@ async function adminAccounts() {
       h('td', { 'data-label': 'Tier' }, a.tier, a.unmetered ? ' (unmetered)' : ''),
       h('td', { 'data-label': 'Balance', class: 'num', id: `balance-${a.id}` }, money(a.balance_micros)),
       h('td', { 'data-label': 'Held', class: 'num' }, money(a.held_micros)),
-      h('td', { 'data-label': 'Change balance' }, h('div', { class: 'row' }, amount, reason,
+      h('td', { 'data-label': 'Change balance', class: 'stack' }, h('div', { class: 'row' }, amount, reason,
         h('button', { type: 'button', onclick: change('top-up'), 'aria-label': `Top up ${a.name}` }, 'Top up'),
         h('button', { type: 'button', class: 'secondary', onclick: change('adjust'), 'aria-label': `Adjust ${a.name}` }, 'Adjust')), err));
   });
