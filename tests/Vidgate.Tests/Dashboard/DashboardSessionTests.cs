@@ -236,6 +236,20 @@ public sealed class DashboardSessionTests : IDisposable
         await Api.ErrorAsync(await browser.GetAsync("/dashboard/assets/nothing.js", Ct), HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task A_disabled_dashboard_serves_no_page_and_takes_no_sign_in()
+    {
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false", ["Vidgate:Dashboard:Enabled"] = "false" });
+        var (key, _) = await app.NewKeyAsync("alice");
+        using var browser = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/dashboard", Ct)).StatusCode);
+        Assert.NotEqual(HttpStatusCode.Redirect, (await browser.GetAsync("/", Ct)).StatusCode);
+        using var signIn = await browser.PostAsJsonAsync("/dashboard/session", new { api_key = key }, Ct);
+        Assert.False(signIn.IsSuccessStatusCode);
+        Assert.False(signIn.Headers.Contains("Set-Cookie"));
+    }
+
     private HttpClient Browser() => _app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
 
     private static async Task<(string Cookie, string Csrf)> SignInAsync(HttpClient browser, string key)

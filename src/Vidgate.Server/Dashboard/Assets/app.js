@@ -462,8 +462,8 @@ async function adminAccounts() {
   const accounts = (await api('/admin/accounts')).data;
   const status = h('p', { role: 'status', class: 'ok' });
   const rows = accounts.map(a => {
-    const amount = h('input', { type: 'number', step: '0.01', id: `amount-${a.id}`, 'aria-label': `Amount for ${a.name}` });
-    const reason = h('input', { type: 'text', id: `reason-${a.id}`, 'aria-label': `Reason for ${a.name}` });
+    const amount = h('input', { type: 'number', step: '0.01', id: `amount-${a.id}`, 'aria-label': `Amount for ${a.name}`, placeholder: 'Amount ($)' });
+    const reason = h('input', { type: 'text', id: `reason-${a.id}`, 'aria-label': `Reason for ${a.name}`, placeholder: 'Reason' });
     const err = h('p', { class: 'field-error', role: 'alert' });
     const change = kind => async () => {
       err.textContent = '';
@@ -476,7 +476,7 @@ async function adminAccounts() {
       } catch (e) { err.textContent = e.message; }
     };
     return h('tr', {},
-      h('td', { 'data-label': 'Account' }, a.name, h('br'), h('span', { class: 'mono muted' }, a.id)),
+      h('td', { 'data-label': 'Account' }, h('div', {}, a.name, h('br'), h('span', { class: 'mono muted' }, a.id))),
       h('td', { 'data-label': 'Tier' }, a.tier, a.unmetered ? ' (unmetered)' : ''),
       h('td', { 'data-label': 'Balance', class: 'num', id: `balance-${a.id}` }, money(a.balance_micros)),
       h('td', { 'data-label': 'Held', class: 'num' }, money(a.held_micros)),
