@@ -2,6 +2,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Admin;
 using Vidgate.Server.ApiDocs;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Dashboard;
 using Vidgate.Server.Data;
 using Vidgate.Server.Health;
 using Vidgate.Server.Hosting;
@@ -32,7 +33,8 @@ builder.Services
     .AddProviders()
     .AddWorkers(builder.Configuration)
     .AddWebhooks(builder.Configuration)
-    .AddApiDocs();
+    .AddApiDocs()
+    .AddDashboard();
 
 var app = builder.Build();
 app.UseVidgateErrors();
@@ -46,6 +48,7 @@ app.MapModels();
 app.MapWebhooks();
 app.MapAdmin();
 app.MapApiDocs();
+app.MapDashboard();
 if (!await app.PassesStartupChecksAsync())
 {
     // Disposing flushes the console logger's queue: without it a fast exit can lose the one line that says why.

@@ -1,4 +1,5 @@
 using Vidgate.Server.Billing;
+using Vidgate.Server.Dashboard;
 
 namespace Vidgate.Server.Accounts;
 
@@ -8,7 +9,7 @@ namespace Vidgate.Server.Accounts;
 /// two routes that authorise another way first (<c>/content</c>'s signed links, <c>/metrics</c>' token) take it as a
 /// handler parameter -- nothing looks services up per request.
 /// </summary>
-internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimeProvider clock)
+internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimeProvider clock, DashboardSessions sessions)
 {
     /// <summary>
     /// The caller of a request, or the error to answer: 429 while the client's IP is blocked for failed attempts, 401 for
@@ -22,7 +23,12 @@ internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimePro
             return (null, blocked);
         }
 
-        var caller = await AuthenticateAsync(http);
+        var (caller, forged) = await AuthenticateAsync(http);
+        if (forged is not null)
+        {
+            return (null, forged);
+        }
+
         if (caller is null)
         {
             limits.AuthFailed(http);
@@ -38,17 +44,23 @@ internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimePro
         return (caller, null);
     }
 
-    private async Task<Caller?> AuthenticateAsync(HttpContext http)
+    private async Task<(Caller? Caller, ApiError? Forged)> AuthenticateAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
+        if (header.Length == 0 && http.Request.Cookies.ContainsKey(DashboardSessions.Cookie))
+        {
+            // The dashboard's session cookie, only when no key is sent: a key always wins, so API clients are unchanged.
+            return await sessions.CallerAsync(http);
+        }
+
         const string scheme = "Bearer ";
         if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || header.Length <= scheme.Length)
         {
-            return null;
+            return (null, null);
         }
 
         var secret = header[scheme.Length..].Trim();
-        return secret.Length == 0 ? null : await keys.AuthenticateAsync(secret, http.RequestAborted);
+        return (secret.Length == 0 ? null : await keys.AuthenticateAsync(secret, http.RequestAborted), null);
     }
 }
 

@@ -31,6 +31,7 @@ internal static class DataExtensions
         services.AddSingleton(Pick<ILedger, SqliteLedger, PostgresLedger>);
         services.AddSingleton(Pick<IBillingStore, SqliteBillingStore, PostgresBillingStore>);
         services.AddSingleton(Pick<IUpstreamConfigStore, SqliteUpstreamConfigStore, PostgresUpstreamConfigStore>);
+        services.AddSingleton(Pick<Dashboard.ISessionStore, SqliteSessionStore, PostgresSessionStore>);
         services.AddSingleton<IStartupCheck, DatabaseCheck>();
         // AddSingleton, not AddHostedService: the factory's type is only known as IHostedService.
         services.AddSingleton<IHostedService>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true

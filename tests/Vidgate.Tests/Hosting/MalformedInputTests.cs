@@ -60,6 +60,8 @@ public sealed class MalformedInputTests
         ],
         ["PUT /admin/providers/{id}"] = ["""{"type":"openai","base_url":"https://api.example.com/v1","api_keys":["sk-1","sk-2"],"options":{"create_format":"multipart"}}"""],
         ["POST /admin/routes"] = ["""{"model":"grok-imagine-video","provider":"xai-main","priority":0,"weight":1}"""],
+        // The fuzzing client's own Authorization header is the key when the body names none.
+        ["POST /dashboard/session"] = ["{}"],
     };
 
     private static readonly byte[] PngBytes = Convert.FromBase64String(Png1x1[(Png1x1.IndexOf(',', StringComparison.Ordinal) + 1)..]);
