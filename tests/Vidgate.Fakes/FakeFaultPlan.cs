@@ -36,6 +36,7 @@ public sealed class FakeFaultPlan(int seed, double rate)
 
     private readonly Random _random = new(seed);
     private readonly ConcurrentDictionary<(FakeCall, FakeFault), int> _counts = new();
+    private readonly ConcurrentDictionary<FakeCall, int> _clean = new();
 
     public double Rate => rate;
 
@@ -44,8 +45,6 @@ public sealed class FakeFaultPlan(int seed, double rate)
 
     /// <summary>Faults injected, by call and kind.</summary>
     public IReadOnlyDictionary<(FakeCall Call, FakeFault Fault), int> Injected => _counts;
-
-    private readonly ConcurrentDictionary<FakeCall, int> _clean = new();
 
     /// <summary>The fault for this call, or null to answer normally.</summary>
     public FakeFault? Draw(FakeCall call)

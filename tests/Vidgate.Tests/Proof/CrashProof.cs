@@ -150,6 +150,10 @@ public sealed class CrashProof
             Check(failures, twice.Count == 0, $"upstream jobs made twice: {string.Join("; ", twice)}");
             var routedCompleted = plans.Count(p => p.Model == CrashRig.RoutedModel && ended[p.Id!].GetProperty("status").GetString() == "completed");
 
+            // Jobs the upstream made (and bills) for tasks a kill then failed: the price of failing rather than resubmitting.
+            var madePrompts = made.Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+            var orphaned = plans.Count(p => madePrompts.Contains(p.Prompt) && ended[p.Id!].GetProperty("status").GetString() != "completed");
+
             // 0 results stored twice: blob writes of each video seen on disk, and completion log lines, at most one per task.
             outputs.Add(server.Output);
             var completions = string.Join('\n', outputs).Split('\n')
@@ -230,7 +234,8 @@ public sealed class CrashProof
             header.AppendLine(CultureInfo.InvariantCulture, $"| ended | {string.Join(", ", statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Value} {s.Key}"))} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| upstream submits received / jobs made / made twice | {fake.Submits} / {fake.Accepted} / {twice.Count} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| fake-xAI tasks completed (one job each) | {routedCompleted} |");
-            header.AppendLine(CultureInfo.InvariantCulture, $"| video blob writes seen / results stored twice | {watcher.Writes.Values.Sum()} / {storedTwice.Count} |");
+            header.AppendLine(CultureInfo.InvariantCulture, $"| upstream jobs made for tasks a kill failed (billed upstream, refunded to the user) | {orphaned} |");
+            header.AppendLine(CultureInfo.InvariantCulture, $"| video blob writes seen (inotify may miss one; never doubles one) / results stored twice | {watcher.Writes.Values.Sum()} / {storedTwice.Count} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| partial blob files left | {partial} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| holds left open (held + in flight, all accounts) | {holdsOpen} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| webhook deliveries / endings undelivered / repeats (at least once) | {rig.Deliveries.Count} / {undelivered.Count} / {duplicateDeliveries} |");
