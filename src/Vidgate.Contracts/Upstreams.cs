@@ -16,7 +16,8 @@ public sealed record ProviderRequest(
     int? MaxConcurrentJobs,
     double? MaxRequestsPerSecond,
     IReadOnlyDictionary<string, string>? ModelMap,
-    JsonElement? Options);
+    JsonElement? Options,
+    string? OnAmbiguousSubmit = null);
 
 /// <summary>A provider instance as the admin API shows it: never its keys, only how many there are.</summary>
 public sealed record ProviderInfo(
@@ -31,7 +32,8 @@ public sealed record ProviderInfo(
     IReadOnlyDictionary<string, string> ModelMap,
     JsonElement? Options,
     long CreatedAt,
-    long UpdatedAt);
+    long UpdatedAt,
+    string OnAmbiguousSubmit = "failover");
 
 /// <summary><c>POST /admin/routes</c>: send <c>model</c> to <c>provider</c>; lower priority first, weight among equals.</summary>
 public sealed record RouteRequest(string? Model, string? Provider, int? Priority, int? Weight);

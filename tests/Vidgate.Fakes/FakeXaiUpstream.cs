@@ -25,6 +25,21 @@ public enum FakeFault
 
     /// <summary>HTTP 200 with a body that is not JSON.</summary>
     Malformed,
+
+    /// <summary>Submit only: the job is made, then the connection is reset (the answer is lost).</summary>
+    ResetAfterAccept,
+
+    /// <summary>Submit only: the job is made, then no answer until the client gives up.</summary>
+    TimeoutAfterAccept,
+
+    /// <summary>Submit only: the job is made, then HTTP 200 with a body that is not JSON.</summary>
+    MalformedAfterAccept,
+
+    /// <summary>Result only: the temporary URL has expired (HTTP 403, as a pre-signed URL past its time answers).</summary>
+    ExpiredUrl,
+
+    /// <summary>Result only: HTTP 200 <c>video/mp4</c> whose body is an HTML page.</summary>
+    NotVideo,
 }
 
 /// <summary>Knobs of <see cref="FakeXaiUpstream"/>; mutable so a test can change them while the fake runs.</summary>
@@ -78,6 +93,12 @@ public sealed class FakeXaiOptions
 
     /// <summary>Error messages (a refused submit, a failed job) quote the key the request carried, as careless upstreams do.</summary>
     public bool EchoKeyInErrors { get; set; }
+
+    /// <summary>A seeded fault plan drawn for every submit, poll and job result (the faults proof); null: none.</summary>
+    public FakeFaultPlan? Plan { get; set; }
+
+    /// <summary>A result download waits this long after its headers before the body (a download in flight for a crash test).</summary>
+    public TimeSpan ResultDelay { get; set; }
 }
 
 /// <summary>
@@ -103,6 +124,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private int _submits;
     private int _polls;
     private int _downloads;
+    private int _lostAnswers;
 
     private FakeXaiUpstream(FakeXaiOptions options, byte[] video)
     {
@@ -121,6 +143,15 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     public int Submits => Volatile.Read(ref _submits);
 
     public int Polls => Volatile.Read(ref _polls);
+
+    /// <summary>Result downloads begun (a video body about to be sent).</summary>
+    public int Downloads => Volatile.Read(ref _downloads);
+
+    /// <summary>Submits whose job was made and whose answer was then lost (<see cref="FakeFaultPlan"/>'s after-accept faults).</summary>
+    public int LostAnswers => Volatile.Read(ref _lostAnswers);
+
+    /// <summary>Every job made: its request body, the result fault it was given, and whether its submit's answer was lost.</summary>
+    public IReadOnlyList<(JsonElement Body, FakeFault? ResultFault, bool AnswerLost)> Made => [.. _jobs.Values.Select(j => (j.Body, j.ResultFault, j.AnswerLost))];
 
     /// <summary>The last accepted request bodies, by request id.</summary>
     public IReadOnlyDictionary<string, JsonElement> Requests => _jobs.ToDictionary(j => j.Key, j => j.Value.Body);
@@ -188,7 +219,10 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             return;
         }
 
-        if (await FaultAsync(http, _submitFaults))
+        // A queued or planned fault that loses the answer of a made job acts after the job is made (below); any other before.
+        var planned = _submitFaults.TryPeek(out var head) && AfterAccept(head) && _submitFaults.TryDequeue(out var queued) ? queued
+            : Options.Plan?.Draw(FakeCall.Submit);
+        if (!AfterAccept(planned) && await FaultAsync(http, _submitFaults, planned))
         {
             return;
         }
@@ -230,7 +264,28 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             : Options.MinJob + (Options.MaxJob - Options.MinJob) * Draw();
         var created = Options.Clock.GetUtcNow();
         _jobs[id] = new Job(id, body, prompt, body.TryGetProperty("model", out var model) ? model.GetString() ?? "grok-imagine-video" : "grok-imagine-video",
-            body.TryGetProperty("duration", out var d) ? d.GetInt32() : 8, created, created + duration);
+            body.TryGetProperty("duration", out var d) ? d.GetInt32() : 8, created, created + duration)
+        {
+            ResultFault = Options.Plan?.Draw(FakeCall.Result),
+            AnswerLost = AfterAccept(planned),
+        };
+
+        // The gateway's ambiguous case: the job exists upstream, the answer does not arrive.
+        switch (planned)
+        {
+            case FakeFault.ResetAfterAccept:
+                Interlocked.Increment(ref _lostAnswers);
+                http.Abort();
+                return;
+            case FakeFault.TimeoutAfterAccept:
+                Interlocked.Increment(ref _lostAnswers);
+                await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            case FakeFault.MalformedAfterAccept:
+                Interlocked.Increment(ref _lostAnswers);
+                await WriteJsonAsync(http, 200, "{\"request_");
+                return;
+        }
 
         if (prompt.Contains("[fake:submit-hang]", StringComparison.Ordinal))
         {
@@ -259,7 +314,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
 
         var polls = Interlocked.Increment(ref job.PollCount);
-        if (await FaultAsync(http, _pollFaults) || await GetFaultAsync(http))
+        if (await FaultAsync(http, _pollFaults, Options.Plan?.Draw(FakeCall.Poll)) || await GetFaultAsync(http))
         {
             return;
         }
@@ -321,7 +376,15 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
             return;
         }
 
-        if (job.Prompt.Contains("[fake:not-video]", StringComparison.Ordinal))
+        if (job.ResultFault == FakeFault.ExpiredUrl)
+        {
+            http.Response.StatusCode = 403;
+            http.Response.ContentType = "application/xml";
+            await http.Response.WriteAsync("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", http.RequestAborted);
+            return;
+        }
+
+        if (job.Prompt.Contains("[fake:not-video]", StringComparison.Ordinal) || job.ResultFault == FakeFault.NotVideo)
         {
             http.Response.ContentType = "video/mp4";
             await http.Response.WriteAsync("<html><body>this is not a video</body></html>", http.RequestAborted);
@@ -331,6 +394,16 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         Interlocked.Increment(ref _downloads);
         http.Response.ContentType = "video/mp4";
         http.Response.ContentLength = _video.Length;
+        if (Options.ResultDelay > TimeSpan.Zero)
+        {
+            // Headers first, then the body after a pause: the download is in flight meanwhile.
+            await http.Response.Body.WriteAsync(_video.AsMemory(0, 1024), http.RequestAborted);
+            await http.Response.Body.FlushAsync(http.RequestAborted);
+            await Task.Delay(Options.ResultDelay, http.RequestAborted);
+            await http.Response.Body.WriteAsync(_video.AsMemory(1024), http.RequestAborted);
+            return;
+        }
+
         await http.Response.Body.WriteAsync(_video, http.RequestAborted);
     }
 
@@ -422,10 +495,10 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private bool Authorized(HttpContext http)
         => http.Request.Headers.Authorization.ToString() == "Bearer " + Options.ApiKey;
 
-    private async Task<bool> FaultAsync(HttpContext http, ConcurrentQueue<FakeFault> queue)
+    private async Task<bool> FaultAsync(HttpContext http, ConcurrentQueue<FakeFault> queue, FakeFault? planned = null)
     {
-        FakeFault? fault = queue.TryDequeue(out var queued) ? queued
-            : Options.FaultRate > 0 && Draw() < Options.FaultRate ? RandomFaults[(int)(Draw() * RandomFaults.Length)] : null;
+        FakeFault? fault = planned ?? (queue.TryDequeue(out var queued) ? queued
+            : Options.FaultRate > 0 && Draw() < Options.FaultRate ? RandomFaults[(int)(Draw() * RandomFaults.Length)] : null);
         switch (fault)
         {
             case null:
@@ -451,16 +524,7 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
     }
 
-    private async Task<bool> GetFaultAsync(HttpContext http)
-    {
-        if (Options.PollFaultRate <= 0 || Draw() >= Options.PollFaultRate)
-        {
-            return false;
-        }
-
-        await ErrorAsync(http, 500, "internal_error", "Internal server error.");
-        return true;
-    }
+        if (await FaultAsync(http, _pollFaults, Options.Plan?.Draw(FakeCall.Poll)) || await GetFaultAsync(http))
 
     private string Echo() => Options.EchoKeyInErrors ? $" (request key {Options.ApiKey})" : "";
 
@@ -485,6 +549,10 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     private sealed class Job(string id, JsonElement body, string prompt, string model, int duration, DateTimeOffset created, DateTimeOffset doneAt)
     {
         public int PollCount;
+
+        public FakeFault? ResultFault { get; init; }
+
+        public bool AnswerLost { get; init; }
 
         public string Id => id;
         public JsonElement Body => body;

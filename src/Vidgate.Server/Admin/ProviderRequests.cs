@@ -74,16 +74,29 @@ internal static partial class ProviderRequests
             return Bad("options", "options must be a JSON object (type-specific settings) or null.");
         }
 
+        AmbiguousSubmit? onAmbiguous = body.OnAmbiguousSubmit switch
+        {
+            null or "failover" => AmbiguousSubmit.Failover,
+            "fail" => AmbiguousSubmit.Fail,
+            _ => null,
+        };
+        if (onAmbiguous is null)
+        {
+            return Bad("on_ambiguous_submit", "on_ambiguous_submit must be \"failover\" (try the next route; the upstream may bill twice) or \"fail\" (fail the task with a refund).");
+        }
+
         var settings = new UpstreamSettings(
             id, body.Type, baseUrl, [.. keys], TimeSpan.FromSeconds(timeout), body.MaxConcurrentJobs ?? 0, body.MaxRequestsPerSecond ?? 0,
             new Dictionary<string, string>(map, StringComparer.Ordinal),
-            body.Options is { ValueKind: JsonValueKind.Object } o ? o.Clone() : null);
+            body.Options is { ValueKind: JsonValueKind.Object } o ? o.Clone() : null,
+            onAmbiguous.Value);
         return type.Validate(settings) is { } problem ? Bad("options", problem, "invalid_provider_settings") : (settings, null);
     }
 
     public static ProviderInfo Info(UpstreamSettings s, DateTimeOffset created, DateTimeOffset updated) => new(
         s.Id, "provider", s.Type, s.BaseUrl.ToString(), s.ApiKeys.Count, s.RequestTimeout.TotalSeconds, s.MaxConcurrentJobs, s.MaxRequestsPerSecond,
-        s.ModelMap, s.Options, created.ToUnixTimeSeconds(), updated.ToUnixTimeSeconds());
+        s.ModelMap, s.Options, created.ToUnixTimeSeconds(), updated.ToUnixTimeSeconds(),
+        s.OnAmbiguousSubmit == AmbiguousSubmit.Fail ? "fail" : "failover");
 
     private static (UpstreamSettings?, ApiError?) Bad(string param, string message, string code = "invalid_value") => (null, ApiError.Invalid(param, message, code));
 

@@ -82,7 +82,15 @@ internal abstract record UpstreamSubmit
     /// <see cref="KeyRefused"/>: the upstream refused the API key (401/403); the instance's other keys are tried first,
     /// and this one is left out for <see cref="UpstreamOptions.RefusedKeyPause"/>.
     /// </summary>
-    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null, bool KeyRefused = false) : UpstreamSubmit;
+    public sealed record Unavailable(string Reason, TimeSpan? RetryAfter = null, bool KeyRefused = false) : UpstreamSubmit
+    {
+        /// <summary>
+        /// The whole request was sent and its answer lost (a timeout or reset after the body went out, a 502/504, a 5xx
+        /// without a body, a 2xx without a job id): the upstream may have the job. The instance's
+        /// <see cref="UpstreamSettings.OnAmbiguousSubmit"/> decides whether the next route is tried.
+        /// </summary>
+        public bool Ambiguous { get; init; }
+    }
 
     /// <summary>
     /// A local provider did the work inside the submit (the builtin renderer): nothing to track, the result is on this

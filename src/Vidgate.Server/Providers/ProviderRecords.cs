@@ -17,6 +17,7 @@ namespace Vidgate.Server.Providers;
 /// <param name="MaxRequestsPerSecond">Calls per second to this instance, submits and polls together (0 = unlimited).</param>
 /// <param name="ModelMap">Our model name → the upstream's model name; a missing entry passes the name through.</param>
 /// <param name="Options">Type-specific settings as JSON (e.g. openai <c>{"create_format":"multipart"}</c>, comfyui <c>{"workflow":{…}}</c>).</param>
+/// <param name="OnAmbiguousSubmit">When a submit's answer is lost after it was sent: try the next route, or fail the task (refunded).</param>
 internal sealed record UpstreamSettings(
     string Id,
     string Type,
@@ -26,7 +27,8 @@ internal sealed record UpstreamSettings(
     int MaxConcurrentJobs,
     double MaxRequestsPerSecond,
     IReadOnlyDictionary<string, string> ModelMap,
-    JsonElement? Options)
+    JsonElement? Options,
+    AmbiguousSubmit OnAmbiguousSubmit = AmbiguousSubmit.Failover)
 {
     public string UpstreamModel(string model) => ModelMap.TryGetValue(model, out var mapped) ? mapped : model;
 }

@@ -58,3 +58,16 @@ internal sealed class UpstreamOptions
         && PollLease > TimeSpan.Zero && Deadline > TimeSpan.Zero && RetryDelay > TimeSpan.Zero && ResultTimeout > TimeSpan.Zero
         && ReloadInterval > TimeSpan.Zero;
 }
+
+/// <summary>
+/// What a provider instance does when a submit's answer is lost after the request went out (see
+/// <see cref="UpstreamSubmit.Unavailable.Ambiguous"/>): set per instance as <c>on_ambiguous_submit</c>.
+/// </summary>
+internal enum AmbiguousSubmit
+{
+    /// <summary><c>failover</c>: try the next route (or this one later); the task is made, but may be paid for twice upstream.</summary>
+    Failover,
+
+    /// <summary><c>fail</c>: the task fails with <c>upstream_ambiguous</c> and is refunded; never a second job.</summary>
+    Fail,
+}

@@ -59,13 +59,21 @@ internal sealed partial class SubmitCall(
         await instance.Gate.WaitAsync(ct);
         var upstreamModel = settings.ModelMap.TryGetValue(task.Model, out var mapped) ? mapped : settings.UpstreamModel(routeModel);
         var result = await instance.Provider.SubmitAsync(new UpstreamJob(task, images, upstreamModel, settings.ApiKeys[keyIndex], task.Id), ct);
-        if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered
-            && await instance.LookUpAsync(task.Id, settings.ApiKeys[keyIndex], ct) is UpstreamLookup.Found found)
+        if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered)
         {
-            // A timeout or a 5xx after the upstream had already queued the job (ComfyUI does not deduplicate): sending it
-            // to the next route, or again later, would render it twice. The job it has is adopted instead.
-            Log.FoundAfterFailedSubmit(logger, task.Id, settings.Id, unanswered.Reason);
-            result = new UpstreamSubmit.Accepted(found.UpstreamId, found.State);
+            switch (await instance.LookUpAsync(task.Id, settings.ApiKeys[keyIndex], ct))
+            {
+                case UpstreamLookup.Found found:
+                    // A timeout or a 5xx after the upstream had already queued the job (ComfyUI does not deduplicate): sending it
+                    // to the next route, or again later, would render it twice. The job it has is adopted instead.
+                    Log.FoundAfterFailedSubmit(logger, task.Id, settings.Id, unanswered.Reason);
+                    result = new UpstreamSubmit.Accepted(found.UpstreamId, found.State);
+                    break;
+                case UpstreamLookup.NotFound when unanswered.Ambiguous:
+                    // The upstream says it has no such job: the lost answer was not a job made, so failing over is safe.
+                    result = unanswered with { Ambiguous = false };
+                    break;
+            }
         }
 
         switch (result)
@@ -90,8 +98,17 @@ internal sealed partial class SubmitCall(
                 Log.Rejected(logger, task.Id, settings.Id, rejected.Code);
                 await endings.FailAsync(task.Id, settings.Id, rejected.Code, rejected.Message);
                 return (SubmitAttempt.Ended, null);
+            case UpstreamSubmit.Unavailable { Ambiguous: true } ambiguous when settings.OnAmbiguousSubmit == AmbiguousSubmit.Fail:
+                Log.AmbiguousFailed(logger, task.Id, settings.Id, ambiguous.Reason);
+                await endings.FailAsync(task.Id, settings.Id, "upstream_ambiguous",
+                    "The upstream provider may have accepted this task but its answer was lost; it was not sent elsewhere (so it cannot be made twice) and it was not charged.");
+                return (SubmitAttempt.Ended, null);
             case UpstreamSubmit.Unavailable unavailable:
-                if (!unavailable.KeyRefused)
+                if (unavailable.Ambiguous)
+                {
+                    Log.AmbiguousFailover(logger, task.Id, settings.Id, unavailable.Reason);
+                }
+                else if (!unavailable.KeyRefused)
                 {
                     Log.Unavailable(logger, task.Id, settings.Id, unavailable.Reason);
                 }
@@ -122,6 +139,12 @@ internal sealed partial class SubmitCall(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} was cancelled while {Provider} accepted it; asking the upstream to stop")]
         public static partial void AcceptedAfterCancel(ILogger logger, string taskId, string provider);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: ambiguous submit to {Provider} ({Reason}): it may have the job; trying the next route (on_ambiguous_submit failover)")]
+        public static partial void AmbiguousFailover(ILogger logger, string taskId, string provider, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: ambiguous submit to {Provider} ({Reason}): it may have the job; failing the task with a refund (on_ambiguous_submit fail)")]
+        public static partial void AmbiguousFailed(ILogger logger, string taskId, string provider, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: the submit to {Provider} seemed to fail ({Reason}) but the upstream has the job; adopting it")]
         public static partial void FoundAfterFailedSubmit(ILogger logger, string taskId, string provider, string reason);

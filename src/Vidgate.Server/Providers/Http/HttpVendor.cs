@@ -114,6 +114,7 @@ internal abstract partial class HttpVendor : IVideoProvider
         }
 
         using var request = BuildSubmit(job);
+        var sent = SentMark.Wrap(request);
         try
         {
             var reply = await Client.CallAsync(request, await CredentialAsync(job.ApiKey, ct), ct);
@@ -125,8 +126,13 @@ internal abstract partial class HttpVendor : IVideoProvider
 
             return answer.Verdict switch
             {
-                Verdict.Accepted => ParseSubmit(reply, job),
-                Verdict.RetryLater => new UpstreamSubmit.Unavailable(Describe(reply), WaitOf(reply)),
+                // A 2xx we cannot read a job id from: the upstream took the request, we lost what it made of it.
+                Verdict.Accepted => ParseSubmit(reply, job) switch
+                {
+                    UpstreamSubmit.Unavailable unreadable => unreadable with { Ambiguous = true },
+                    var parsed => parsed,
+                },
+                Verdict.RetryLater => new UpstreamSubmit.Unavailable(Describe(reply), WaitOf(reply)) { Ambiguous = SentMark.LostAnswer(reply) },
 
                 // The vendor's words are left out: a refusal of a key often echoes part of it.
                 Verdict.BadCredentials => new UpstreamSubmit.Unavailable($"{Name} refused the API key ({reply.Code})", KeyRefused: true),
@@ -138,7 +144,7 @@ internal abstract partial class HttpVendor : IVideoProvider
         }
         catch (Exception ex) when (Client.Fail(ex, ct) is { } reason)
         {
-            return new UpstreamSubmit.Unavailable(reason);
+            return new UpstreamSubmit.Unavailable(reason) { Ambiguous = sent.Sent && SentMark.MayHaveArrived(Transport.Classify(ex, ct)) };
         }
     }
 

@@ -44,15 +44,19 @@ internal sealed record StoredSettings(
     int MaxConcurrentJobs,
     double MaxRequestsPerSecond,
     Dictionary<string, string> ModelMap,
-    JsonElement? Options)
+    JsonElement? Options,
+    string? OnAmbiguousSubmit = null)
 {
+    // Absent in instances stored before the setting existed: they keep the behaviour they had (failover).
     public static StoredSettings From(UpstreamSettings s) => new(
         s.BaseUrl.ToString(), [.. s.ApiKeys], s.RequestTimeout.TotalSeconds, s.MaxConcurrentJobs, s.MaxRequestsPerSecond,
-        new Dictionary<string, string>(s.ModelMap, StringComparer.Ordinal), s.Options);
+        new Dictionary<string, string>(s.ModelMap, StringComparer.Ordinal), s.Options,
+        s.OnAmbiguousSubmit == AmbiguousSubmit.Fail ? "fail" : null);
 
     public UpstreamSettings ToSettings(string id, string type) => new(
         id, type, new Uri(BaseUrl), ApiKeys, TimeSpan.FromSeconds(RequestTimeoutSeconds), MaxConcurrentJobs, MaxRequestsPerSecond,
-        new Dictionary<string, string>(ModelMap, StringComparer.Ordinal), Options);
+        new Dictionary<string, string>(ModelMap, StringComparer.Ordinal), Options,
+        OnAmbiguousSubmit == "fail" ? AmbiguousSubmit.Fail : AmbiguousSubmit.Failover);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
