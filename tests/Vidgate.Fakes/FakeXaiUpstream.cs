@@ -524,7 +524,18 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
         }
     }
 
-        if (await FaultAsync(http, _pollFaults, Options.Plan?.Draw(FakeCall.Poll)) || await GetFaultAsync(http))
+    private static bool AfterAccept(FakeFault? fault) => fault is FakeFault.ResetAfterAccept or FakeFault.TimeoutAfterAccept or FakeFault.MalformedAfterAccept;
+
+    private async Task<bool> GetFaultAsync(HttpContext http)
+    {
+        if (Options.PollFaultRate <= 0 || Draw() >= Options.PollFaultRate)
+        {
+            return false;
+        }
+
+        await ErrorAsync(http, 500, "internal_error", "Internal server error.");
+        return true;
+    }
 
     private string Echo() => Options.EchoKeyInErrors ? $" (request key {Options.ApiKey})" : "";
 
