@@ -68,7 +68,11 @@ internal sealed partial class Finisher(
         {
             Directory.CreateDirectory(work);
             var file = Path.Combine(work, "video.mp4");
-            var problem = await DownloadAsync(finish, file, ct);
+
+            // A node stopped between storing this job's video and completing the task: the stored video is this job's
+            // result, so it is used as it is rather than downloaded and stored a second time.
+            var storedEarlier = await StoredEarlierAsync(taskId, file, ct);
+            var problem = storedEarlier ? null : await DownloadAsync(finish, file, ct);
             if (problem is { Retry: true })
             {
                 Log.DownloadRetry(logger, taskId, problem.Message);
@@ -90,7 +94,11 @@ internal sealed partial class Finisher(
                 return;
             }
 
-            await blobs.PutFileAsync(TaskBlobs.Video(taskId), file, CancellationToken.None);
+            if (!storedEarlier)
+            {
+                await blobs.PutFileAsync(TaskBlobs.Video(taskId), file, CancellationToken.None);
+            }
+
             await heartbeatStop.CancelAsync();
             await heartbeat;
             // Billing settles on what was delivered: the upstream's own figure, else the file's duration (rounded up, so
@@ -123,6 +131,19 @@ internal sealed partial class Finisher(
             await heartbeatStop.CancelAsync();
             await heartbeat;
             WorkFolders.TryDelete(work);
+        }
+    }
+
+    private async Task<bool> StoredEarlierAsync(string taskId, string file, CancellationToken ct)
+    {
+        try
+        {
+            await blobs.CopyToFileAsync(TaskBlobs.Video(taskId), file, ct);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
         }
     }
 

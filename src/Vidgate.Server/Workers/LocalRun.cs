@@ -41,6 +41,22 @@ internal sealed partial class LocalRun(
         var outcome = "failed";
         try
         {
+            if (task.Attempts > 1 && await StoredEarlierAsync(task.Id, work.Token))
+            {
+                // A node stopped between storing this render and completing the task: the result is complete (the
+                // video is stored last, each blob whole or not at all), so it is completed as it is, not made and stored
+                // a second time.
+                outcome = "ok";
+                await StopAsync(heartbeatStop, heartbeat);
+                if (!await endings.CompleteAsync(task.Id, provider, null))
+                {
+                    await blobs.DeletePrefixAsync(TaskBlobs.OutputPrefix(task.Id), CancellationToken.None);
+                    Log.Discarded(logger, task.Id);
+                }
+
+                return;
+            }
+
             var inputs = await images.LoadAsync(task, work.Token);
             var job = new UpstreamJob(task, inputs, instance.Settings.UpstreamModel(task.Model), instance.Settings.ApiKeys[0], task.Id)
             {
@@ -86,9 +102,10 @@ internal sealed partial class LocalRun(
             case UpstreamSubmit.Finished { Artifact: var artifact } finished:
                 try
                 {
-                    await blobs.PutFileAsync(TaskBlobs.Video(task.Id), artifact.VideoPath, CancellationToken.None);
+                    // The video last: once it is stored, the whole result is (see StoredEarlierAsync).
                     await blobs.PutFileAsync(TaskBlobs.Thumbnail(task.Id), artifact.ThumbnailPath, CancellationToken.None);
                     await blobs.PutFileAsync(TaskBlobs.Spritesheet(task.Id), artifact.SpritesheetPath, CancellationToken.None);
+                    await blobs.PutFileAsync(TaskBlobs.Video(task.Id), artifact.VideoPath, CancellationToken.None);
                     if (!await endings.CompleteAsync(task.Id, provider, finished.ActualSeconds))
                     {
                         // Cancelled or taken over while we finished: this result must never be shown.
@@ -110,6 +127,17 @@ internal sealed partial class LocalRun(
                 await endings.FailAsync(task.Id, provider, "internal_error", "The server failed while running this task; it was not charged.");
                 break;
         }
+    }
+
+    private async Task<bool> StoredEarlierAsync(string taskId, CancellationToken ct)
+    {
+        if (await blobs.OpenReadAsync(TaskBlobs.Video(taskId), ct) is not { } last)
+        {
+            return false;
+        }
+
+        await last.Stream.DisposeAsync();
+        return true;
     }
 
     private static async Task StopAsync(CancellationTokenSource heartbeatStop, Task heartbeat)

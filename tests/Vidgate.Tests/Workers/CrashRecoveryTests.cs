@@ -77,6 +77,61 @@ public sealed class CrashRecoveryTests
         Directory.Delete(dataDir, recursive: true);
     }
 
+    /// <summary>
+    /// A node killed after it stored a render but before it completed the task: the re-run finds the stored result and
+    /// completes the task with it instead of rendering and storing it a second time (found by ./vidgate proof crash).
+    /// </summary>
+    [Fact]
+    public async Task A_render_stored_before_the_kill_completes_the_task_after_the_restart_without_being_made_again()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("vidgate-crash-").FullName;
+        var port = ServerProcess.FreePort();
+        string key, id;
+        await using (var server = await ServerProcess.StartAsync(dataDir, port, FastRecovery))
+        {
+            using var admin = server.Client(VidgateApp.AdminKey);
+            key = (await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/keys", new { name = "crash" }, Ct))).GetProperty("key").GetString()!;
+            using var client = server.Client(key);
+            id = (await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a long push in", seconds = 15, resolution = "720P" })).GetProperty("id").GetString()!;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await client.GetVideoAsync(id)).GetProperty("progress").GetInt32() == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the render never started");
+                await Task.Delay(50, Ct);
+            }
+
+            await server.KillAsync();
+        }
+
+        foreach (var pid in Processes.WithCommandLineContaining(id))
+        {
+            try
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        // What the killed node had stored before it could complete the task (a finished render is stored video last).
+        var stored = Vidgate.Fakes.FakeMedia.SmallMp4;
+        var folder = Path.Combine(dataDir, "blobs", "videos", id);
+        Directory.CreateDirectory(folder);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "thumbnail.webp"), [1, 2, 3], Ct);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "spritesheet.jpg"), [1, 2, 3], Ct);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "video.mp4"), stored, Ct);
+
+        await using (var restarted = await ServerProcess.StartAsync(dataDir, port, FastRecovery))
+        {
+            using var client = restarted.Client(key);
+            await client.WaitForAsync(id, "completed", TimeSpan.FromMinutes(1));
+            Assert.Equal(stored, await client.GetByteArrayAsync($"/v1/videos/{id}/content", Ct));
+        }
+
+        Directory.Delete(dataDir, recursive: true);
+    }
+
     [Fact]
     public async Task Kestrel_refuses_an_oversized_chunked_body_with_a_413_in_the_error_shape()
     {
