@@ -146,7 +146,8 @@ public sealed class JsonBodyPropertyTests
                 .Replace("/keys/{id}", "/keys/" + keyId, StringComparison.Ordinal)
                 .Replace("/accounts/{id}", "/accounts/" + account, StringComparison.Ordinal)
                 .Replace("/tiers/{id}", "/tiers/fuzz", StringComparison.Ordinal)
-                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal);
+                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal)
+                .Replace("/models/{name}", "/models/grok-imagine-video", StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(body) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             return await (path.StartsWith("/admin", StringComparison.Ordinal) ? admin : user).SendAsync(request, Ct);

@@ -57,6 +57,12 @@ public sealed class MalformedInputTests
         ],
         ["PUT /admin/providers/{id}"] = ["""{"type":"openai","base_url":"https://api.example.com/v1","api_keys":["sk-1","sk-2"],"options":{"create_format":"multipart"}}"""],
         ["POST /admin/routes"] = ["""{"model":"grok-imagine-video","provider":"xai-main","priority":0,"weight":1}"""],
+        ["POST /admin/models"] =
+        [
+            """{"name":"fuzz-model","alias_of":"grok-imagine-video","max_seconds":12,"default_seconds":4,"allowed_seconds":[4,8,12],"resolutions":[720],"default_resolution":720,"sizes":["720x1280","1280x720"],"default_size":"1280x720","max_images":1,"description":"fuzz"}""",
+            """{"name":"fuzz-fixed","max_seconds":10,"fixed_seconds":10,"default_seconds":10}""",
+        ],
+        ["PUT /admin/models/{name}"] = ["""{"max_seconds":15,"default_seconds":6,"resolutions":[480,720],"default_resolution":720,"max_images":7,"description":"fuzz"}"""],
     };
 
     private static readonly byte[] PngBytes = Convert.FromBase64String(Png1x1[(Png1x1.IndexOf(',', StringComparison.Ordinal) + 1)..]);
@@ -131,7 +137,8 @@ public sealed class MalformedInputTests
             var path = route[(method.Length + 1)..].Replace("/keys/{id}", "/keys/" + userKeyId, StringComparison.Ordinal)
                 .Replace("/accounts/{id}", "/accounts/" + account, StringComparison.Ordinal)
                 .Replace("/tiers/{id}", "/tiers/fuzz", StringComparison.Ordinal)
-                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal);
+                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal)
+                .Replace("/models/{name}", "/models/grok-imagine-video", StringComparison.Ordinal);
             accepted.AddRange(bodies.Select(b => (path.StartsWith("/admin", StringComparison.Ordinal) ? admin : user, method, path, ((string?)"application/json", Encoding.UTF8.GetBytes(b)))));
         }
 
@@ -235,6 +242,7 @@ public sealed class MalformedInputTests
         {
             var path = pattern.Replace("{id}", id, StringComparison.Ordinal)
                 .Replace("{model}", id, StringComparison.Ordinal)
+                .Replace("{name}", id, StringComparison.Ordinal)
                 .Replace("{resolution:int}", "720", StringComparison.Ordinal);
             yield return path;
         }

@@ -105,7 +105,7 @@ internal sealed partial class UpstreamRegistry(
     /// </summary>
     public string PlannedProvider(string model) => Routes(model) is [var first, ..] ? first.ProviderId : catalog.ProviderFor(model);
 
-    /// <summary>The routes of <paramref name="model"/>, falling back to those of the model it aliases, by priority.</summary>
+    /// <summary>The routes of <paramref name="model"/>, falling back to those of the models it aliases (in chain order), by priority.</summary>
     public IReadOnlyList<RouteRecord> Routes(string model)
     {
         var routes = Current().Routes;
@@ -114,7 +114,15 @@ internal sealed partial class UpstreamRegistry(
             return own;
         }
 
-        return catalog.Find(model)?.AliasOf is { } target && routes.TryGetValue(target, out var aliased) ? aliased : [];
+        foreach (var target in catalog.AliasChain(model).Skip(1))
+        {
+            if (routes.TryGetValue(target, out var aliased))
+            {
+                return aliased;
+            }
+        }
+
+        return [];
     }
 
     /// <summary>
