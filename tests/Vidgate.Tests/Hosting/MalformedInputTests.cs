@@ -35,8 +35,16 @@ public sealed class MalformedInputTests
             $$$"""{"model":"grok-imagine-video","prompt":"a dog","duration":3,"reference_images":[{"url":"{{{Png1x1}}}"},{"url":"{{{Png1x1}}}"}]}""",
         ],
         ["POST /v1/videos/{id}/remix"] = ["""{"prompt":"again, at night"}"""],
-        ["POST /admin/keys"] = ["""{"name":"fuzz","requests_per_minute":10,"expires_at":1898761600}"""],
-        ["PATCH /admin/keys/{id}"] = ["""{"requests_per_minute":30,"expires_at":null}"""],
+        ["POST /admin/keys"] =
+        [
+            """{"name":"fuzz","requests_per_minute":10,"expires_at":1898761600}""",
+            """{"name":"fuzz-fenced","allowed_models":["grok-imagine-video"],"allowed_ips":["203.0.113.0/24","2001:db8::/32"]}""",
+        ],
+        ["PATCH /admin/keys/{id}"] =
+        [
+            """{"requests_per_minute":30,"expires_at":null}""",
+            """{"allowed_models":["grok-imagine-video","sora-2"],"allowed_ips":["0.0.0.0/0","::/0"]}""",
+        ],
         ["POST /admin/accounts"] = ["""{"name":"ACME","tier":"default"}"""],
         ["PATCH /admin/accounts/{id}"] = ["""{"tier":"default"}"""],
         ["POST /admin/accounts/{id}/top-up"] = ["""{"amount_micros":25000000,"reason":"invoice"}"""],
