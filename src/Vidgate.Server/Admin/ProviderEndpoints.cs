@@ -38,17 +38,38 @@ internal static class ProviderEndpoints
         return routes;
     }
 
-    private static async Task<IResult> ListProviders(IUpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> ListProviders(IUpstreamConfigStore store, UpstreamRegistry registry, IUpstreamJobStore jobs, TimeProvider clock, CancellationToken ct)
     {
         var records = await store.ProvidersAsync(ct);
-        return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt))]),
+        var inFlight = await jobs.InFlightAsync(ct);
+        return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => WithHealth(r, registry, inFlight, clock))]),
             UpstreamsJson.Default.ListOfProviderInfo);
     }
 
-    private static async Task<IResult> GetProvider(string id, IUpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> GetProvider(string id, IUpstreamConfigStore store, UpstreamRegistry registry, IUpstreamJobStore jobs, TimeProvider clock, CancellationToken ct)
         => (await store.ProvidersAsync(ct)).FirstOrDefault(r => r.Settings.Id == id) is { } r
-            ? TypedResults.Json(ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt), UpstreamsJson.Default.ProviderInfo)
+            ? TypedResults.Json(WithHealth(r, registry, await jobs.InFlightAsync(ct), clock), UpstreamsJson.Default.ProviderInfo)
             : ProviderNotFound(id).ToResult();
+
+    /// <summary>The stored instance with this node's view of its health (breaker, last 5 minutes) and the jobs in flight.</summary>
+    private static ProviderInfo WithHealth(ProviderRecord r, UpstreamRegistry registry, IReadOnlyDictionary<string, int> inFlight, TimeProvider clock)
+    {
+        var info = ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt) with { JobsInFlight = inFlight.GetValueOrDefault(r.Settings.Id) };
+        if (registry.Instance(r.Settings.Id) is not { IsLocal: false } instance)
+        {
+            return info;
+        }
+
+        var health = instance.Health.Report();
+        return info with
+        {
+            State = health.State switch { BreakerState.Open => "open", BreakerState.HalfOpen => "half_open", _ => "closed" },
+            LastError = health.LastError,
+            SuccessRate = health.SuccessRate,
+            P50LatencyMs = health.P50LatencyMs,
+            BadKeyCount = instance.BadKeyCount(clock.GetUtcNow()),
+        };
+    }
 
     private static Task<IResult> CreateProvider(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
         => SaveAsync(request, null, store, registry, clock, ct);

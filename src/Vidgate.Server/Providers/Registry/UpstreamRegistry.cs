@@ -18,6 +18,12 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
 
     public InstanceGate Gate => gate;
 
+    /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
+    public InstanceHealth Health { get; } = new(clock);
+
+    /// <summary>How many of the instance's keys the upstream refused lately (they sit out, kept, never shown).</summary>
+    public int BadKeyCount(DateTimeOffset now) => _refusedUntil.Count(until => until > now.UtcTicks);
+
     /// <summary>Spreads new jobs over the instance's keys in turn.</summary>
     public int NextKeyIndex() => (int)((uint)Interlocked.Increment(ref _nextKey) % (uint)Settings.ApiKeys.Count);
 
