@@ -41,8 +41,18 @@ public abstract class ModelStoreContract : StoreContract
     {
         var spec = new ModelSpec
         {
-            MaxSeconds = 12, DefaultSeconds = 4, AllowedSeconds = [4, 8, 12], FixedSeconds = null, Resolutions = [720, 1024], DefaultResolution = 720,
-            Sizes = ["720x1280", "1024x1792"], DefaultSize = "720x1280", MaxImages = 1, AliasOf = null, Description = "vendor's best", Provider = "builtin",
+            MaxSeconds = 12,
+            DefaultSeconds = 4,
+            AllowedSeconds = [4, 8, 12],
+            FixedSeconds = null,
+            Resolutions = [720, 1024],
+            DefaultResolution = 720,
+            Sizes = ["720x1280", "1024x1792"],
+            DefaultSize = "720x1280",
+            MaxImages = 1,
+            AliasOf = null,
+            Description = "vendor's best",
+            Provider = "builtin",
         };
         Assert.True(await Models.SaveAsync("wan-2.5", spec, create: true, Now, Ct));
         Assert.False(await Models.SaveAsync("wan-2.5", spec, create: true, Now, Ct));

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
-using Vidgate.Server.Models;
 using Vidgate.Server.Data.Sqlite;
+using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 

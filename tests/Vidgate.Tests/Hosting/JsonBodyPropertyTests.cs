@@ -86,7 +86,7 @@ public sealed class JsonBodyPropertyTests
         [
             "POST /v1/videos/{id}/cancel", "POST /v1/webhooks/callback-secret/rotate", "POST /v1/webhooks/{wid}/rotate-secret",
             "POST /admin/accounts/{id}/webhooks/callback-secret/rotate", "POST /admin/accounts/{id}/webhooks/{wid}/rotate-secret",
-            "POST /admin/webhook-deliveries/{did}/replay",
+            "POST /admin/webhook-deliveries/{did}/replay", "POST /admin/providers/{id}/test",
         ];
         Assert.Empty(bodyRoutes.Except(MalformedInputTests.Samples.Keys).Except(bodiless));
 

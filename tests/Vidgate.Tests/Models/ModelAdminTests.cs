@@ -91,8 +91,13 @@ public sealed class ModelAdminTests(AppFixture fixture) : IClassFixture<AppFixtu
 
         var created = await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/models", new
         {
-            name = "wan-2.5", max_seconds = 10, allowed_seconds = new[] { 5, 10 }, resolutions = new[] { 480, 720 }, default_resolution = 480,
-            max_images = 1, description = "Alibaba Wan 2.5",
+            name = "wan-2.5",
+            max_seconds = 10,
+            allowed_seconds = new[] { 5, 10 },
+            resolutions = new[] { 480, 720 },
+            default_resolution = 480,
+            max_images = 1,
+            description = "Alibaba Wan 2.5",
         }, Ct));
         Assert.Equal(("wan-2.5", 5, 480, "builtin"), (created.GetProperty("name").GetString(), created.GetProperty("default_seconds").GetInt32(),
             created.GetProperty("default_resolution").GetInt32(), created.GetProperty("provider").GetString()));

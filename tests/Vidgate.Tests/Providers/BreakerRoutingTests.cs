@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Vidgate.Fakes;
 using Vidgate.Server.Providers.Registry;
@@ -46,5 +47,41 @@ public sealed class BreakerRoutingTests
         Assert.Equal(("closed", 1.0, JsonValueKind.Null), (healthy.GetProperty("state").GetString(), healthy.GetProperty("success_rate").GetDouble(), healthy.GetProperty("last_error").ValueKind));
         Assert.True(healthy.GetProperty("p50_latency_ms").GetDouble() >= 0);
         Assert.Equal(0, healthy.GetProperty("jobs_in_flight").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_test_route_checks_every_key_with_the_cheapest_call_and_marks_a_refused_one_bad()
+    {
+        await using var h = await XaiHarness.StartAsync(upstreams: 1);
+        using var admin = h.App.Admin();
+
+        var good = await Api.OkJsonAsync(await admin.PostAsync("/admin/providers/xai-0/test", null, Ct));
+        Assert.Equal((true, "GET /v1/models", JsonValueKind.Null), (good.GetProperty("ok").GetBoolean(), good.GetProperty("checked").GetString(), good.GetProperty("error").ValueKind));
+        Assert.True(good.GetProperty("latency_ms").GetInt64() >= 0);
+
+        // A second instance on the same upstream with one good key and one it refuses.
+        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
+        {
+            id = "xai-mixed",
+            type = "xai",
+            base_url = h.Fake.BaseUrl.ToString(),
+            api_keys = new[] { h.Fake.Options.ApiKey, "xai-revoked-key-0123456789" },
+        }, Ct));
+        var response = await admin.PostAsync("/admin/providers/xai-mixed/test", null, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        var bad = await Api.OkJsonAsync(response);
+        Assert.False(bad.GetProperty("ok").GetBoolean());
+        Assert.Equal("bad_credentials", bad.GetProperty("error").GetProperty("code").GetString());
+        Assert.StartsWith("key #1", bad.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("xai-revoked-key", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(h.Fake.Options.ApiKey, text, StringComparison.Ordinal);
+
+        var listed = await Api.OkJsonAsync(await admin.GetAsync("/admin/providers/xai-mixed", Ct));
+        Assert.Equal((2, 1, "closed"), (listed.GetProperty("api_key_count").GetInt32(), listed.GetProperty("bad_key_count").GetInt32(), listed.GetProperty("state").GetString()));
+
+        Assert.Equal("provider_not_found", (await Api.ErrorAsync(await admin.PostAsync("/admin/providers/nobody/test", null, Ct), System.Net.HttpStatusCode.NotFound)).GetProperty("code").GetString());
+        Assert.Equal("provider_not_found", (await Api.ErrorAsync(await admin.PostAsync("/admin/providers/builtin/test", null, Ct), System.Net.HttpStatusCode.NotFound)).GetProperty("code").GetString());
+        using var user = await h.App.NewUserAsync();
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await user.PostAsync("/admin/providers/xai-0/test", null, Ct)).StatusCode);
     }
 }

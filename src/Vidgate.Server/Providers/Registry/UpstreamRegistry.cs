@@ -18,6 +18,9 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
 
     public InstanceGate Gate => gate;
 
+    /// <summary>The provider's own credential check (under the metering wrappers), or null where it has none.</summary>
+    public ICredentialCheck? Check { get; init; }
+
     /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
     public InstanceHealth Health { get; } = new(clock);
 
@@ -192,8 +195,12 @@ internal sealed partial class UpstreamRegistry(
 
                 try
                 {
-                    var provider = _wrappers.Aggregate(type.Create(settings), (built, wrap) => wrap(built));
-                    instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock);
+                    var inner = type.Create(settings);
+                    var provider = _wrappers.Aggregate(inner, (built, wrap) => wrap(built));
+                    instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock)
+                    {
+                        Check = inner as ICredentialCheck,
+                    };
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
                 {
