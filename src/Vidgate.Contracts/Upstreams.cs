@@ -33,7 +33,26 @@ public sealed record ProviderInfo(
     JsonElement? Options,
     long CreatedAt,
     long UpdatedAt,
-    string OnAmbiguousSubmit = "failover");
+    string OnAmbiguousSubmit = "failover")
+{
+    /// <summary>This node's circuit breaker for the instance: <c>closed</c>, <c>open</c> or <c>half_open</c>.</summary>
+    public string? State { get; init; }
+
+    /// <summary>The last submit failure this node saw (key-redacted), or null.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>Share of this node's submits in the last 5 minutes the upstream answered (null: none).</summary>
+    public double? SuccessRate { get; init; }
+
+    /// <summary>Median submit latency on this node over the last 5 minutes, in milliseconds (null: no submits).</summary>
+    public double? P50LatencyMs { get; init; }
+
+    /// <summary>Tasks submitted to the instance and not finished (all nodes).</summary>
+    public int? JobsInFlight { get; init; }
+
+    /// <summary>How many of its keys the upstream refused lately (left out of the rotation; never shown).</summary>
+    public int? BadKeyCount { get; init; }
+}
 
 /// <summary><c>POST /admin/routes</c>: send <c>model</c> to <c>provider</c>; lower priority first, weight among equals.</summary>
 public sealed record RouteRequest(string? Model, string? Provider, int? Priority, int? Weight);

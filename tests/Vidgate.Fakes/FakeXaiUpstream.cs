@@ -203,11 +203,25 @@ public sealed partial class FakeXaiUpstream : IAsyncDisposable
     {
         app.MapPost("/v1/videos/generations", SubmitAsync);
         app.MapGet("/v1/videos/{id}", PollAsync);
+        app.MapGet("/v1/models", ModelsAsync);
         app.MapGet("/files/{id}.mp4", ResultAsync);
 
         // Bench bookkeeping, not part of xAI's API: when each job became done, and how often it was polled.
         app.MapGet("/_fake/jobs", (HttpContext http) => Jobs(http));
         app.MapGet("/_fake/stats", () => $"{Submits} {Polls} {Volatile.Read(ref _downloads)} {_jobs.Count}\n");
+    }
+
+    /// <summary>xAI's model list: what a credential check calls (a bad key is a 401, as everywhere).</summary>
+    private async Task ModelsAsync(HttpContext http)
+    {
+        if (!Authorized(http))
+        {
+            await ErrorAsync(http, 401, "invalid_api_key", "Incorrect API key provided.");
+            return;
+        }
+
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync("""{"object":"list","data":[{"id":"grok-imagine-video","object":"model","owned_by":"xai"}]}""");
     }
 
     private async Task SubmitAsync(HttpContext http)

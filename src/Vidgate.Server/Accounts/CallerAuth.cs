@@ -13,8 +13,8 @@ internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimePro
 {
     /// <summary>
     /// The caller of a request, or the error to answer: 429 while the client's IP is blocked for failed attempts, 401 for
-    /// a missing, unknown or revoked key (<paramref name="missing"/> is its message) and for an expired one. Failures
-    /// count towards the IP's limit.
+    /// a missing, unknown or revoked key (<paramref name="missing"/> is its message) and for an expired one (these count
+    /// towards the IP's limit); 403 <c>ip_not_allowed</c> for a key used from outside its <c>allowed_ips</c>.
     /// </summary>
     public async Task<(Caller? Caller, ApiError? Error)> ResolveAsync(HttpContext http, string missing)
     {
@@ -39,6 +39,14 @@ internal sealed class CallerResolver(ApiKeys keys, RequestLimits limits, TimePro
         {
             limits.AuthFailed(http);
             return (null, new ApiError(401, "api_key_expired", $"This API key expired at {expires:u}."));
+        }
+
+        // Right after the key resolves, before any handler reads the body: a fenced key used from elsewhere learns
+        // nothing more. Not an auth failure of the IP (the key is real), so it does not count towards the IP block.
+        if (!KeyAccess.Allows(caller.AllowedIps, http.Connection.RemoteIpAddress))
+        {
+            return (null, new ApiError(403, "ip_not_allowed",
+                $"This API key may not be used from {http.Connection.RemoteIpAddress?.ToString() ?? "an unknown address"}; ask the operator to add your network to the key's allowed_ips."));
         }
 
         return (caller, null);

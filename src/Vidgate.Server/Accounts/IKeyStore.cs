@@ -18,7 +18,11 @@ internal interface IKeyStore
     Task<ApiKeyRecord?> RevokeAsync(string id, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Sets a key's own rate limit and expiry (null clears); null if there is no such key.</summary>
-    Task<ApiKeyRecord?> UpdateLimitsAsync(string id, int? requestsPerMinute, DateTimeOffset? expiresAt, CancellationToken ct);
+    Task<ApiKeyRecord?> UpdateLimitsAsync(string id, int? requestsPerMinute, DateTimeOffset? expiresAt, CancellationToken ct)
+        => UpdateAsync(id, new KeyPatch(requestsPerMinute, expiresAt), ct);
+
+    /// <summary>Sets a key's own limits in one write (its allowed models and IPs only when the patch names them); null if there is no such key.</summary>
+    Task<ApiKeyRecord?> UpdateAsync(string id, KeyPatch patch, CancellationToken ct);
 
     Task<bool> AnyAsync(CancellationToken ct);
 

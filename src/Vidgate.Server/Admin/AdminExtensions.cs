@@ -13,6 +13,7 @@ internal static class AdminExtensions
         routes.MapAdminPrices();
         routes.MapUsage();
         routes.MapAdminProviders();
+        routes.MapAdminModels();
         routes.MapAdminWebhooks();
         return routes;
     }

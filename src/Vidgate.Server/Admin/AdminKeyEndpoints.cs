@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Models;
 
 namespace Vidgate.Server.Admin;
 
@@ -19,13 +20,13 @@ internal static class AdminKeyEndpoints
         group.MapGet("", List)
             .WithVidgateDocs("Admin: keys", "List the API keys (never the keys themselves)", DocAuth.AdminKey).Produces<ListOf<ApiKeyInfo>>();
         group.MapPatch("/{id}", Update)
-            .WithVidgateDocs("Admin: keys", "Change a key's rate limit or expiry", DocAuth.AdminKey, 400, 404)
+            .WithVidgateDocs("Admin: keys", "Change a key's rate limit, expiry, models or IP fence", DocAuth.AdminKey, 400, 404)
             .Takes(RouteDocs.Json, null, typeof(UpdateKeyRequest)).Produces<ApiKeyInfo>();
         group.MapDelete("/{id}", Revoke).WithVidgateDocs("Admin: keys", "Revoke an API key", DocAuth.AdminKey, 404).Produces<ApiKeyInfo>();
         return group;
     }
 
-    private static async Task<IResult> Create(HttpRequest request, ApiKeys keys, CancellationToken ct)
+    private static async Task<IResult> Create(HttpRequest request, ApiKeys keys, ModelCatalog catalog, CancellationToken ct)
     {
         var (body, error) = request.ContentLength is 0 or null && !request.Headers.ContainsKey("Transfer-Encoding")
             ? (new CreateKeyRequest(null), null)
@@ -51,7 +52,17 @@ internal static class AdminKeyEndpoints
             return limitError.ToResult();
         }
 
-        var spec = new NewKey(name, IsAdmin: false, string.IsNullOrEmpty(body.AccountId) ? null : body.AccountId, body.RequestsPerMinute, Time(body.ExpiresAt));
+        var (models, ips, accessError) = Access(body.AllowedModels, body.AllowedIps, catalog);
+        if (accessError is not null)
+        {
+            return accessError.ToResult();
+        }
+
+        var spec = new NewKey(name, IsAdmin: false, string.IsNullOrEmpty(body.AccountId) ? null : body.AccountId, body.RequestsPerMinute, Time(body.ExpiresAt))
+        {
+            AllowedModels = models,
+            AllowedIps = ips,
+        };
         var (record, secret) = await keys.CreateAsync(spec, secret: null, ct);
         if (record is null)
         {
@@ -69,19 +80,70 @@ internal static class AdminKeyEndpoints
         return TypedResults.Json(new ListOf<ApiKeyInfo>("list", [.. keys.Select(Info)]), ContractsJson.Wire.ListOfApiKeyInfo);
     }
 
-    private static async Task<IResult> Update(string id, HttpRequest request, IKeyStore store, ApiKeys keys, CancellationToken ct)
+    private static async Task<IResult> Update(string id, HttpRequest request, IKeyStore store, ApiKeys keys, ModelCatalog catalog, CancellationToken ct)
     {
-        var (body, error) = await AdminJson.ReadAsync(request, ContractsJson.Wire.UpdateKeyRequest, ct);
-        if ((error ?? LimitError(body!.RequestsPerMinute, body.ExpiresAt)) is { } invalid)
+        var (document, error) = await JsonBody.ReadAsync(request, ct);
+        using (document)
         {
-            return invalid.ToResult();
+            var (body, bindError) = error is null ? Bind(document!) : (null, error);
+            if ((bindError ?? LimitError(body!.RequestsPerMinute, body.ExpiresAt)) is { } invalid)
+            {
+                return invalid.ToResult();
+            }
+
+            var (models, ips, accessError) = Access(body!.AllowedModels, body.AllowedIps, catalog);
+            if (accessError is not null)
+            {
+                return accessError.ToResult();
+            }
+
+            // The lists change only when the body names them: a PATCH of the rate limit never drops an IP fence.
+            var patch = new KeyPatch(body.RequestsPerMinute, Time(body.ExpiresAt))
+            {
+                AllowedModels = document!.RootElement.TryGetProperty("allowed_models", out _) ? new KeyList(models) : null,
+                AllowedIps = document.RootElement.TryGetProperty("allowed_ips", out _) ? new KeyList(ips) : null,
+            };
+            var record = await store.UpdateAsync(id, patch, ct);
+            keys.Forget();
+            return record is null
+                ? ApiError.NotFound($"No API key with id '{id}'.", "key_not_found").ToResult()
+                : TypedResults.Json(Info(record), ContractsJson.Wire.ApiKeyInfo);
+        }
+    }
+
+    private static (UpdateKeyRequest? Body, ApiError? Error) Bind(JsonDocument document)
+    {
+        try
+        {
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.Deserialize(ContractsJson.Wire.UpdateKeyRequest) is { } body
+                ? (body, null)
+                : (null, ApiError.Invalid("body", "Send a JSON object.", "invalid_json"));
+        }
+        catch (JsonException ex)
+        {
+            return (null, ApiError.Invalid("body", "The body is not valid JSON for this route: " + ex.Message, "invalid_json"));
+        }
+    }
+
+    /// <summary>A key's own model list (every name in the catalog) and IP fence (CIDR blocks), each null for none.</summary>
+    private static (IReadOnlyList<string>? Models, IReadOnlyList<string>? Ips, ApiError? Error) Access(
+        IReadOnlyList<string>? models, IReadOnlyList<string>? ips, ModelCatalog catalog)
+    {
+        if (models is { Count: > 0 })
+        {
+            if (models.Count > KeyAccess.MaxEntries || models.Any(string.IsNullOrWhiteSpace))
+            {
+                return (null, null, ApiError.Invalid("allowed_models", $"allowed_models is a list of up to {KeyAccess.MaxEntries} model names (no nulls or empty names), or null/[] for the tier's."));
+            }
+
+            if (models.FirstOrDefault(m => catalog.Find(m) is null) is { } unknown)
+            {
+                return (null, null, ApiError.Invalid("allowed_models", $"'{unknown}' is not a model of the catalog (GET /admin/models).", "unknown_model"));
+            }
         }
 
-        var record = await store.UpdateLimitsAsync(id, body!.RequestsPerMinute, Time(body.ExpiresAt), ct);
-        keys.Forget();
-        return record is null
-            ? ApiError.NotFound($"No API key with id '{id}'.", "key_not_found").ToResult()
-            : TypedResults.Json(Info(record), ContractsJson.Wire.ApiKeyInfo);
+        var (networks, ipError) = KeyAccess.ParseIps(ips);
+        return ipError is not null ? (null, null, ipError) : (models is { Count: > 0 } ? [.. models.Distinct(StringComparer.Ordinal)] : null, networks, null);
     }
 
     private static ApiError? LimitError(int? requestsPerMinute, long? expiresAt)
@@ -101,5 +163,5 @@ internal static class AdminKeyEndpoints
 
     private static ApiKeyInfo Info(ApiKeyRecord r) => new(
         r.Id, "api_key", r.Name, r.AccountId, r.IsAdmin, r.Prefix, r.CreatedAt.ToUnixTimeSeconds(), r.RevokedAt?.ToUnixTimeSeconds(),
-        r.RequestsPerMinute, r.ExpiresAt?.ToUnixTimeSeconds());
+        r.RequestsPerMinute, r.ExpiresAt?.ToUnixTimeSeconds(), r.AllowedModels, r.AllowedIps);
 }

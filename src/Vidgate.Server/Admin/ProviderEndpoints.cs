@@ -27,6 +27,8 @@ internal static class ProviderEndpoints
             .Takes(RouteDocs.Json, null, typeof(ProviderRequest)).Produces<ProviderInfo>();
         providers.MapDelete("/{id}", DeleteProvider)
             .WithVidgateDocs("Admin: providers", "Delete a provider instance", DocAuth.AdminKey, 404, 409).Produces<Deleted>();
+        providers.MapPost("/{id}/test", TestProvider)
+            .WithVidgateDocs("Admin: providers", "Check an instance's keys with the vendor's cheapest call", DocAuth.AdminKey, 404).Produces<ProviderTest>();
 
         var routeGroup = routes.MapGroup("/admin/routes").RequireCaller(admin: true);
         routeGroup.MapGet("", ListRoutes).WithVidgateDocs("Admin: routes", "List the model routes", DocAuth.AdminKey).Produces<ListOf<RouteInfo>>();
@@ -38,17 +40,86 @@ internal static class ProviderEndpoints
         return routes;
     }
 
-    private static async Task<IResult> ListProviders(IUpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> ListProviders(IUpstreamConfigStore store, UpstreamRegistry registry, IUpstreamJobStore jobs, TimeProvider clock, CancellationToken ct)
     {
         var records = await store.ProvidersAsync(ct);
-        return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt))]),
+        var inFlight = await jobs.InFlightAsync(ct);
+        return TypedResults.Json(new ListOf<ProviderInfo>("list", [.. records.Select(r => WithHealth(r, registry, inFlight, clock))]),
             UpstreamsJson.Default.ListOfProviderInfo);
     }
 
-    private static async Task<IResult> GetProvider(string id, IUpstreamConfigStore store, CancellationToken ct)
+    private static async Task<IResult> GetProvider(string id, IUpstreamConfigStore store, UpstreamRegistry registry, IUpstreamJobStore jobs, TimeProvider clock, CancellationToken ct)
         => (await store.ProvidersAsync(ct)).FirstOrDefault(r => r.Settings.Id == id) is { } r
-            ? TypedResults.Json(ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt), UpstreamsJson.Default.ProviderInfo)
+            ? TypedResults.Json(WithHealth(r, registry, await jobs.InFlightAsync(ct), clock), UpstreamsJson.Default.ProviderInfo)
             : ProviderNotFound(id).ToResult();
+
+    /// <summary>
+    /// Every key of the instance through the vendor's cheapest authenticated call, one after the other: ok when all
+    /// work. A key the vendor refuses is marked bad at once (it sits out like one a submit found refused); keys are
+    /// named by position only.
+    /// </summary>
+    private static async Task<IResult> TestProvider(string id, UpstreamRegistry registry, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Providers.UpstreamOptions> options, CancellationToken ct)
+    {
+        if (registry.Instance(id) is not { IsLocal: false } instance)
+        {
+            return (registry.IsLocal(id)
+                ? ApiError.NotFound($"'{id}' is a local provider; it has no credentials to test.", "provider_not_found")
+                : ProviderNotFound(id)).ToResult();
+        }
+
+        if (instance.Check is not { } check)
+        {
+            return TypedResults.Json(new ProviderTest(false, "nothing", 0,
+                new ProviderTestError("check_unavailable", $"Type '{instance.Settings.Type}' has no credential check.")), ProviderAdminJson.Default.ProviderTest);
+        }
+
+        var started = clock.GetTimestamp();
+        CredentialCheck? first = null;
+        CredentialCheck? failed = null;
+        var failedKey = 0;
+        var keys = instance.Settings.ApiKeys;
+        for (var i = 0; i < keys.Count && failed is null; i++)
+        {
+            await instance.Gate.WaitAsync(ct);
+            var result = await check.CheckAsync(keys[i], ct);
+            first ??= result;
+            if (!result.Ok)
+            {
+                (failed, failedKey) = (result, i);
+                if (result.ErrorCode == "bad_credentials")
+                {
+                    instance.RefuseKey(i, clock.GetUtcNow() + options.Value.RefusedKeyPause);
+                }
+            }
+        }
+
+        var latency = (long)clock.GetElapsedTime(started).TotalMilliseconds;
+        var checkedWhat = first!.Checked + (keys.Count > 1 ? $" with each of the {keys.Count} keys" : "");
+        return TypedResults.Json(failed is null
+            ? new ProviderTest(true, checkedWhat, latency, null)
+            : new ProviderTest(false, checkedWhat, latency, new ProviderTestError(failed.ErrorCode ?? "upstream_error",
+                (keys.Count > 1 ? $"key #{failedKey}: " : "") + failed.ErrorMessage)), ProviderAdminJson.Default.ProviderTest);
+    }
+
+    /// <summary>The stored instance with this node's view of its health (breaker, last 5 minutes) and the jobs in flight.</summary>
+    private static ProviderInfo WithHealth(ProviderRecord r, UpstreamRegistry registry, IReadOnlyDictionary<string, int> inFlight, TimeProvider clock)
+    {
+        var info = ProviderRequests.Info(r.Settings, r.CreatedAt, r.UpdatedAt) with { JobsInFlight = inFlight.GetValueOrDefault(r.Settings.Id) };
+        if (registry.Instance(r.Settings.Id) is not { IsLocal: false } instance)
+        {
+            return info;
+        }
+
+        var health = instance.Health.Report();
+        return info with
+        {
+            State = health.State switch { BreakerState.Open => "open", BreakerState.HalfOpen => "half_open", _ => "closed" },
+            LastError = health.LastError,
+            SuccessRate = health.SuccessRate,
+            P50LatencyMs = health.P50LatencyMs,
+            BadKeyCount = instance.BadKeyCount(clock.GetUtcNow()),
+        };
+    }
 
     private static Task<IResult> CreateProvider(HttpRequest request, IUpstreamConfigStore store, UpstreamRegistry registry, TimeProvider clock, CancellationToken ct)
         => SaveAsync(request, null, store, registry, clock, ct);
@@ -164,6 +235,14 @@ internal static class ProviderEndpoints
 
 internal sealed record Deleted(string Id, string Object, [property: System.Text.Json.Serialization.JsonPropertyName("deleted")] bool IsDeleted);
 
+/// <summary><c>POST /admin/providers/{id}/test</c>: whether the keys work, what was called, how long it took, and why not.</summary>
+internal sealed record ProviderTest(
+    bool Ok, string Checked, long LatencyMs,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] ProviderTestError? Error);
+
+internal sealed record ProviderTestError(string Code, string Message);
+
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(Deleted))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ProviderTest))]
 internal sealed partial class ProviderAdminJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -4,6 +4,7 @@ using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Postgres;
 using Vidgate.Server.Data.Sqlite;
 using Vidgate.Server.Live;
+using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
@@ -32,6 +33,7 @@ internal static class DataExtensions
         services.AddSingleton(Pick<IBillingStore, SqliteBillingStore, PostgresBillingStore>);
         services.AddSingleton(Pick<IUpstreamConfigStore, SqliteUpstreamConfigStore, PostgresUpstreamConfigStore>);
         services.AddSingleton(Pick<Dashboard.ISessionStore, SqliteSessionStore, PostgresSessionStore>);
+        services.AddSingleton(Pick<IModelStore, SqliteModelStore, PostgresModelStore>);
         services.AddSingleton<IStartupCheck, DatabaseCheck>();
         // AddSingleton, not AddHostedService: the factory's type is only known as IHostedService.
         services.AddSingleton<IHostedService>(sp => IsPostgres(sp.GetRequiredService<IConfiguration>()) is true

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Vidgate.Server.Models;
 
 /// <summary>One model's limits and where it runs. Data, not code: later providers plug in by adding entries.</summary>
@@ -32,6 +30,9 @@ internal sealed class ModelSpec
 
     /// <summary>Another catalog model whose provider renders this one (e.g. <c>sora-2</c> → <c>grok-imagine-video</c>).</summary>
     public string? AliasOf { get; set; }
+
+    /// <summary>Free text for operators (the admin API shows it).</summary>
+    public string? Description { get; set; }
 }
 
 /// <summary>
@@ -79,21 +80,3 @@ internal sealed class ModelCatalogOptions
     };
 }
 
-internal sealed class ModelCatalog(IOptions<ModelCatalogOptions> options)
-{
-    public ModelSpec? Find(string name) => options.Value.Models.GetValueOrDefault(name);
-
-    public IEnumerable<string> Names => options.Value.Models.Keys;
-
-    public IEnumerable<KeyValuePair<string, ModelSpec>> All => options.Value.Models;
-
-    /// <summary>The provider that renders <paramref name="name"/>, following one alias hop.</summary>
-    public string ProviderFor(string name)
-    {
-        var spec = Find(name) ?? throw new ArgumentException($"Unknown model '{name}'.", nameof(name));
-        return spec.AliasOf is { } target && Find(target) is { } aliased ? aliased.Provider : spec.Provider;
-    }
-
-    /// <summary>Every provider some model routes to; the dispatcher claims tasks of the ones it runs.</summary>
-    public IReadOnlyCollection<string> Providers => [.. options.Value.Models.Keys.Select(ProviderFor).Distinct()];
-}

@@ -58,12 +58,20 @@ internal sealed partial class RemoteSubmit(
                 continue;
             }
 
+            // An open breaker is skipped like a full instance; half-open lets one submit through as the probe.
+            if (!instance.Health.TryEnter(out var breakerRetry))
+            {
+                soonest = Min(soonest, breakerRetry);
+                continue;
+            }
+
             // Each of the instance's keys in turn while the upstream refuses them (a revoked or mistyped key is the
             // operator's problem, not the task's); any other answer ends this route.
             while (true)
             {
                 if ((pinnedKey ?? instance.NextUsableKey(clock.GetUtcNow())) is not { } key)
                 {
+                    instance.Health.NoGoodKey("every API key of the instance was refused (401/403)");
                     keysRefused++;
                     break;
                 }

@@ -53,12 +53,15 @@ internal sealed partial class SubmitCall(
         if (!await store.HeartbeatAsync(task.Id, me.Owner, now + settings.RequestTimeout + vidgate.Value.LeaseDuration, 0, ct)
             || !await jobs.BeginSubmitAsync(task.Id, me.Owner, settings.Id, keyIndex, now, task.CreatedAt + options.Value.Deadline, ct))
         {
+            instance.Health.Neutral();
             return (SubmitAttempt.Lost, null);
         }
 
         await instance.Gate.WaitAsync(ct);
         var upstreamModel = settings.ModelMap.TryGetValue(task.Model, out var mapped) ? mapped : settings.UpstreamModel(routeModel);
+        var started = clock.GetTimestamp();
         var result = await instance.Provider.SubmitAsync(new UpstreamJob(task, images, upstreamModel, settings.ApiKeys[keyIndex], task.Id), ct);
+        RecordHealth(instance, result, clock.GetElapsedTime(started));
         if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered)
         {
             switch (await instance.LookUpAsync(task.Id, settings.ApiKeys[keyIndex], ct))
@@ -123,6 +126,26 @@ internal sealed partial class SubmitCall(
                 // Local providers run in their own lanes (LocalRun); a remote one never finishes inside its submit.
                 await endings.FailAsync(task.Id, settings.Id, "internal_error", "The server failed while running this task; it was not charged.");
                 return (SubmitAttempt.Ended, null);
+        }
+    }
+
+    /// <summary>
+    /// The breaker learns from the submit's answer: any answer of the upstream about the request (accepted, refused)
+    /// shows it is up; a 5xx, a timeout or a reset counts against it; a 429 pause or a refused key says nothing of it.
+    /// </summary>
+    private static void RecordHealth(UpstreamInstance instance, UpstreamSubmit result, TimeSpan latency)
+    {
+        switch (result)
+        {
+            case UpstreamSubmit.Unavailable { KeyRefused: true } or UpstreamSubmit.Unavailable { RetryAfter: not null }:
+                instance.Health.Neutral();
+                break;
+            case UpstreamSubmit.Unavailable unavailable:
+                instance.Health.Failed(unavailable.Reason, latency);
+                break;
+            default:
+                instance.Health.Succeeded(latency);
+                break;
         }
     }
 

@@ -93,6 +93,25 @@ public abstract class KeyStoreContract : StoreContract
         using var other = Engine.OpenAnother();
         Assert.Equal(values[0], await other.Keys.GetOrCreateSettingAsync("signing_key", () => "another", Ct));
     }
+
+    [Fact]
+    public async Task A_keys_own_models_and_ip_fence_are_kept_and_change_only_when_a_patch_names_them()
+    {
+        var hash = SecretHash();
+        var record = (await Keys.CreateAsync(new NewKey("k", IsAdmin: false) { AllowedModels = ["sora-2"], AllowedIps = ["203.0.113.0/24", "2001:db8::/32"] }, hash, "vg_k", Now, Ct))!;
+        Assert.Equal(["sora-2"], record.AllowedModels!);
+        Assert.Equal(["203.0.113.0/24", "2001:db8::/32"], record.AllowedIps!);
+        var caller = (await Keys.FindActiveAsync(hash, Ct))!;
+        Assert.Equal(["sora-2"], caller.Plan.AllowedModels!);
+        Assert.True(caller.AllowedIps!.Single(n => n.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).Contains(System.Net.IPAddress.Parse("203.0.113.9")));
+
+        // Rate limit only: the lists stay. Then the models are cleared and the fence kept.
+        Assert.Equal(["sora-2"], (await Keys.UpdateLimitsAsync(record.Id, 5, null, Ct))!.AllowedModels!);
+        var cleared = (await Keys.UpdateAsync(record.Id, new KeyPatch(5, null) { AllowedModels = new KeyList(null) }, Ct))!;
+        Assert.Equal((null, 2), (cleared.AllowedModels, cleared.AllowedIps!.Count));
+        Assert.Null((await Keys.FindActiveAsync(hash, Ct))!.Plan.AllowedModels);
+        Assert.Null(await Keys.UpdateAsync("key_missing", new KeyPatch(null, null), Ct));
+    }
 }
 
 /// <summary>The key store contract on SQLite.</summary>

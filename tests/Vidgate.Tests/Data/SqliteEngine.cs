@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Sqlite;
+using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
@@ -32,6 +33,7 @@ internal sealed class SqliteEngine : StoreEngine
         Keys = new SqliteKeyStore(Database, Options.Create(new BillingOptions()));
         Billing = new SqliteBillingStore(Database, TimeProvider.System);
         UpstreamConfig = new SqliteUpstreamConfigStore(Database);
+        Models = new SqliteModelStore(Database);
     }
 
     public SqliteDatabase Database { get; }
@@ -49,6 +51,8 @@ internal sealed class SqliteEngine : StoreEngine
     public override IBillingStore Billing { get; }
 
     public override IUpstreamConfigStore UpstreamConfig { get; }
+
+    public override IModelStore Models { get; }
 
     public override StoreEngine OpenAnother() => new SqliteEngine(_dir, ownsDir: false);
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 
@@ -24,6 +25,8 @@ internal abstract class StoreEngine : IDisposable
     public abstract IBillingStore Billing { get; }
 
     public abstract IUpstreamConfigStore UpstreamConfig { get; }
+
+    public abstract IModelStore Models { get; }
 
     /// <summary>A second, independent instance on the same database, as another node (or a restarted process) has.</summary>
     public abstract StoreEngine OpenAnother();

@@ -86,7 +86,7 @@ public sealed class JsonBodyPropertyTests
         [
             "POST /v1/videos/{id}/cancel", "POST /v1/webhooks/callback-secret/rotate", "POST /v1/webhooks/{wid}/rotate-secret",
             "POST /admin/accounts/{id}/webhooks/callback-secret/rotate", "POST /admin/accounts/{id}/webhooks/{wid}/rotate-secret",
-            "POST /admin/webhook-deliveries/{did}/replay",
+            "POST /admin/webhook-deliveries/{did}/replay", "POST /admin/providers/{id}/test",
         ];
         Assert.Empty(bodyRoutes.Except(MalformedInputTests.Samples.Keys).Except(bodiless));
 
@@ -146,7 +146,8 @@ public sealed class JsonBodyPropertyTests
                 .Replace("/keys/{id}", "/keys/" + keyId, StringComparison.Ordinal)
                 .Replace("/accounts/{id}", "/accounts/" + account, StringComparison.Ordinal)
                 .Replace("/tiers/{id}", "/tiers/fuzz", StringComparison.Ordinal)
-                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal);
+                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal)
+                .Replace("/models/{name}", "/models/grok-imagine-video", StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(body) };
             request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             return await (path.StartsWith("/admin", StringComparison.Ordinal) ? admin : user).SendAsync(request, Ct);

@@ -35,8 +35,16 @@ public sealed class MalformedInputTests
             $$$"""{"model":"grok-imagine-video","prompt":"a dog","duration":3,"reference_images":[{"url":"{{{Png1x1}}}"},{"url":"{{{Png1x1}}}"}]}""",
         ],
         ["POST /v1/videos/{id}/remix"] = ["""{"prompt":"again, at night"}"""],
-        ["POST /admin/keys"] = ["""{"name":"fuzz","requests_per_minute":10,"expires_at":1898761600}"""],
-        ["PATCH /admin/keys/{id}"] = ["""{"requests_per_minute":30,"expires_at":null}"""],
+        ["POST /admin/keys"] =
+        [
+            """{"name":"fuzz","requests_per_minute":10,"expires_at":1898761600}""",
+            """{"name":"fuzz-fenced","allowed_models":["grok-imagine-video"],"allowed_ips":["203.0.113.0/24","2001:db8::/32"]}""",
+        ],
+        ["PATCH /admin/keys/{id}"] =
+        [
+            """{"requests_per_minute":30,"expires_at":null}""",
+            """{"allowed_models":["grok-imagine-video","sora-2"],"allowed_ips":["0.0.0.0/0","::/0"]}""",
+        ],
         ["POST /admin/accounts"] = ["""{"name":"ACME","tier":"default"}"""],
         ["PATCH /admin/accounts/{id}"] = ["""{"tier":"default"}"""],
         ["POST /admin/accounts/{id}/top-up"] = ["""{"amount_micros":25000000,"reason":"invoice"}"""],
@@ -62,6 +70,12 @@ public sealed class MalformedInputTests
         ["POST /admin/routes"] = ["""{"model":"grok-imagine-video","provider":"xai-main","priority":0,"weight":1}"""],
         // The fuzzing client's own Authorization header is the key when the body names none.
         ["POST /dashboard/session"] = ["{}"],
+        ["POST /admin/models"] =
+        [
+            """{"name":"fuzz-model","alias_of":"grok-imagine-video","max_seconds":12,"default_seconds":4,"allowed_seconds":[4,8,12],"resolutions":[720],"default_resolution":720,"sizes":["720x1280","1280x720"],"default_size":"1280x720","max_images":1,"description":"fuzz"}""",
+            """{"name":"fuzz-fixed","max_seconds":10,"fixed_seconds":10,"default_seconds":10}""",
+        ],
+        ["PUT /admin/models/{name}"] = ["""{"max_seconds":15,"default_seconds":6,"resolutions":[480,720],"default_resolution":720,"max_images":7,"description":"fuzz"}"""],
     };
 
     private static readonly byte[] PngBytes = Convert.FromBase64String(Png1x1[(Png1x1.IndexOf(',', StringComparison.Ordinal) + 1)..]);
@@ -136,7 +150,8 @@ public sealed class MalformedInputTests
             var path = route[(method.Length + 1)..].Replace("/keys/{id}", "/keys/" + userKeyId, StringComparison.Ordinal)
                 .Replace("/accounts/{id}", "/accounts/" + account, StringComparison.Ordinal)
                 .Replace("/tiers/{id}", "/tiers/fuzz", StringComparison.Ordinal)
-                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal);
+                .Replace("/providers/{id}", "/providers/xai-main", StringComparison.Ordinal)
+                .Replace("/models/{name}", "/models/grok-imagine-video", StringComparison.Ordinal);
             accepted.AddRange(bodies.Select(b => (path.StartsWith("/admin", StringComparison.Ordinal) ? admin : user, method, path, ((string?)"application/json", Encoding.UTF8.GetBytes(b)))));
         }
 
@@ -240,6 +255,7 @@ public sealed class MalformedInputTests
         {
             var path = pattern.Replace("{id}", id, StringComparison.Ordinal)
                 .Replace("{model}", id, StringComparison.Ordinal)
+                .Replace("{name}", id, StringComparison.Ordinal)
                 .Replace("{resolution:int}", "720", StringComparison.Ordinal);
             yield return path;
         }

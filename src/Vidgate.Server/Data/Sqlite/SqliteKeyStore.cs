@@ -9,11 +9,11 @@ namespace Vidgate.Server.Data.Sqlite;
 /// <summary><see cref="IKeyStore"/> on SQLite (tables <c>accounts</c>, <c>api_keys</c>, <c>settings</c>).</summary>
 internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions> billing) : IKeyStore
 {
-    private const string Columns = "id, account_id, name, prefix, is_admin, created_at, revoked_at, requests_per_minute, expires_at";
+    private const string Columns = "id, account_id, name, prefix, is_admin, created_at, revoked_at, requests_per_minute, expires_at, allowed_models, allowed_ips";
 
     private const string InsertKeySql = $"""
-        INSERT INTO api_keys (id, account_id, name, secret_hash, prefix, is_admin, created_at, requests_per_minute, expires_at)
-        VALUES ($id, $account, $name, $hash, $prefix, $admin, $now, $rpm, $expires)
+        INSERT INTO api_keys (id, account_id, name, secret_hash, prefix, is_admin, created_at, requests_per_minute, expires_at, allowed_models, allowed_ips)
+        VALUES ($id, $account, $name, $hash, $prefix, $admin, $now, $rpm, $expires, $models, $ips)
         RETURNING {Columns};
         """;
 
@@ -46,13 +46,15 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
                 .Bind("$id", "key_" + Guid.CreateVersion7().ToString("N")).Bind("$account", accountId).Bind("$name", spec.Name)
                 .Bind("$hash", secretHash).Bind("$prefix", prefix).Bind("$admin", Sql.Flag(spec.IsAdmin)).Bind("$now", ms)
                 .Bind("$rpm", spec.RequestsPerMinute).Bind("$expires", Sql.Ms(spec.ExpiresAt))
+                .Bind("$models", List(spec.AllowedModels)).Bind("$ips", List(spec.AllowedIps))
                 .One(Map);
         }, ct);
     }
 
     private const string FindSql = """
         SELECT k.id, k.account_id, k.is_admin, k.requests_per_minute, k.expires_at, a.unmetered,
-               t.id, t.price_multiplier, t.allowed_models, t.max_seconds, t.max_resolution, t.requests_per_minute, t.max_in_flight
+               t.id, t.price_multiplier, t.allowed_models, t.max_seconds, t.max_resolution, t.requests_per_minute, t.max_in_flight,
+               k.allowed_models, k.allowed_ips
           FROM api_keys k JOIN accounts a ON a.id = k.account_id JOIN tiers t ON t.id = a.tier_id
          WHERE k.secret_hash = $hash AND k.revoked_at IS NULL;
         """;
@@ -65,14 +67,15 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
 
             // A key narrows its tier, never widens it.
             var rpm = keyRpm is { } k && tierRpm is { } t ? Math.Min(k, t) : keyRpm ?? tierRpm;
-            var models = r.IsDBNull(8) ? null : JsonSerializer.Deserialize(r.GetString(8), StoreJson.Default.StringArray);
+            var models = Models(Strings(r, 8), Strings(r, 13));
             var plan = new Plan(
-                r.GetString(6), r.GetInt64(7), models is null ? null : new HashSet<string>(models, StringComparer.Ordinal),
+                r.GetString(6), r.GetInt64(7), models,
                 r.IntOrNull(9), r.IntOrNull(10), rpm, r.IntOrNull(12), Unmetered: r.GetInt64(5) != 0);
             return new Caller(r.GetString(0), r.GetString(1), r.GetInt64(2) != 0)
             {
                 Plan = plan,
                 ExpiresAt = r.TimeOrNull(4),
+                AllowedIps = KeyAccess.Networks(Strings(r, 14)),
             };
         }), ct);
 
@@ -83,9 +86,16 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
         Sql.Command(connection, $"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $now) WHERE id = $id RETURNING {Columns};")
             .Bind("$id", id).Bind("$now", Sql.Ms(now)).One(Map), ct);
 
-    public Task<ApiKeyRecord?> UpdateLimitsAsync(string id, int? requestsPerMinute, DateTimeOffset? expiresAt, CancellationToken ct) => db.WriteAsync(connection =>
-        Sql.Command(connection, $"UPDATE api_keys SET requests_per_minute = $rpm, expires_at = $expires WHERE id = $id RETURNING {Columns};")
-            .Bind("$id", id).Bind("$rpm", requestsPerMinute).Bind("$expires", Sql.Ms(expiresAt)).One(Map), ct);
+    public Task<ApiKeyRecord?> UpdateAsync(string id, KeyPatch patch, CancellationToken ct) => db.WriteAsync(connection =>
+        Sql.Command(connection, $"""
+                UPDATE api_keys SET requests_per_minute = $rpm, expires_at = $expires,
+                       allowed_models = CASE WHEN $setModels = 1 THEN $models ELSE allowed_models END,
+                       allowed_ips = CASE WHEN $setIps = 1 THEN $ips ELSE allowed_ips END
+                 WHERE id = $id RETURNING {Columns};
+                """)
+            .Bind("$id", id).Bind("$rpm", patch.RequestsPerMinute).Bind("$expires", Sql.Ms(patch.ExpiresAt))
+            .Bind("$setModels", Sql.Flag(patch.AllowedModels is not null)).Bind("$models", List(patch.AllowedModels?.Values))
+            .Bind("$setIps", Sql.Flag(patch.AllowedIps is not null)).Bind("$ips", List(patch.AllowedIps?.Values)).One(Map), ct);
 
     public Task<bool> AnyAsync(CancellationToken ct) => db.ReadAsync(connection =>
         Sql.Command(connection, "SELECT EXISTS (SELECT 1 FROM api_keys);").Scalar() != 0, ct);
@@ -102,5 +112,23 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
     {
         RequestsPerMinute = r.IntOrNull(7),
         ExpiresAt = r.TimeOrNull(8),
+        AllowedModels = Strings(r, 9),
+        AllowedIps = Strings(r, 10),
     };
+
+    private static string[]? Strings(SqliteDataReader r, int ordinal)
+        => r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize(r.GetString(ordinal), StoreJson.Default.StringArray);
+
+    private static string? List(IReadOnlyList<string>? values)
+        => values is null || values.Count == 0 ? null : JsonSerializer.Serialize(values.ToArray(), StoreJson.Default.StringArray);
+
+    /// <summary>The models a key may use: its tier's, narrowed by its own list (null: every model).</summary>
+    private static HashSet<string>? Models(string[]? tier, string[]? key)
+        => (tier, key) switch
+        {
+            (null, null) => null,
+            (null, { } own) => new HashSet<string>(own, StringComparer.Ordinal),
+            ({ } tiers, null) => new HashSet<string>(tiers, StringComparer.Ordinal),
+            ({ } tiers, { } own) => new HashSet<string>(tiers.Intersect(own, StringComparer.Ordinal), StringComparer.Ordinal),
+        };
 }

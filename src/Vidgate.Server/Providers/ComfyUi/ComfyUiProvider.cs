@@ -16,7 +16,7 @@ namespace Vidgate.Server.Providers.ComfyUi;
 /// comes from <c>/ws</c> events (<see cref="ComfyUiProgress"/>) while polls run.
 /// </summary>
 internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions options, HttpClient http, TimeProvider clock, ILogger<ComfyUiProvider> logger)
-    : IVideoProvider
+    : IVideoProvider, Registry.ICredentialCheck
 {
     // ComfyUI's refusals list node errors; longer than other upstreams' one-liners, still bounded.
     private const int MaxRefusal = 600;
@@ -29,6 +29,27 @@ internal sealed class ComfyUiProvider(UpstreamSettings settings, ComfyUiOptions 
     private readonly UpstreamClient _http = new(http, settings, "ComfyUI", UpstreamAuth.Bearer, clock);
 
     public UpstreamSettings Settings => settings;
+
+    /// <summary>ComfyUI's <c>/system_stats</c>: free; a 401/403 can only come from a proxy in front of it that wants the key.</summary>
+    public async Task<Registry.CredentialCheck> CheckAsync(string apiKey, CancellationToken ct)
+    {
+        const string what = "GET /system_stats";
+        using var request = new HttpRequestMessage(HttpMethod.Get, Endpoint("system_stats"));
+        try
+        {
+            var reply = await _http.CallAsync(request, apiKey, ct);
+            return (int)reply.Status switch
+            {
+                >= 200 and < 300 => new Registry.CredentialCheck(true, what),
+                401 or 403 => new Registry.CredentialCheck(false, what, "bad_credentials", $"The server in front of ComfyUI refused the key ({reply.Code})."),
+                _ => new Registry.CredentialCheck(false, what, "upstream_error", $"ComfyUI answered {reply.Code}."),
+            };
+        }
+        catch (Exception ex) when (_http.Fail(ex, ct) is { } reason)
+        {
+            return new Registry.CredentialCheck(false, what, "upstream_unreachable", reason);
+        }
+    }
 
     public async Task<UpstreamSubmit> SubmitAsync(UpstreamJob job, CancellationToken ct)
     {

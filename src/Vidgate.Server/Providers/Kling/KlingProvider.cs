@@ -106,6 +106,10 @@ internal sealed class KlingProvider(UpstreamSettings settings, VendorOptions opt
     protected override HttpRequestMessage BuildPoll(UpstreamHandle handle)
         => new(HttpMethod.Get, Endpoint($"v1/videos/{(handle.State == Image ? Image : Text)}/{Uri.EscapeDataString(handle.UpstreamId)}"));
 
+    /// <summary>Kling has no model or account call: a one-item query of the text-to-video task list costs nothing and needs a valid token.</summary>
+    protected override (HttpRequestMessage Request, string Checked)? BuildCheck()
+        => (new(HttpMethod.Get, Endpoint($"v1/videos/{Text}?pageNum=1&pageSize=1")), $"GET /v1/videos/{Text} (task list query)");
+
     protected override UpstreamPoll ParsePoll(UpstreamReply reply, UpstreamHandle handle)
     {
         if (Read(reply, KlingJson.Default.KlingEnvelope)?.Data is not { TaskStatus: { } status } task)

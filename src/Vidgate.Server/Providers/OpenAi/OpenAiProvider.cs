@@ -83,6 +83,9 @@ internal sealed class OpenAiProvider(
 
     protected override HttpRequestMessage BuildPoll(UpstreamHandle handle) => new(HttpMethod.Get, VideosEndpoint($"videos/{Uri.EscapeDataString(handle.UpstreamId)}"));
 
+    /// <summary>OpenAI's model list (every compatible server has one): free, and a 401 for a bad key.</summary>
+    protected override (HttpRequestMessage Request, string Checked)? BuildCheck() => (new(HttpMethod.Get, VideosEndpoint("models")), "GET /v1/models");
+
     protected override UpstreamPoll PollRefused(UpstreamReply reply, Answer answer, UpstreamHandle handle) => reply.Status switch
     {
         HttpStatusCode.TooManyRequests => new UpstreamPoll.Transient("upstream rate limit (429)", reply.RetryAfter),

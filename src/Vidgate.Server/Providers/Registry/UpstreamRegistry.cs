@@ -18,6 +18,15 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
 
     public InstanceGate Gate => gate;
 
+    /// <summary>The provider's own credential check (under the metering wrappers), or null where it has none.</summary>
+    public ICredentialCheck? Check { get; init; }
+
+    /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
+    public InstanceHealth Health { get; } = new(clock);
+
+    /// <summary>How many of the instance's keys the upstream refused lately (they sit out, kept, never shown).</summary>
+    public int BadKeyCount(DateTimeOffset now) => _refusedUntil.Count(until => until > now.UtcTicks);
+
     /// <summary>Spreads new jobs over the instance's keys in turn.</summary>
     public int NextKeyIndex() => (int)((uint)Interlocked.Increment(ref _nextKey) % (uint)Settings.ApiKeys.Count);
 
@@ -105,7 +114,7 @@ internal sealed partial class UpstreamRegistry(
     /// </summary>
     public string PlannedProvider(string model) => Routes(model) is [var first, ..] ? first.ProviderId : catalog.ProviderFor(model);
 
-    /// <summary>The routes of <paramref name="model"/>, falling back to those of the model it aliases, by priority.</summary>
+    /// <summary>The routes of <paramref name="model"/>, falling back to those of the models it aliases (in chain order), by priority.</summary>
     public IReadOnlyList<RouteRecord> Routes(string model)
     {
         var routes = Current().Routes;
@@ -114,7 +123,15 @@ internal sealed partial class UpstreamRegistry(
             return own;
         }
 
-        return catalog.Find(model)?.AliasOf is { } target && routes.TryGetValue(target, out var aliased) ? aliased : [];
+        foreach (var target in catalog.AliasChain(model).Skip(1))
+        {
+            if (routes.TryGetValue(target, out var aliased))
+            {
+                return aliased;
+            }
+        }
+
+        return [];
     }
 
     /// <summary>
@@ -178,8 +195,12 @@ internal sealed partial class UpstreamRegistry(
 
                 try
                 {
-                    var provider = _wrappers.Aggregate(type.Create(settings), (built, wrap) => wrap(built));
-                    instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock);
+                    var inner = type.Create(settings);
+                    var provider = _wrappers.Aggregate(inner, (built, wrap) => wrap(built));
+                    instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock)
+                    {
+                        Check = inner as ICredentialCheck,
+                    };
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
                 {

@@ -56,6 +56,9 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
     protected override HttpRequestMessage BuildPoll(UpstreamHandle handle)
         => new(HttpMethod.Get, Endpoint("v1beta/" + string.Join('/', handle.UpstreamId.Split('/').Select(Uri.EscapeDataString))));
 
+    /// <summary>The Gemini API's model list, one entry: free, and a 400 <c>API_KEY_INVALID</c> or 403 for a bad key.</summary>
+    protected override (HttpRequestMessage Request, string Checked)? BuildCheck() => (new(HttpMethod.Get, Endpoint("v1beta/models?pageSize=1")), "GET /v1beta/models");
+
     protected override UpstreamPoll ParsePoll(UpstreamReply reply, UpstreamHandle handle)
     {
         if (Read(reply, VeoJson.Default.VeoOperation) is not { } operation)

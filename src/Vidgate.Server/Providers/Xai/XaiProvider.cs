@@ -36,6 +36,9 @@ internal sealed partial class XaiProvider(
     protected override HttpRequestMessage BuildPoll(UpstreamHandle handle)
         => new(HttpMethod.Get, Endpoint("v1/videos/" + Uri.EscapeDataString(handle.UpstreamId)));
 
+    /// <summary>xAI's model list: free, and a 401 for a bad key.</summary>
+    protected override (HttpRequestMessage Request, string Checked)? BuildCheck() => (new(HttpMethod.Get, Endpoint("v1/models")), "GET /v1/models");
+
     /// <summary>xAI's refusals: any 4xx mentioning moderation or policy is its moderation; the rest is the kit's status reading.</summary>
     protected override Answer Classify(UpstreamReply reply, VendorCall call)
     {

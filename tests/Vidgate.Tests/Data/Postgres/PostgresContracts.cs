@@ -11,3 +11,6 @@ public sealed class PostgresKeyStoreTests() : KeyStoreContract(new PostgresEngin
 
 /// <summary>The billing store contract (money, idempotency, conservation) on PostgreSQL.</summary>
 public sealed class PostgresBillingStoreTests() : BillingStoreContract(new PostgresEngine());
+
+/// <summary>The model catalog store contract on PostgreSQL.</summary>
+public sealed class PostgresModelStoreTests() : ModelStoreContract(new PostgresEngine());

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Vidgate.Server.Accounts;
 using Vidgate.Server.Billing;
 using Vidgate.Server.Data.Postgres;
+using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
 using Vidgate.Tests.Support;
@@ -37,6 +38,7 @@ internal sealed class PostgresEngine : StoreEngine
         Keys = new PostgresKeyStore(Database, Options.Create(new BillingOptions()));
         Billing = new PostgresBillingStore(Database, TimeProvider.System);
         UpstreamConfig = new PostgresUpstreamConfigStore(Database);
+        Models = new PostgresModelStore(Database);
     }
 
     public PostgresDatabase Database { get; }
@@ -52,6 +54,8 @@ internal sealed class PostgresEngine : StoreEngine
     public override IBillingStore Billing { get; }
 
     public override IUpstreamConfigStore UpstreamConfig { get; }
+
+    public override IModelStore Models { get; }
 
     public override StoreEngine OpenAnother() => new PostgresEngine(_database, ownsDatabase: false);
 
