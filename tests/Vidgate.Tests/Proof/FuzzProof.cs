@@ -29,7 +29,12 @@ public sealed class FuzzProof
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly HashSet<string> CreateRoutes = ["POST /v1/videos", "POST /v1/videos/generations", "POST /v1/videos/{id}/remix"];
+    /// <summary>A create, by what was sent (corpus entries carry no route template).</summary>
+    private static bool IsCreate(FuzzCorpus.Entry entry)
+    {
+        var path = entry.Target.Split('?')[0].TrimEnd('/');
+        return entry.Method == "POST" && (path is "/v1/videos" or "/v1/videos/generations" || (path.StartsWith("/v1/videos/", StringComparison.Ordinal) && path.EndsWith("/remix", StringComparison.Ordinal)));
+    }
 
     [Fact]
     public Task Random_and_mutated_requests_on_every_route_are_never_5xx_and_leave_nothing_behind() => TestSeed.RunAsync(async (_, seed) =>
@@ -215,7 +220,7 @@ public sealed class FuzzProof
                 Interlocked.Increment(ref _stalled);
             }
 
-            if (answer.Status is >= 200 and < 300 && CreateRoutes.Contains(entry.Name) && TaskId(answer.Body) is { } id)
+            if (answer.Status is >= 200 and < 300 && IsCreate(entry) && TaskId(answer.Body) is { } id)
             {
                 Created.Add(id);
             }
@@ -225,9 +230,16 @@ public sealed class FuzzProof
                 return;
             }
 
+            if (!minimise)
+            {
+                // A corpus entry failing again: it is in the corpus already.
+                Failures.Enqueue($"{fault}: corpus/{entry.Name} → {answer.Status} {Preview(answer.Body)}");
+                return;
+            }
+
             // Saved as found first, so a run cut short still keeps it; the minimised form replaces it.
             var found = FuzzCorpus.Save(entry, ids);
-            var smallest = minimise && Interlocked.Increment(ref _minimised) <= MinimisedFailures ? await MinimiseAsync(entry, fault) : entry;
+            var smallest = Interlocked.Increment(ref _minimised) <= MinimisedFailures ? await MinimiseAsync(entry, fault) : entry;
             var name = FuzzCorpus.Save(smallest, ids);
             if (name != found)
             {
@@ -254,6 +266,12 @@ public sealed class FuzzProof
 
             // Kestrel's own refusals (a bad request line, 413, 431) carry no body; anything the app said must be the shape.
             var fromApp = answer.Status is >= 400 and < 500 && entry.Method != "HEAD" && answer.Body.Length > 0;
+            if (fromApp && answer.Body.Length > 64 * 1024)
+            {
+                // An error that quotes a huge input back is an amplifier (and a log and proxy hazard).
+                return "4xx body over 64 KB";
+            }
+
             return fromApp && !MalformedInputTests.HasErrorShape(answer.Body) ? "4xx without the error shape" : null;
         }
 
