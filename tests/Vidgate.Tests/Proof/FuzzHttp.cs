@@ -80,12 +80,12 @@ internal static class FuzzHttp
         return Parse(received.ToArray(), timedOut);
     }
 
+    // Framing is in bytes (chunk sizes count bytes, not chars), so the body is cut and unchunked before it is decoded.
     private static Answer Parse(byte[] bytes, bool timedOut)
     {
-        var text = Encoding.UTF8.GetString(bytes);
-        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var head = end < 0 ? text : text[..end];
-        var body = end < 0 ? "" : text[(end + 4)..];
+        var end = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
+        var head = Encoding.Latin1.GetString(bytes, 0, end < 0 ? bytes.Length : end);
+        var body = end < 0 ? Array.Empty<byte>() : bytes[(end + 4)..];
         var status = 0;
         if (head.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && head.Length >= 12)
         {
@@ -97,26 +97,26 @@ internal static class FuzzHttp
             body = Unchunk(body);
         }
 
-        return new Answer(status, head, body, timedOut);
+        return new Answer(status, head, Encoding.UTF8.GetString(body), timedOut);
     }
 
-    private static string Unchunk(string body)
+    private static byte[] Unchunk(byte[] body)
     {
-        var result = new StringBuilder();
+        var result = new MemoryStream();
         var at = 0;
         while (at < body.Length)
         {
-            var line = body.IndexOf("\r\n", at, StringComparison.Ordinal);
-            if (line < 0 || !int.TryParse(body.AsSpan(at, line - at), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size) || size == 0)
+            var line = body.AsSpan(at).IndexOf("\r\n"u8);
+            if (line < 0 || !int.TryParse(Encoding.ASCII.GetString(body, at, line), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size) || size == 0)
             {
                 break;
             }
 
-            var start = line + 2;
-            result.Append(body, start, Math.Min(size, body.Length - start));
+            var start = at + line + 2;
+            result.Write(body, start, Math.Min(size, body.Length - start));
             at = start + size + 2;
         }
 
-        return result.ToString();
+        return result.ToArray();
     }
 }
