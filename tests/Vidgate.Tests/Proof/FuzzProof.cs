@@ -92,8 +92,10 @@ public sealed class FuzzProof
 
         var run = new Run(server, ids);
         var rss = new List<long>();
+        var heap = new List<long>();
         using var sampling = new CancellationTokenSource();
         var sampler = SampleRssAsync(server.ProcessId, rss, sampling.Token);
+        var heapSampler = SampleHeapAsync(adminClient, heap, sampling.Token);
 
         // The corpus first: every input that once failed.
         var replayed = 0;
@@ -136,6 +138,7 @@ public sealed class FuzzProof
 
         await sampling.CancelAsync();
         await sampler;
+        await heapSampler;
 
         // Alive and still taking work.
         Assert.False(HasExited(server.ProcessId), "the server process died:\n" + Tail(server.Output));
@@ -163,6 +166,7 @@ public sealed class FuzzProof
             .AppendLine(CultureInfo.InvariantCulture, $"| tasks created by accepted creates | {run.Created.Count} |")
             .AppendLine(CultureInfo.InvariantCulture, $"| tasks left by rejected requests | {strays.Count} |")
             .AppendLine(CultureInfo.InvariantCulture, $"| RSS median, middle third → last third | {firstThird / 1048576.0:0} MB → {lastThird / 1048576.0:0} MB ({rss.Count} samples) |")
+            .AppendLine(CultureInfo.InvariantCulture, $"| GC heap median, middle third → last third (reported, not asserted) | {Median(heap.Skip(heap.Count / 3).Take(heap.Count / 3)) / 1048576.0:0} MB → {Median(heap.Skip(heap.Count - (heap.Count / 3))) / 1048576.0:0} MB, max {heap.DefaultIfEmpty().Max() / 1048576.0:0} MB |")
             .AppendLine(CultureInfo.InvariantCulture, $"| new corpus entries | {string.Join(", ", run.Saved.DefaultIfEmpty("none"))} |");
         ProofRun.Report("fuzz", report.ToString());
 
@@ -411,6 +415,31 @@ public sealed class FuzzProof
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>The managed heap after the last GC (<c>dotnet_gc_heap_bytes</c> on /metrics): tells a leak from the GC keeping what it grew to.</summary>
+    private static async Task SampleHeapAsync(HttpClient admin, List<long> samples, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var metrics = await (await admin.GetAsync("/metrics", ct)).Content.ReadAsStringAsync(ct);
+                if (metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_gc_heap_bytes", StringComparison.Ordinal)) is { } line)
+                {
+                    samples.Add((long)double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture));
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(ProofRun.Pick(1, 5, 10)), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (HttpRequestException)
+        {
+            // A sample lost to the fuzzing load is a missing point, not a finding; the process check covers deaths.
         }
     }
 
