@@ -5,12 +5,15 @@ namespace Vidgate.Server.Billing;
 
 /// <summary>
 /// The cheap checks, in memory and before any database write: a key's creates per minute, and failed
-/// authentications per client IP (so guessing keys costs the guesser, not the database).
+/// authentications per client IP (so guessing keys costs the guesser, not the database). An IP that runs out is logged
+/// (a warning naming the IP, never the key it tried), at most once a minute per IP, so an operator sees a key-guessing
+/// attempt without an attacker being able to flood the log.
 /// </summary>
-internal sealed class RequestLimits(TimeProvider clock, IOptions<BillingOptions> options)
+internal sealed partial class RequestLimits(TimeProvider clock, IOptions<BillingOptions> options, ILogger<RequestLimits> logger)
 {
     private readonly TokenBuckets _creates = new(clock);
     private readonly TokenBuckets _failedAuth = new(clock);
+    private readonly TokenBuckets _blockLogs = new(clock);
 
     // Until the first failed authentication the per-IP check costs nothing on the poll path (not even the IP string).
     private volatile bool _anyAuthFailed;
@@ -36,8 +39,20 @@ internal sealed class RequestLimits(TimeProvider clock, IOptions<BillingOptions>
     public void AuthFailed(HttpContext http)
     {
         _anyAuthFailed = true;
-        _failedAuth.TryTake(ClientIp(http), options.Value.FailedAuthPerMinute);
+        var ip = ClientIp(http);
+        var perMinute = options.Value.FailedAuthPerMinute;
+        _failedAuth.TryTake(ip, perMinute);
+        if (_failedAuth.Peek(ip, perMinute) is { } wait && _blockLogs.TryTake(ip, 1) is null)
+        {
+            Log.AuthBlocked(logger, ip, perMinute, wait);
+        }
     }
 
     private static string ClientIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Client {Ip} used up its {PerMinute} failed authentications per minute; its requests get 429 for {Wait} s")]
+        public static partial void AuthBlocked(ILogger logger, string ip, int perMinute, int wait);
+    }
 }

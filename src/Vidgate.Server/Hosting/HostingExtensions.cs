@@ -38,6 +38,9 @@ internal static class HostingExtensions
         Bind<VidgateOptions>(builder.Services, VidgateOptions.Section);
 
         var maxBody = builder.Configuration.GetValue<long?>("Vidgate:MaxRequestBodyBytes") ?? new VidgateOptions().MaxRequestBodyBytes;
+        // Kestrel's own limits (Kestrel:Limits:RequestHeadersTimeout, MinRequestBodyDataRate, MaxRequestHeadersTotalSize, ...)
+        // are settable like every other option; the body size stays Vidgate's own setting.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;

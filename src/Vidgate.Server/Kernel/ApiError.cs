@@ -20,11 +20,21 @@ internal sealed record ApiError(int Status, string Code, string Message, string?
         _ => "server_error",
     };
 
+    /// <summary>Messages and params quote the caller's input; a 10 MB value must not come back as a 10 MB error (found by the fuzzer).</summary>
+    public const int MaxMessageLength = 1000;
+
+    public const int MaxParamLength = 200;
+
     public IResult ToResult()
     {
-        var json = TypedResults.Json(new ErrorBody(new ErrorDetail(Message, Type, Param, Code)), ContractsJson.Wire.ErrorBody, statusCode: Status);
+        var detail = new ErrorDetail(Clip(Message, MaxMessageLength), Type, Param is null ? null : Clip(Param, MaxParamLength), Code);
+        var json = TypedResults.Json(new ErrorBody(detail), ContractsJson.Wire.ErrorBody, statusCode: Status);
         return RetryAfter is { } seconds ? new RetryAfterResult(json, Math.Max(1, seconds)) : json;
     }
+
+    // Never cut a surrogate pair in two: the clipped text must still encode.
+    private static string Clip(string text, int max)
+        => text.Length <= max ? text : string.Concat(text.AsSpan(0, char.IsHighSurrogate(text[max - 2]) ? max - 2 : max - 1), "…");
 
     public static ApiError Invalid(string param, string message, string code = "invalid_value") => new(400, code, message, param);
 

@@ -38,6 +38,8 @@ internal sealed class ScrapeGauges : IDisposable
         meter.CreateObservableGauge("vidgate.build_info", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", Version)),
             description: "Always 1; the running server's version is its label.");
         meter.CreateObservableGauge("process.resident_memory_bytes", () => Environment.WorkingSet, description: "Resident memory size in bytes.");
+        // RSS alone cannot tell a managed leak from native growth (ffmpeg pipes, SQLite pages); the GC's own figure can.
+        meter.CreateObservableGauge("dotnet.gc.heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, description: "Managed heap size after the last garbage collection, in bytes.");
         meter.CreateObservableGauge("process.start_time_seconds", () => StartTime, description: "Start time of the process since the Unix epoch, in seconds.");
     }
 
