@@ -71,7 +71,7 @@ internal sealed partial class Finisher(
 
             // A node stopped between storing this job's video and completing the task: the stored video is this job's
             // result, so it is used as it is rather than downloaded and stored a second time.
-            var storedEarlier = await StoredEarlierAsync(taskId, file, ct);
+            var storedEarlier = await StoredResult.TryCopyAsync(blobs, taskId, file, ct);
             var problem = storedEarlier ? null : await DownloadAsync(finish, file, ct);
             if (problem is { Retry: true })
             {
@@ -131,19 +131,6 @@ internal sealed partial class Finisher(
             await heartbeatStop.CancelAsync();
             await heartbeat;
             WorkFolders.TryDelete(work);
-        }
-    }
-
-    private async Task<bool> StoredEarlierAsync(string taskId, string file, CancellationToken ct)
-    {
-        try
-        {
-            await blobs.CopyToFileAsync(TaskBlobs.Video(taskId), file, ct);
-            return true;
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
         }
     }
 

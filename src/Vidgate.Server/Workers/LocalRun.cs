@@ -44,8 +44,8 @@ internal sealed partial class LocalRun(
             if (task.Attempts > 1 && await StoredEarlierAsync(task.Id, work.Token))
             {
                 // A node stopped between storing this render and completing the task: the result is complete (the
-                // video is stored last, each blob whole or not at all), so it is completed as it is, not made and stored
-                // a second time.
+                // video is stored last, and StoredResult checks it is whole), so it is completed as it is, not made and
+                // stored a second time.
                 outcome = "ok";
                 await StopAsync(heartbeatStop, heartbeat);
                 if (!await endings.CompleteAsync(task.Id, provider, null))
@@ -131,13 +131,16 @@ internal sealed partial class LocalRun(
 
     private async Task<bool> StoredEarlierAsync(string taskId, CancellationToken ct)
     {
-        if (await blobs.OpenReadAsync(TaskBlobs.Video(taskId), ct) is not { } last)
+        var check = Path.Combine(options.Value.WorkRoot, $"{taskId}-stored-{Guid.NewGuid():N}.mp4");
+        Directory.CreateDirectory(options.Value.WorkRoot);
+        try
         {
-            return false;
+            return await StoredResult.TryCopyAsync(blobs, taskId, check, ct);
         }
-
-        await last.Stream.DisposeAsync();
-        return true;
+        finally
+        {
+            File.Delete(check);
+        }
     }
 
     private static async Task StopAsync(CancellationTokenSource heartbeatStop, Task heartbeat)

@@ -240,7 +240,8 @@ internal static class FuzzInputs
     private static string SpliceText(string sample, Random random, string value, string? field)
     {
         var fields = JsonNode.Parse(sample)!.AsObject().Select(p => p.Key).ToList();
-        field ??= Pick(random, [.. fields]);
+        // An empty sample ({}) has no field to replace: the value goes in under a name the route does not know.
+        field ??= fields.Count == 0 ? "fuzz" : Pick(random, [.. fields]);
         var others = JsonNode.Parse(sample)!.AsObject();
         others.Remove(field);
         var rest = others.ToJsonString().TrimStart('{').TrimEnd('}');

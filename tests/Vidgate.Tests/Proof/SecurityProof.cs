@@ -44,6 +44,19 @@ public sealed class SecurityProof(SecurityServer fixture) : IClassFixture<Securi
 
             using var response = await bob.SendAsync(request, Ct);
             var text = await response.Content.ReadAsStringAsync(Ct);
+            if (method == "GET" && template.StartsWith("/dashboard/", StringComparison.Ordinal))
+            {
+                // A dashboard page is one static shell for every id: its data comes through the API with the viewer's
+                // own rights, and the 404 is drawn by the page (tests/Vidgate.Tests/Dashboard). So the check here is that
+                // nothing of hers, not even the id, is in what bob gets.
+                if (Leaks(text) || text.Contains(fixture.AliceTask, StringComparison.Ordinal))
+                {
+                    failures.Add($"{method} {path} → {(int)response.StatusCode}: the page carries her data");
+                }
+
+                continue;
+            }
+
             if (response.StatusCode != HttpStatusCode.NotFound || (method != "HEAD" && !MalformedInputTests.HasErrorShape(text)) || Leaks(text))
             {
                 failures.Add($"{method} {path} → {(int)response.StatusCode} {text[..Math.Min(200, text.Length)]}");
