@@ -1,75 +1,33 @@
-using System.Net.Http.Json;
+using System.Text.Json;
 using Vidgate.Fakes;
-using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Providers.EndToEnd;
 
-/// <summary><c>runway</c> through the whole server: admin API, submitter (bad key → next key), tracker, finisher, real SQLite and ffprobe.</summary>
-public sealed class RunwayEndToEndTests
+/// <summary><c>runway</c> through the whole server; every call names the API version.</summary>
+public sealed class RunwayEndToEndTests() : VendorEndToEnd<FakeRunway>("runway")
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private protected override string Model => "gen4.5";
 
-    [Fact]
-    public async Task The_seed_curl_body_completes_through_runway_past_a_revoked_key_and_is_served_as_our_own_mp4()
+    private protected override string ImageModel => "gen4_turbo";
+
+    private protected override string Revoked => "key_revoked";
+
+    private protected override int SeedJobs => 2;
+
+    private protected override Task<FakeRunway> StartAsync() => FakeRunway.StartAsync(ct: Ct);
+
+    private protected override void AssertSeedSent(FakeRunway fake, FakeVendorJob job)
     {
-        await using var fake = await FakeRunway.StartAsync(ct: Ct);
-        const string revoked = "key_revoked";
-        using var app = UpstreamServer.Start();
-        await AddAsync(app, fake, [revoked, fake.Options.ApiKey], "gen4.5");
-        using var user = await app.NewUserAsync();
+        Assert.Contains("city street", job.Body.GetProperty("promptText").GetString(), StringComparison.Ordinal);
+        Assert.Equal((8, "1280:720"), (job.Body.GetProperty("duration").GetInt32(), job.Body.GetProperty("ratio").GetString()));
+    }
 
-        var ids = new List<string>();
-        for (var i = 0; i < 2; i++)
-        {
-            ids.Add((await Api.OkJsonAsync(await user.PostJsonAsync("/v1/videos", Api.SeedBody))).GetProperty("id").GetString()!);
-        }
-
-        foreach (var id in ids)
-        {
-            var done = await user.WaitForAsync(id, "completed", TimeSpan.FromSeconds(60));
-            Assert.DoesNotContain(fake.BaseUrl.Authority, done.GetProperty("video_url").GetString(), StringComparison.Ordinal);
-            Assert.Equal("h264", (await Ffprobe.ProbeAsync(await user.GetByteArrayAsync($"/v1/videos/{id}/content", Ct), Ct)).CodecName);
-        }
-
-        Assert.Contains(fake.Requests, r => r.Method == "POST" && r.Headers.GetValueOrDefault("authorization") == "Bearer " + revoked);
+    private protected override void AssertSeedRequests(FakeRunway fake) =>
         Assert.All(fake.Requests, r => Assert.Equal(FakeRunway.Version, r.Headers.GetValueOrDefault("x-runway-version")));
-        Assert.Equal(2, fake.Jobs.Count);
-        Assert.All(fake.Submitted, body =>
-        {
-            Assert.Contains("city street", body.GetProperty("promptText").GetString(), StringComparison.Ordinal);
-            Assert.Equal((8, "1280:720"), (body.GetProperty("duration").GetInt32(), body.GetProperty("ratio").GetString()));
-        });
-    }
 
-    [Fact]
-    public async Task An_image_request_reaches_runway_as_a_data_uri_of_the_stored_png_on_image_to_video_and_completes()
+    private protected override void AssertImageSent(FakeRunway fake, JsonElement body, string image)
     {
-        await using var fake = await FakeRunway.StartAsync(ct: Ct);
-        using var app = UpstreamServer.Start();
-        await AddAsync(app, fake, [fake.Options.ApiKey], "gen4_turbo");
-        using var user = await app.NewUserAsync();
-
-        var image = await TestImages.DataUriAsync("png", 64, 48);
-        var created = await user.CreateAsync(new { model = "grok-imagine-video", prompt = "the picture comes alive", seconds = "6", aspect_ratio = "16:9", resolution = "720P", image });
-        await user.WaitForAsync(created.GetProperty("id").GetString()!, "completed", TimeSpan.FromSeconds(60));
-
-        var body = Assert.Single(fake.Submitted);
-        Assert.Equal((image, "gen4_turbo", 6), (body.GetProperty("promptImage").GetString(), body.GetProperty("model").GetString(), body.GetProperty("duration").GetInt32()));
+        Assert.Equal((image, ImageModel, 6), (body.GetProperty("promptImage").GetString(), body.GetProperty("model").GetString(), body.GetProperty("duration").GetInt32()));
         Assert.Contains(fake.Requests, r => r.Method == "POST" && r.Path == "/v1/image_to_video");
-    }
-
-    private static async Task AddAsync(VidgateApp app, FakeVendor fake, string[] keys, string model)
-    {
-        using var admin = app.Admin();
-        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
-        {
-            id = "runway-main",
-            type = "runway",
-            base_url = fake.BaseUrl.ToString(),
-            api_keys = keys,
-            request_timeout_seconds = 10,
-            model_map = new Dictionary<string, string> { ["grok-imagine-video"] = model },
-        }, Ct));
-        await UpstreamServer.RouteAsync(app, "runway-main");
     }
 }

@@ -1,57 +1,54 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Vidgate.Fakes;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Providers.EndToEnd;
 
 /// <summary>
-/// <c>vertex</c> through the whole server: admin API (the key checked as a service-account key), submitter (a key the
-/// token endpoint refuses → the next key), tracker, finisher (the inline video decoded), real SQLite and ffprobe.
+/// <c>vertex</c> through the whole server: the key is checked as a service-account key, a key the token endpoint
+/// refuses gives way to the next, and the finisher decodes the inline video.
 /// </summary>
-public sealed class VertexEndToEndTests
+public sealed class VertexEndToEndTests() : VendorEndToEnd<FakeVertex>("vertex")
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private string _revoked = "";
 
-    [Fact]
-    public async Task The_seed_curl_body_completes_through_vertex_past_a_refused_key_and_is_served_as_our_own_mp4()
+    private protected override string Model => "veo-3.1-fast-generate-001";
+
+    /// <summary>Signed by another RSA key than the fake trusts; made in <see cref="StartAsync"/>, as it names the fake's token URI.</summary>
+    private protected override string Revoked => _revoked;
+
+    private protected override object? Options => new { location = "us-central1" };
+
+    /// <summary>The keys name the token endpoint, so the port is chosen before the fake starts on it.</summary>
+    private protected override Task<FakeVertex> StartAsync()
     {
         var port = FreePort();
         var token = new Uri($"http://127.0.0.1:{port}/token");
-        var good = FakeVertex.NewKey(token);
-        var revoked = FakeVertex.NewKey(token, rsaKey: 1);
-        await using var fake = await FakeVertex.StartAsync(new FakeVendorOptions { ApiKey = good }, port, Ct);
-        using var app = UpstreamServer.Start();
-        using (var admin = app.Admin())
-        {
-            await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
-            {
-                id = "vertex-main",
-                type = "vertex",
-                base_url = fake.BaseUrl.ToString(),
-                api_keys = new[] { revoked, good },
-                request_timeout_seconds = 10,
-                model_map = new Dictionary<string, string> { ["grok-imagine-video"] = "veo-3.1-fast-generate-001" },
-                options = new { location = "us-central1" },
-            }, Ct));
-        }
+        _revoked = FakeVertex.NewKey(token, rsaKey: 1);
+        return FakeVertex.StartAsync(new FakeVendorOptions { ApiKey = FakeVertex.NewKey(token) }, port, Ct);
+    }
 
-        await UpstreamServer.RouteAsync(app, "vertex-main");
-        using var user = await app.NewUserAsync();
-
-        var id = (await Api.OkJsonAsync(await user.PostJsonAsync("/v1/videos", Api.SeedBody))).GetProperty("id").GetString()!;
-        var done = await user.WaitForAsync(id, "completed", TimeSpan.FromSeconds(60));
-
-        Assert.DoesNotContain(fake.BaseUrl.Authority, done.GetProperty("video_url").GetString(), StringComparison.Ordinal);
-        var probe = await Ffprobe.ProbeAsync(await user.GetByteArrayAsync($"/v1/videos/{id}/content", Ct), Ct);
-        Assert.Equal("h264", probe.CodecName);
-        // The refused key was offered (its JWT refused at the token endpoint); only the good key got a token, once.
+    /// <summary>The refused key was offered (its JWT refused at the token endpoint); only the good key got a token, once.</summary>
+    private protected override void AssertRevokedOffered(FakeVertex fake)
+    {
         Assert.True(fake.Assertions.Count >= 2, $"{fake.Assertions.Count} token requests");
         Assert.Equal(1, fake.TokensIssued);
-        var body = Assert.Single(fake.Submitted);
-        Assert.Contains("city street", body.GetProperty("instances")[0].GetProperty("prompt").GetString(), StringComparison.Ordinal);
-        Assert.Contains(fake.Requests, r => r.Path.EndsWith("/models/veo-3.1-fast-generate-001:predictLongRunning", StringComparison.Ordinal));
+    }
+
+    private protected override void AssertSeedSent(FakeVertex fake, FakeVendorJob job) =>
+        Assert.Contains("city street", job.Body.GetProperty("instances")[0].GetProperty("prompt").GetString(), StringComparison.Ordinal);
+
+    private protected override void AssertSeedRequests(FakeVertex fake) =>
+        Assert.Contains(fake.Requests, r => r.Path.EndsWith($"/models/{Model}:predictLongRunning", StringComparison.Ordinal));
+
+    /// <summary>Veo's instance image: raw base64 and its media type.</summary>
+    private protected override void AssertImageSent(FakeVertex fake, JsonElement body, string image)
+    {
+        var sent = body.GetProperty("instances")[0].GetProperty("image");
+        Assert.Equal(Base64(image), sent.GetProperty("bytesBase64Encoded").GetString());
+        Assert.Equal("image/png", sent.GetProperty("mimeType").GetString());
     }
 
     [Fact]
