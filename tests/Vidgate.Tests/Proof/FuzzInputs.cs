@@ -250,8 +250,14 @@ internal static class FuzzInputs
 
     private static string DuplicateKey(string sample, Random random)
     {
-        var first = JsonNode.Parse(sample)!.AsObject().First().Key;
+        // An empty sample ({}) gets one key twice.
+        var first = JsonNode.Parse(sample)!.AsObject().FirstOrDefault().Key ?? "fuzz";
         var value = Pick(random, JsonValues);
+        if (sample.Trim() == "{}")
+        {
+            return "{\"" + first + "\":" + value + ",\"" + first + "\":" + value + "}";
+        }
+
         return random.Next(2) == 0 ? sample.TrimEnd('}') + ",\"" + first + "\":" + value + "}" : "{\"" + first + "\":" + value + "," + sample.TrimStart('{');
     }
 
