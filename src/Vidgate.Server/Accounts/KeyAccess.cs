@@ -10,6 +10,16 @@ internal static class KeyAccess
 {
     public const int MaxEntries = 100;
 
+    /// <summary>The models a key may use: its tier's, narrowed by its own list (null: every model).</summary>
+    public static HashSet<string>? AllowedModels(string[]? tier, string[]? key)
+        => (tier, key) switch
+        {
+            (null, null) => null,
+            (null, { } own) => new HashSet<string>(own, StringComparer.Ordinal),
+            ({ } tiers, null) => new HashSet<string>(tiers, StringComparer.Ordinal),
+            ({ } tiers, { } own) => new HashSet<string>(tiers.Intersect(own, StringComparer.Ordinal), StringComparer.Ordinal),
+        };
+
     /// <summary>The networks of <paramref name="entries"/> in canonical form, or the 400 naming the first bad one.</summary>
     public static (string[]? Networks, ApiError? Error) ParseIps(IReadOnlyList<string?>? entries, string param = "allowed_ips")
     {

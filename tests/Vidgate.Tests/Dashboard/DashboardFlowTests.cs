@@ -164,6 +164,27 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
     }
 
     [Fact]
+    public async Task An_admin_tests_a_providers_credentials_from_its_row()
+    {
+        await using var fake = await Vidgate.Fakes.FakeXaiUpstream.StartAsync(ct: Ct);
+        using var admin = browser.App.Admin();
+        await Api.OkJsonAsync(await admin.PostAsync("/admin/providers", System.Net.Http.Json.JsonContent.Create(new
+        {
+            id = "xai-dash",
+            type = "xai",
+            base_url = fake.BaseUrl.ToString(),
+            api_keys = new[] { fake.Options.ApiKey },
+        }), Ct));
+        var page = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(page, VidgateApp.AdminKey);
+
+        await page.GotoAsync("/dashboard/admin/providers");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test xai-dash" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#check-xai-dash")).ToContainTextAsync("ok: GET /v1/models");
+    }
+
+    [Fact]
     public async Task Every_page_has_no_serious_accessibility_violation_in_either_theme()
     {
         var (key, _) = await NewPayingUserAsync("a11y");

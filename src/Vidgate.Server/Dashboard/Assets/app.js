@@ -547,8 +547,25 @@ async function adminProviders() {
     try { await api('/admin/providers', { method: 'POST', body: JSON.parse(body.value) }); go('/dashboard/admin/providers', true); } catch (x) { err.textContent = x.message; }
   });
   return h('div', {}, form,
-    h('section', { class: 'panel' }, simpleTable('Providers', [['Provider', p => p.id], ['Type', p => p.type], ['Base URL', p => p.base_url ?? '—'], ['Keys', p => String(p.api_keys?.length ?? p.key_count ?? '—')]], providers.data ?? [])),
+    h('section', { class: 'panel' }, simpleTable('Providers', [
+      ['Provider', p => p.id], ['Type', p => p.type], ['Base URL', p => p.base_url ?? '—'], ['State', p => p.state ?? '—'],
+      ['Keys', p => `${p.api_key_count ?? '—'}${p.bad_key_count ? ` (${p.bad_key_count} refused)` : ''}`], ['Check', providerCheck],
+    ], providers.data ?? [])),
     h('section', { class: 'panel' }, simpleTable('Routes', [['Model', r => r.model], ['Provider', r => r.provider], ['Priority', r => r.priority], ['Weight', r => r.weight]], routes.data ?? [])));
+}
+
+// POST /admin/providers/{id}/test: the vendor's cheapest call with each key; the answer says what was called.
+function providerCheck(p) {
+  const out = h('span', { role: 'status', id: `check-${p.id}` });
+  const button = h('button', { type: 'button', 'aria-label': `Test ${p.id}` }, 'Test');
+  button.addEventListener('click', async () => {
+    out.textContent = 'checking…';
+    try {
+      const r = await api(`/admin/providers/${encodeURIComponent(p.id)}/test`, { method: 'POST' });
+      out.textContent = r.ok ? `ok: ${r.checked} (${r.latency_ms} ms)` : `failed: ${r.error?.message ?? r.error?.code ?? 'unknown'}`;
+    } catch (x) { out.textContent = x.message; }
+  });
+  return h('span', {}, button, ' ', out);
 }
 
 async function adminUsage() {

@@ -46,7 +46,7 @@ internal sealed class PostgresKeyStore(PostgresDatabase db, IOptions<BillingOpti
                 .Bind("id", "key_" + Guid.CreateVersion7().ToString("N")).Bind("account", accountId).Bind("name", spec.Name)
                 .Bind("hash", secretHash).Bind("prefix", prefix).Bind("admin", spec.IsAdmin).Bind("now", ms)
                 .Bind("rpm", spec.RequestsPerMinute).Bind("expires", Pg.Ms(spec.ExpiresAt))
-                .Bind("models", List(spec.AllowedModels)).Bind("ips", List(spec.AllowedIps))
+                .Bind("models", StoreJson.ListOrNull(spec.AllowedModels)).Bind("ips", StoreJson.ListOrNull(spec.AllowedIps))
                 .OneAsync(Map, ct);
         }, ct);
     }
@@ -67,7 +67,7 @@ internal sealed class PostgresKeyStore(PostgresDatabase db, IOptions<BillingOpti
 
             // A key narrows its tier, never widens it.
             var rpm = keyRpm is { } k && tierRpm is { } t ? Math.Min(k, t) : keyRpm ?? tierRpm;
-            var models = Models(Strings(r, 8), Strings(r, 13));
+            var models = KeyAccess.AllowedModels(Strings(r, 8), Strings(r, 13));
             var plan = new Plan(
                 r.GetString(6), r.GetInt64(7), models,
                 r.IntOrNull(9), r.IntOrNull(10), rpm, r.IntOrNull(12), Unmetered: r.GetBoolean(5));
@@ -94,8 +94,8 @@ internal sealed class PostgresKeyStore(PostgresDatabase db, IOptions<BillingOpti
                  WHERE id = @id RETURNING {Columns};
                 """)
             .Bind("id", id).Bind("rpm", patch.RequestsPerMinute).Bind("expires", Pg.Ms(patch.ExpiresAt))
-            .Bind("setModels", patch.AllowedModels is not null).Bind("models", List(patch.AllowedModels?.Values))
-            .Bind("setIps", patch.AllowedIps is not null).Bind("ips", List(patch.AllowedIps?.Values)).OneAsync(Map, ct), ct);
+            .Bind("setModels", patch.AllowedModels is not null).Bind("models", StoreJson.ListOrNull(patch.AllowedModels?.Values))
+            .Bind("setIps", patch.AllowedIps is not null).Bind("ips", StoreJson.ListOrNull(patch.AllowedIps?.Values)).OneAsync(Map, ct), ct);
 
     public Task<bool> AnyAsync(CancellationToken ct) => db.ReadAsync(async connection =>
         await Pg.Command(connection, "SELECT EXISTS (SELECT 1 FROM api_keys);").ScalarAsync(ct) is true, ct);
@@ -120,16 +120,4 @@ internal sealed class PostgresKeyStore(PostgresDatabase db, IOptions<BillingOpti
     private static string[]? Strings(NpgsqlDataReader r, int ordinal)
         => r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize(r.GetString(ordinal), StoreJson.Default.StringArray);
 
-    private static string? List(IReadOnlyList<string>? values)
-        => values is null || values.Count == 0 ? null : JsonSerializer.Serialize(values.ToArray(), StoreJson.Default.StringArray);
-
-    /// <summary>The models a key may use: its tier's, narrowed by its own list (null: every model).</summary>
-    private static HashSet<string>? Models(string[]? tier, string[]? key)
-        => (tier, key) switch
-        {
-            (null, null) => null,
-            (null, { } own) => new HashSet<string>(own, StringComparer.Ordinal),
-            ({ } tiers, null) => new HashSet<string>(tiers, StringComparer.Ordinal),
-            ({ } tiers, { } own) => new HashSet<string>(tiers.Intersect(own, StringComparer.Ordinal), StringComparer.Ordinal),
-        };
 }

@@ -46,7 +46,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
                 .Bind("$id", "key_" + Guid.CreateVersion7().ToString("N")).Bind("$account", accountId).Bind("$name", spec.Name)
                 .Bind("$hash", secretHash).Bind("$prefix", prefix).Bind("$admin", Sql.Flag(spec.IsAdmin)).Bind("$now", ms)
                 .Bind("$rpm", spec.RequestsPerMinute).Bind("$expires", Sql.Ms(spec.ExpiresAt))
-                .Bind("$models", List(spec.AllowedModels)).Bind("$ips", List(spec.AllowedIps))
+                .Bind("$models", StoreJson.ListOrNull(spec.AllowedModels)).Bind("$ips", StoreJson.ListOrNull(spec.AllowedIps))
                 .One(Map);
         }, ct);
     }
@@ -67,7 +67,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
 
             // A key narrows its tier, never widens it.
             var rpm = keyRpm is { } k && tierRpm is { } t ? Math.Min(k, t) : keyRpm ?? tierRpm;
-            var models = Models(Strings(r, 8), Strings(r, 13));
+            var models = KeyAccess.AllowedModels(Strings(r, 8), Strings(r, 13));
             var plan = new Plan(
                 r.GetString(6), r.GetInt64(7), models,
                 r.IntOrNull(9), r.IntOrNull(10), rpm, r.IntOrNull(12), Unmetered: r.GetInt64(5) != 0);
@@ -94,8 +94,8 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
                  WHERE id = $id RETURNING {Columns};
                 """)
             .Bind("$id", id).Bind("$rpm", patch.RequestsPerMinute).Bind("$expires", Sql.Ms(patch.ExpiresAt))
-            .Bind("$setModels", Sql.Flag(patch.AllowedModels is not null)).Bind("$models", List(patch.AllowedModels?.Values))
-            .Bind("$setIps", Sql.Flag(patch.AllowedIps is not null)).Bind("$ips", List(patch.AllowedIps?.Values)).One(Map), ct);
+            .Bind("$setModels", Sql.Flag(patch.AllowedModels is not null)).Bind("$models", StoreJson.ListOrNull(patch.AllowedModels?.Values))
+            .Bind("$setIps", Sql.Flag(patch.AllowedIps is not null)).Bind("$ips", StoreJson.ListOrNull(patch.AllowedIps?.Values)).One(Map), ct);
 
     public Task<bool> AnyAsync(CancellationToken ct) => db.ReadAsync(connection =>
         Sql.Command(connection, "SELECT EXISTS (SELECT 1 FROM api_keys);").Scalar() != 0, ct);
@@ -119,16 +119,4 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
     private static string[]? Strings(SqliteDataReader r, int ordinal)
         => r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize(r.GetString(ordinal), StoreJson.Default.StringArray);
 
-    private static string? List(IReadOnlyList<string>? values)
-        => values is null || values.Count == 0 ? null : JsonSerializer.Serialize(values.ToArray(), StoreJson.Default.StringArray);
-
-    /// <summary>The models a key may use: its tier's, narrowed by its own list (null: every model).</summary>
-    private static HashSet<string>? Models(string[]? tier, string[]? key)
-        => (tier, key) switch
-        {
-            (null, null) => null,
-            (null, { } own) => new HashSet<string>(own, StringComparer.Ordinal),
-            ({ } tiers, null) => new HashSet<string>(tiers, StringComparer.Ordinal),
-            ({ } tiers, { } own) => new HashSet<string>(tiers.Intersect(own, StringComparer.Ordinal), StringComparer.Ordinal),
-        };
 }

@@ -22,25 +22,7 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);
-        var instance = new JsonObject { ["prompt"] = job.Task.Prompt };
-        if (job.Images.Count == 1)
-        {
-            instance["image"] = Image(job.Images[0]);
-        }
-        else if (job.Images.Count > 1)
-        {
-            instance["referenceImages"] = new JsonArray([.. job.Images.Take(3).Select(i => (JsonNode)new JsonObject { ["image"] = Image(i), ["referenceType"] = "asset" })]);
-        }
-
-        var parameters = options.Parameters is { } extra ? JsonNode.Parse(extra.GetRawText())!.AsObject() : [];
-        parameters["aspectRatio"] = fit!.Ratio;
-        parameters["durationSeconds"] = fit.Seconds;
-        if (VeoModels.TakesResolution(model))
-        {
-            parameters["resolution"] = fit.ResolutionLabel;
-        }
-
-        var body = new JsonObject { ["instances"] = new JsonArray(instance), ["parameters"] = parameters };
+        var body = VeoPredictBody.Build(job, options.Parameters, fit!, VeoModels.TakesResolution(model));
         return new HttpRequestMessage(HttpMethod.Post, Endpoint($"v1beta/models/{Uri.EscapeDataString(model)}:predictLongRunning"))
         {
             Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
@@ -157,7 +139,4 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
 
         return (model, fit, null);
     }
-
-    private static JsonObject Image(UpstreamImage image)
-        => new() { ["bytesBase64Encoded"] = Convert.ToBase64String(image.Bytes.Span), ["mimeType"] = image.MediaType };
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Vidgate.Server.Providers.Http;
+using Vidgate.Server.Providers.Veo;
 
 namespace Vidgate.Server.Providers.Vertex;
 
@@ -59,26 +60,8 @@ internal sealed class VertexProvider : HttpVendor
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);
-        var instance = new JsonObject { ["prompt"] = job.Task.Prompt };
-        if (job.Images.Count == 1)
-        {
-            instance["image"] = Image(job.Images[0]);
-        }
-        else if (job.Images.Count > 1)
-        {
-            instance["referenceImages"] = new JsonArray([.. job.Images.Take(3).Select(i => (JsonNode)new JsonObject { ["image"] = Image(i), ["referenceType"] = "asset" })]);
-        }
-
-        var parameters = _options.Parameters is { } extra ? JsonNode.Parse(extra.GetRawText())!.AsObject() : [];
-        parameters["aspectRatio"] = fit!.Ratio;
-        parameters["durationSeconds"] = fit.Seconds;
-        parameters["sampleCount"] = 1;
-        if (VertexModels.TakesResolution(model))
-        {
-            parameters["resolution"] = fit.ResolutionLabel;
-        }
-
-        var body = new JsonObject { ["instances"] = new JsonArray(instance), ["parameters"] = parameters };
+        var body = VeoPredictBody.Build(job, _options.Parameters, fit!, VertexModels.TakesResolution(model));
+        body["parameters"]!["sampleCount"] = 1;
         var project = _place.ProjectId ?? Key(job.ApiKey)?.ProjectId ?? "";
         var path = $"v1/projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(_place.Location)}/publishers/google/models/{Uri.EscapeDataString(model)}:predictLongRunning";
         return new HttpRequestMessage(HttpMethod.Post, Endpoint(path))
@@ -225,7 +208,4 @@ internal sealed class VertexProvider : HttpVendor
 
         return (model, fit, null);
     }
-
-    private static JsonObject Image(UpstreamImage image)
-        => new() { ["bytesBase64Encoded"] = Convert.ToBase64String(image.Bytes.Span), ["mimeType"] = image.MediaType };
 }
