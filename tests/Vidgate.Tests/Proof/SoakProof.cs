@@ -101,6 +101,19 @@ public sealed class SoakProof
             report.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.First:0.#} {row.Unit} | {row.Last:0.#} {row.Unit} | {row.Limit:0.#} {row.Unit} |");
         }
 
+        report.AppendLine()
+            .AppendLine("p99 latency by kind of request, first and last third of the run (which kind a change in the p99 above comes from):")
+            .AppendLine()
+            .AppendLine("| request | count | p99, first third | p99, last third |")
+            .AppendLine("|---|---|---|---|");
+        var third = duration.TotalSeconds / 3;
+        foreach (var kind in load.ByKind.GroupBy(r => r.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var early = kind.Where(r => r.At < third).Select(r => r.Ms).ToList();
+            var late = kind.Where(r => r.At >= duration.TotalSeconds - third).Select(r => r.Ms).ToList();
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {kind.Key} | {kind.Count()} | {P99(early):0.#} ms | {P99(late):0.#} ms |");
+        }
+
         ProofRun.Report("soak", report.ToString());
         if (ProofRun.IsProof)
         {
@@ -134,9 +147,11 @@ public sealed class SoakProof
             : 0;
         var handles = Directory.Exists($"/proc/{server.ProcessId}/fd") ? Directory.GetFileSystemEntries($"/proc/{server.ProcessId}/fd").Length : 0;
         var latencies = load.TakeLatencies();
-        var p99 = latencies.Count == 0 ? 0 : latencies.Order().ElementAt(Math.Min(latencies.Count - 1, (int)Math.Ceiling(latencies.Count * 0.99) - 1));
-        return new Sample(at, FuzzProof.ProcStatus(server.ProcessId, "VmRSS") ?? 0, heap, handles, (int)(FuzzProof.ProcStatus(server.ProcessId, "Threads") ?? 0), p99, latencies.Count);
+        return new Sample(at, FuzzProof.ProcStatus(server.ProcessId, "VmRSS") ?? 0, heap, handles, (int)(FuzzProof.ProcStatus(server.ProcessId, "Threads") ?? 0), P99(latencies), latencies.Count);
     }
+
+    private static double P99(List<double> values)
+        => values.Count == 0 ? 0 : values.Order().ElementAt(Math.Min(values.Count - 1, (int)Math.Ceiling(values.Count * 0.99) - 1));
 
     private static double Median(IEnumerable<double> values)
     {
@@ -148,6 +163,7 @@ public sealed class SoakProof
     private sealed class Load(ServerProcess server, HttpClient admin, List<(HttpClient Client, string Account)> users, int seed)
     {
         private readonly ConcurrentBag<double> _latencies = [];
+        private readonly Stopwatch _run = Stopwatch.StartNew();
         private readonly ConcurrentDictionary<string, HttpClient> _open = new(StringComparer.Ordinal);
         private readonly ConcurrentQueue<(string Id, HttpClient Client)> _done = new();
         private int _requests;
@@ -159,6 +175,9 @@ public sealed class SoakProof
         private int _adminEdits;
 
         public ConcurrentQueue<string> ServerErrors { get; } = new();
+
+        /// <summary>Every request's (seconds into the run, kind, milliseconds): which kind of request a p99 change comes from.</summary>
+        public ConcurrentQueue<(double At, string Kind, double Ms)> ByKind { get; } = new();
 
         public ConcurrentDictionary<string, HttpClient> Created { get; } = new(StringComparer.Ordinal);
 
@@ -204,25 +223,25 @@ public sealed class SoakProof
                             await CreateAsync(client, new { model = "sora-2", prompt = "soak upstream", seconds = "4", size = "1280x720" }, builtin: false);
                             break;
                         case 3 when _open.FirstOrDefault() is { Key: not null } cancel:
-                            await TimedAsync(() => cancel.Value.PostAsync($"/v1/videos/{cancel.Key}/cancel", null, stop));
+                            await TimedAsync("cancel", () => cancel.Value.PostAsync($"/v1/videos/{cancel.Key}/cancel", null, stop));
                             Interlocked.Increment(ref _cancels);
                             break;
                         case 4 or 5 or 6 when _done.TryPeek(out var done):
                             await RangeAsync(done.Client, done.Id, random);
                             break;
                         case 7 when _done.Count > 20 && _done.TryDequeue(out var old):
-                            await TimedAsync(() => old.Client.DeleteAsync($"/v1/videos/{old.Id}", stop));
+                            await TimedAsync("delete", () => old.Client.DeleteAsync($"/v1/videos/{old.Id}", stop));
                             Interlocked.Increment(ref _deletes);
                             break;
                         case 8:
-                            await TimedAsync(() => admin.PatchAsJsonAsync($"/admin/accounts/{account}", new { name = "soak " + random.Next(1000) }, stop));
-                            await TimedAsync(() => admin.PostAsJsonAsync($"/admin/accounts/{account}/top-up", new { amount_micros = 1_000_000, reason = "soak" }, stop));
-                            await TimedAsync(() => admin.PutAsJsonAsync("/admin/tiers/soak", new { price_multiplier = 1.0 + (random.Next(50) / 100.0), max_seconds = 15 }, stop));
+                            await TimedAsync("admin edit", () => admin.PatchAsJsonAsync($"/admin/accounts/{account}", new { name = "soak " + random.Next(1000) }, stop));
+                            await TimedAsync("admin edit", () => admin.PostAsJsonAsync($"/admin/accounts/{account}/top-up", new { amount_micros = 1_000_000, reason = "soak" }, stop));
+                            await TimedAsync("admin edit", () => admin.PutAsJsonAsync("/admin/tiers/soak", new { price_multiplier = 1.0 + (random.Next(50) / 100.0), max_seconds = 15 }, stop));
                             Interlocked.Increment(ref _adminEdits);
                             break;
                         case 9:
-                            await TimedAsync(() => admin.GetAsync("/admin/usage", stop));
-                            await TimedAsync(() => client.GetAsync("/v1/videos?limit=50", stop));
+                            await TimedAsync("admin usage", () => admin.GetAsync("/admin/usage", stop));
+                            await TimedAsync("list", () => client.GetAsync("/v1/videos?limit=50", stop));
                             break;
                         default:
                             await PollAsync(random, stop);
@@ -240,7 +259,7 @@ public sealed class SoakProof
 
         private async Task CreateAsync(HttpClient client, object body, bool builtin)
         {
-            var response = await TimedAsync(() => client.PostAsJsonAsync("/v1/videos", body, Ct));
+            var response = await TimedAsync("create", () => client.PostAsJsonAsync("/v1/videos", body, Ct));
             if (response.IsSuccessStatusCode)
             {
                 var id = (await Api.OkJsonAsync(response)).GetProperty("id").GetString()!;
@@ -262,12 +281,12 @@ public sealed class SoakProof
             var open = _open.ToArray();
             if (open.Length == 0)
             {
-                await TimedAsync(() => users[random.Next(users.Count)].Client.GetAsync("/v1/videos?limit=5", stop));
+                await TimedAsync("list", () => users[random.Next(users.Count)].Client.GetAsync("/v1/videos?limit=5", stop));
                 return;
             }
 
             var (id, client) = open[random.Next(open.Length)];
-            var response = await TimedAsync(() => client.GetAsync($"/v1/videos/{id}", stop));
+            var response = await TimedAsync("poll", () => client.GetAsync($"/v1/videos/{id}", stop));
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 var status = (await Api.OkJsonAsync(response)).GetProperty("status").GetString();
@@ -283,7 +302,7 @@ public sealed class SoakProof
             var start = random.Next(0, 2000);
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/videos/{id}/content");
             request.Headers.Range = new(start, start + random.Next(0, 4096));
-            var response = await TimedAsync(() => client.SendAsync(request, Ct));
+            var response = await TimedAsync("range", () => client.SendAsync(request, Ct));
             if (response.StatusCode == HttpStatusCode.PartialContent)
             {
                 await response.Content.ReadAsByteArrayAsync(Ct);
@@ -291,12 +310,13 @@ public sealed class SoakProof
             }
         }
 
-        private async Task<HttpResponseMessage> TimedAsync(Func<Task<HttpResponseMessage>> send)
+        private async Task<HttpResponseMessage> TimedAsync(string kind, Func<Task<HttpResponseMessage>> send)
         {
             var watch = Stopwatch.StartNew();
             var response = await send();
             await response.Content.LoadIntoBufferAsync(Ct);
             _latencies.Add(watch.Elapsed.TotalMilliseconds);
+            ByKind.Enqueue((_run.Elapsed.TotalSeconds, kind, watch.Elapsed.TotalMilliseconds));
             Interlocked.Increment(ref _requests);
             if ((int)response.StatusCode >= 500)
             {
