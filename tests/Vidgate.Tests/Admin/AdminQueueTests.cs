@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.Extensions.Time.Testing;
 using Vidgate.Tests.Support;
 

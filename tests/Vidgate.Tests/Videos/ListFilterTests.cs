@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Vidgate.Tests.Support;
 
 namespace Vidgate.Tests.Videos;
