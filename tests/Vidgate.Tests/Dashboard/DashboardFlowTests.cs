@@ -348,7 +348,7 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
         await page.GotoAsync("/dashboard/admin/usage");
 
         // 2 s at 0.03 USD/s as the fake upstream reported it: $0.06 against what the buyer was charged.
-        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "margin-video" });
+        var row = page.Locator("#margin-table").GetByRole(AriaRole.Row).Filter(new() { HasText = "margin-video" });
         await Assertions.Expect(row).ToContainTextAsync("xai-margin");
         await Assertions.Expect(row).ToContainTextAsync("$0.06");
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Charged against upstream cost" })).ToHaveAttributeAsync("aria-label", new Regex(@"cost \$0\.06"));

@@ -733,7 +733,7 @@ async function adminUsage() {
         h('p', { class: 'muted' }, `charged for ${t.cost_unknown_tasks} video${t.cost_unknown_tasks === 1 ? '' : 's'} whose upstream reported no cost (local renders, vendors that do not say): not in the margin, never counted as free.`)),
       h('section', { class: 'panel', 'aria-label': 'In flight now' }, h('h2', {}, 'In flight now'), h('p', { class: 'big' }, String(u.data.reduce((s, r) => s + r.in_flight, 0))))),
     h('section', { class: 'panel' }, h('h2', {}, 'Charged against upstream cost per day'), marginChart(m.data)),
-    h('section', { class: 'panel' }, m.data.length === 0 ? h('p', { class: 'muted' }, 'No usage yet.') : simpleTable('Margin per day, model and provider', [
+    h('section', { class: 'panel', id: 'margin-table' }, m.data.length === 0 ? h('p', { class: 'muted' }, 'No usage yet.') : simpleTable('Margin per day, model and provider', [
       ['Day', r => r.day], ['Model', r => r.model], ['Provider', r => h('span', { class: 'mono' }, r.provider ?? 'unknown (deleted)')], ['Videos', r => String(r.tasks)],
       ['Charged', r => money(r.charged_micros)], ['Upstream cost', r => r.cost_known_tasks ? usd(r.upstream_cost_usd) : '—'],
       ['Margin', r => r.cost_known_tasks ? money(r.margin_micros) : '—'],
