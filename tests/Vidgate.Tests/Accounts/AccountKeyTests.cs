@@ -76,7 +76,11 @@ public sealed class AccountKeyTests : IDisposable
         var expires = DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds();
         var (key, account) = await _app.NewKeyAsync("fenced", new
         {
-            name = "fenced", requests_per_minute = 10, expires_at = expires, allowed_models = new[] { "grok-imagine-video" }, allowed_ips = new[] { "127.0.0.0/8", "::1" },
+            name = "fenced",
+            requests_per_minute = 10,
+            expires_at = expires,
+            allowed_models = new[] { "grok-imagine-video" },
+            allowed_ips = new[] { "127.0.0.0/8", "::1" },
         });
 
         // Asked for nothing: inherits every limit of the key that made it (and ignores fields it may not set).

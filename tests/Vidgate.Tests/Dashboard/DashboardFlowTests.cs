@@ -333,7 +333,10 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
         using var admin = browser.App.Admin();
         await Api.OkJsonAsync(await admin.PostAsync("/admin/providers", System.Net.Http.Json.JsonContent.Create(new
         {
-            id = "xai-margin", type = "xai", base_url = fake.BaseUrl.ToString(), api_keys = new[] { fake.Options.ApiKey },
+            id = "xai-margin",
+            type = "xai",
+            base_url = fake.BaseUrl.ToString(),
+            api_keys = new[] { fake.Options.ApiKey },
         }), Ct));
         await Api.OkJsonAsync(await admin.PostAsync("/admin/models", System.Net.Http.Json.JsonContent.Create(new { name = "margin-video" }), Ct));
         await Api.OkJsonAsync(await admin.PostAsync("/admin/routes", System.Net.Http.Json.JsonContent.Create(new { model = "margin-video", provider = "xai-margin" }), Ct));

@@ -125,7 +125,9 @@ public sealed class MalformedInputTests
         // open until the task ends, which with workers off is never.
         using var app = new VidgateApp(settings: new()
         {
-            ["Vidgate:Workers"] = "false", ["Vidgate:Live:MaxStreamDuration"] = "00:00:01", ["Vidgate:Dashboard:AllowUserKeys"] = "true",
+            ["Vidgate:Workers"] = "false",
+            ["Vidgate:Live:MaxStreamDuration"] = "00:00:01",
+            ["Vidgate:Dashboard:AllowUserKeys"] = "true",
         });
         using var admin = app.Admin();
         // A paying user on the unlimited tier: rate and in-flight caps would otherwise answer most of the valid bodies.
