@@ -45,6 +45,7 @@ app.MapVideoEvents();
 app.MapVideoContent();
 app.MapUpstreamImages();
 app.MapModels();
+app.MapAccountKeys();
 app.MapWebhooks();
 app.MapAdmin();
 app.MapApiDocs();

@@ -48,3 +48,6 @@ internal sealed record KeyPatch(int? RequestsPerMinute, DateTimeOffset? ExpiresA
 
 /// <summary>A list to store for a key; null <see cref="Values"/>: no limit of its own.</summary>
 internal sealed record KeyList(IReadOnlyList<string>? Values);
+
+/// <summary>A key of an account as its owner sees it: the record and when it last created a video (null: never).</summary>
+internal sealed record AccountKey(ApiKeyRecord Key, DateTimeOffset? LastUsedAt);

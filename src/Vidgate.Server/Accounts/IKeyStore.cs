@@ -14,6 +14,12 @@ internal interface IKeyStore
 
     Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct);
 
+    /// <summary>
+    /// One account's keys (revoked ones too), oldest first, each with the time it last created a video (from the usage
+    /// records, which are kept when a video is deleted); null: never.
+    /// </summary>
+    Task<IReadOnlyList<AccountKey>> ListForAccountAsync(string accountId, CancellationToken ct);
+
     /// <summary>Revokes a key; null if there is no such key.</summary>
     Task<ApiKeyRecord?> RevokeAsync(string id, DateTimeOffset now, CancellationToken ct);
 

@@ -70,6 +70,11 @@ internal static class KeyAccess
         return networks.Any(n => n.Contains(address) || (v4 is not null && n.Contains(v4)));
     }
 
+    /// <summary>True when the whole of <paramref name="network"/> lies inside one of <paramref name="fence"/> (both in stored form).</summary>
+    public static bool Within(string network, IReadOnlyList<string> fence)
+        => Network(network) is { } inner && fence.Select(Network).OfType<IPNetwork>().Any(outer =>
+            outer.BaseAddress.AddressFamily == inner.BaseAddress.AddressFamily && outer.PrefixLength <= inner.PrefixLength && outer.Contains(inner.BaseAddress));
+
     private static IPNetwork? Network(string? text)
     {
         text = text?.Trim();

@@ -12,6 +12,8 @@ internal static class AdminExtensions
         routes.MapAdminTiers();
         routes.MapAdminPrices();
         routes.MapUsage();
+        routes.MapAdminQueue();
+        routes.MapAdminMargin();
         routes.MapAdminProviders();
         routes.MapAdminModels();
         routes.MapAdminWebhooks();

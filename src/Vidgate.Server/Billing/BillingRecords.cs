@@ -25,6 +25,15 @@ internal readonly record struct UpstreamCost(Int128 Ticks, int Tasks)
 /// <summary>A usage row (the users' wire type) and, for operators only, its upstream cost.</summary>
 internal sealed record UsageLine(Vidgate.Contracts.UsageRow Row, UpstreamCost UpstreamCost);
 
+/// <summary>
+/// Revenue against upstream cost for one UTC day, model and provider instance (<see cref="Provider"/> null: unknown, the
+/// video was deleted). <see cref="Charged"/> is every task's charge; the tasks whose upstream reported a cost are
+/// <see cref="CostedTasks"/> (charged <see cref="CostedCharged"/>, costing <see cref="CostTicks"/> USD ticks); charged tasks
+/// without a reported cost are <see cref="UnknownTasks"/> (charged <see cref="UnknownCharged"/>), never counted as free.
+/// </summary>
+internal sealed record MarginLine(
+    string Day, string Model, string? Provider, int Tasks, long Charged, int CostedTasks, long CostedCharged, Int128 CostTicks, int UnknownTasks, long UnknownCharged);
+
 /// <summary>Outcome of a top-up or adjustment.</summary>
 internal enum BalanceChange
 {

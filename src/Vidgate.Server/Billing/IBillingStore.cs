@@ -59,4 +59,11 @@ internal interface IBillingStore
     /// carries the upstream cost of its tasks, summed exactly.
     /// </summary>
     Task<IReadOnlyList<UsageLine>> UsageAsync(UsageFilter filter, CancellationToken ct);
+
+    /// <summary>
+    /// Revenue and upstream cost by UTC day (of the create), model and provider instance, from the holds (the provider from
+    /// the task's upstream job, else its planned provider, while the video exists). Only <see cref="UsageFilter.AccountId"/>,
+    /// <see cref="UsageFilter.Model"/> and the days of the filter apply.
+    /// </summary>
+    Task<IReadOnlyList<MarginLine>> MarginAsync(UsageFilter filter, CancellationToken ct);
 }

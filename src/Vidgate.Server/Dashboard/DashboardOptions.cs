@@ -13,4 +13,11 @@ internal sealed class DashboardOptions
     /// tab on a shared machine does not stay a way into a paid account for days.
     /// </summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// Users may create and revoke keys of their own account (<c>/v1/account/keys</c>, the dashboard's Keys page). Off by
+    /// default: many operators hand out one key per customer and bill, support or fence by key, so a customer multiplying
+    /// keys (each with its own rate limit) is the operator's decision to make, not a surprise of an upgrade.
+    /// </summary>
+    public bool AllowUserKeys { get; set; }
 }

@@ -19,6 +19,11 @@ internal sealed class NotifyingTaskStore(ITaskStore inner, TaskChangeNotes notes
     public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct)
         => inner.ListAsync(accountId, after, limit, descending, ct);
 
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, TaskListFilter filter, CancellationToken ct)
+        => inner.ListAsync(accountId, after, limit, descending, filter, ct);
+
+    public Task<QueueSnapshot> QueueAsync(int oldest, CancellationToken ct) => inner.QueueAsync(oldest, ct);
+
     public async Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => Claimed(await inner.TryClaimAsync(providers, owner, now, leaseUntil, ct));
 

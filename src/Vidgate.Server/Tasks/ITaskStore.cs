@@ -27,7 +27,14 @@ internal interface ITaskStore
     Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct);
 
     /// <summary>Owner's tasks by id (time-ordered), after the cursor, at most <paramref name="limit"/>.</summary>
-    Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct);
+    Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct)
+        => ListAsync(accountId, after, limit, descending, TaskListFilter.None, ct);
+
+    /// <summary>
+    /// Owner's tasks that match <paramref name="filter"/>, by id after the cursor, at most <paramref name="limit"/>: the
+    /// filter narrows the rows before the limit, so a page is full whenever enough matching tasks exist.
+    /// </summary>
+    Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, TaskListFilter filter, CancellationToken ct);
 
     /// <summary>Atomically takes the oldest due queued task of one of <paramref name="providers"/> and leases it.</summary>
     Task<VideoTask?> TryClaimAsync(IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
@@ -73,8 +80,23 @@ internal interface ITaskStore
     /// <summary>Tasks per status and provider, in one grouped read (for <c>/metrics</c>, which caches it).</summary>
     Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct);
 
+    /// <summary>
+    /// The live queue (<c>GET /admin/queue</c>): every unfinished task counted by <see cref="QueueStates"/> and provider,
+    /// the creation time of the oldest queued one, and the <paramref name="oldest"/> oldest unfinished tasks.
+    /// </summary>
+    Task<QueueSnapshot> QueueAsync(int oldest, CancellationToken ct);
+
     /// <summary>Cheap liveness probe for /readyz.</summary>
     Task<bool> PingAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// Which of an owner's tasks a list returns; null fields match everything. <see cref="PromptContains"/> is a substring of
+/// the prompt, compared case-insensitively.
+/// </summary>
+internal sealed record TaskListFilter(VideoStatus? Status = null, string? Model = null, string? PromptContains = null)
+{
+    public static TaskListFilter None { get; } = new();
 }
 
 /// <summary>How many tasks are in <paramref name="Status"/> on <paramref name="Provider"/>.</summary>

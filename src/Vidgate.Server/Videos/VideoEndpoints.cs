@@ -19,6 +19,17 @@ internal static class VideoEndpoints
 {
     private const int DefaultListLimit = 20;
     private const int MaxListLimit = 100;
+    private const int MaxFilterLength = 200;
+
+    private static readonly Dictionary<string, VideoStatus> Statuses = new(StringComparer.Ordinal)
+    {
+        ["queued"] = VideoStatus.Queued,
+        ["processing"] = VideoStatus.Processing,
+        ["in_progress"] = VideoStatus.Processing,
+        ["completed"] = VideoStatus.Completed,
+        ["failed"] = VideoStatus.Failed,
+        ["cancelled"] = VideoStatus.Cancelled,
+    };
 
     private const string CreateDoc = "JSON: the seed dialect unless the body has OpenAI's fields and none of the seed's "
         + "(docs/compatibility.md). Multipart: legacy grok-video when model starts with grok-video-, OpenAI otherwise. "
@@ -40,7 +51,9 @@ internal static class VideoEndpoints
             .Takes(RouteDocs.Json, null, typeof(XaiCreateRequest)).Param("Idempotency-Key", IdempotencyDoc, header: true).Produces<XaiCreated>();
         group.MapGet("", List)
             .WithVidgateDocs("Videos", "List your videos, newest first (cursor: after)", DocAuth.Key, 400).Produces<OpenAiVideoList>()
-            .Param("after", "The last id of the previous page.").Param("limit", "1 to 100, default 20.").Param("order", "desc (default) or asc.");
+            .Param("after", "The last id of the previous page.").Param("limit", "1 to 100, default 20.").Param("order", "desc (default) or asc.")
+            .Param("status", "Only videos in this state: queued, processing (or in_progress), completed, failed, cancelled.")
+            .Param("model", "Only videos of this model.").Param("q", "Only videos whose prompt contains this text (case-insensitive).");
         group.MapGet("/{id}", Get)
             .WithVidgateDocs("Videos", "Get a video, in the dialect it was created in", DocAuth.Key, 404)
             .Returns(200, RouteDocs.Json, typeof(SeedVideo), typeof(OpenAiVideo), typeof(XaiVideoStatus))
@@ -101,7 +114,8 @@ internal static class VideoEndpoints
     /// whatever dialect created it: the list envelope is OpenAI's, and its clients type each item as a Video.
     /// </summary>
     private static async Task<IResult> List(
-        string? after, string? limit, string? order, HttpContext http, VideoService videos, ContentLinks links, CancellationToken ct)
+        string? after, string? limit, string? order, string? status, string? model, string? q, HttpContext http, VideoService videos, ContentLinks links,
+        CancellationToken ct)
     {
         var size = DefaultListLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxListLimit))
@@ -114,8 +128,40 @@ internal static class VideoEndpoints
             return ApiError.Invalid("order", "'order' must be asc or desc.", "invalid_order").ToResult();
         }
 
-        var (page, hasMore) = await videos.ListAsync(http.Caller(), string.IsNullOrEmpty(after) ? null : after, size, order != "asc", ct);
+        var (filter, filterError) = ListFilter(status, model, q);
+        if (filterError is not null)
+        {
+            return filterError.ToResult();
+        }
+
+        var (page, hasMore) = await videos.ListAsync(http.Caller(), string.IsNullOrEmpty(after) ? null : after, size, order != "asc", filter!, ct);
         return TypedResults.Json(OpenAiDialect.RenderList(page, hasMore, task => links.For(task, http.Request)), ContractsJson.Wire.OpenAiVideoList);
+    }
+
+    /// <summary>
+    /// The list's optional filters (Vidgate's, not OpenAI's: an OpenAI client never sends them, so its list is unchanged).
+    /// <c>status</c> is Vidgate's own state, so <c>failed</c> and <c>cancelled</c> differ although the list's OpenAI shape
+    /// shows a cancelled video as failed; <c>in_progress</c> is accepted for <c>processing</c>, as the list shows it.
+    /// </summary>
+    private static (TaskListFilter? Filter, ApiError? Error) ListFilter(string? status, string? model, string? q)
+    {
+        VideoStatus? state = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!Statuses.TryGetValue(status, out var parsed))
+            {
+                return (null, ApiError.Invalid("status", $"'{status}' is not a status: use queued, processing (or in_progress), completed, failed or cancelled.", "invalid_status"));
+            }
+
+            state = parsed;
+        }
+
+        if (model is { Length: > MaxFilterLength } || q is { Length: > MaxFilterLength })
+        {
+            return (null, ApiError.Invalid(model is { Length: > MaxFilterLength } ? "model" : "q", $"A filter is at most {MaxFilterLength} characters."));
+        }
+
+        return (new TaskListFilter(state, string.IsNullOrEmpty(model) ? null : model, string.IsNullOrEmpty(q) ? null : q), null);
     }
 
     private static async Task<IResult> Remix(

@@ -119,9 +119,10 @@ internal sealed partial class VideoService(
     public Task<VideoTask?> GetAsync(Caller caller, string id, CancellationToken ct) => store.GetAsync(id, caller.AccountId, ct);
 
     /// <summary>One page of the caller's tasks; one extra row is read to know whether another page follows.</summary>
-    public async Task<(IReadOnlyList<VideoTask> Page, bool HasMore)> ListAsync(Caller caller, string? after, int limit, bool descending, CancellationToken ct)
+    public async Task<(IReadOnlyList<VideoTask> Page, bool HasMore)> ListAsync(
+        Caller caller, string? after, int limit, bool descending, TaskListFilter filter, CancellationToken ct)
     {
-        var rows = await store.ListAsync(caller.AccountId, after, limit + 1, descending, ct);
+        var rows = await store.ListAsync(caller.AccountId, after, limit + 1, descending, filter, ct);
         return rows.Count > limit ? ([.. rows.Take(limit)], true) : (rows, false);
     }
 

@@ -14,7 +14,8 @@ public sealed class DashboardBrowser : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
-    public VidgateApp App { get; } = new();
+    /// <summary>Self-service keys on (the Keys page's flow), and the fake upstreams on loopback reachable for results.</summary>
+    public VidgateApp App { get; } = new(settings: new() { ["Vidgate:Dashboard:AllowUserKeys"] = "true", ["Vidgate:Fetch:Allow:0"] = "127.0.0.0/8" });
 
     public string BaseUrl { get; private set; } = "";
 
@@ -37,10 +38,10 @@ public sealed class DashboardBrowser : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh browser (no cookies) at desktop size.</summary>
-    public async Task<IPage> NewPageAsync()
+    /// <summary>A fresh browser (no cookies) at desktop size, on this server or on <paramref name="baseUrl"/>.</summary>
+    public async Task<IPage> NewPageAsync(string? baseUrl = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl ?? BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         // Generous: the machine that runs the suite may be busy with builds; a slow step is not a failure.
         context.SetDefaultTimeout(30_000);
         context.SetDefaultNavigationTimeout(30_000);

@@ -207,7 +207,7 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
 
         var admin = await browser.NewPageAsync();
         await DashboardBrowser.SignInAsync(admin, VidgateApp.AdminKey);
-        foreach (var section in new[] { "accounts", "keys", "prices", "usage" })
+        foreach (var section in new[] { "accounts", "keys", "prices", "queue", "usage" })
         {
             await admin.GotoAsync($"/dashboard/admin/{section}");
             await admin.GetByRole(AriaRole.Heading, new() { Level = 1 }).WaitForAsync();
@@ -245,6 +245,149 @@ public sealed partial class DashboardFlowTests(DashboardBrowser browser) : IClas
 
         await Assertions.Expect(page.Locator("#task-status")).ToContainTextAsync("Status:");
         await Assertions.Expect(page.Locator("#task-status")).ToHaveTextAsync("Status: completed", new() { Timeout = 90_000 });
+    }
+
+    [Fact]
+    public async Task A_user_creates_a_key_that_works_revokes_it_and_must_confirm_revoking_their_own()
+    {
+        var (key, account) = await NewPayingUserAsync("self-service");
+        var page = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(page, key);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Keys", Exact = true }).ClickAsync();
+        await page.GetByLabel("Key name").FillAsync("laptop");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#new-key")).ToContainTextAsync("vg_");
+        var secret = (await page.Locator("#new-key").TextContentAsync())!.Trim();
+        using var laptop = browser.App.Client(secret);
+        Assert.Equal(account, (await Api.OkJsonAsync(await laptop.GetAsync("/v1/usage", Ct))).GetProperty("account_id").GetString());
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "laptop" });
+        await Assertions.Expect(row).ToContainTextAsync("never");
+        Assert.DoesNotContain(secret, await page.Locator("table").TextContentAsync() ?? "", StringComparison.Ordinal);
+        await DashboardBrowser.ScreenshotAsync(page, "keys");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke laptop" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#keys-status")).ToContainTextAsync("laptop is revoked");
+        await Assertions.Expect(row).ToContainTextAsync("revoked");
+        await Api.ErrorAsync(await laptop.GetAsync("/v1/usage", Ct), System.Net.HttpStatusCode.Unauthorized);
+
+        // The key this browser signed in with: the first press only asks.
+        using var self = browser.App.Client(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke self-service" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#keys-status")).ToContainTextAsync("signs you out");
+        await Api.OkJsonAsync(await self.GetAsync("/v1/usage", Ct));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke self-service" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(SignInUrl());
+        await Api.ErrorAsync(await self.GetAsync("/v1/usage", Ct), System.Net.HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task The_keys_page_says_so_when_the_operator_has_turned_self_service_keys_off()
+    {
+        var port = ServerProcess.FreePort();
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false" });
+        app.UseKestrel(port);
+        app.StartServer();
+        var (key, _) = await app.NewKeyAsync("locked");
+        var page = await browser.NewPageAsync($"http://127.0.0.1:{port}");
+        await DashboardBrowser.SignInAsync(page, key);
+
+        await page.GotoAsync("/dashboard/keys");
+
+        await Assertions.Expect(page.Locator("#keys-off")).ToContainTextAsync("operator has turned off self-service keys");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create key" })).ToHaveCountAsync(0);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_admin_watches_a_long_task_in_the_live_queue_until_it_leaves_and_a_user_gets_a_403_page()
+    {
+        var (key, account) = await NewPayingUserAsync("queue-watcher");
+        using var user = browser.App.Client(key);
+        var id = (await user.CreateAsync(new { model = "grok-imagine-video", prompt = "a long slow pan for the queue", seconds = 15, resolution = "720P" })).GetProperty("id").GetString()!;
+        var admin = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(admin, VidgateApp.AdminKey);
+
+        await admin.GotoAsync("/dashboard/admin/queue");
+        var row = admin.GetByRole(AriaRole.Row).Filter(new() { HasText = id });
+        await Assertions.Expect(row).ToContainTextAsync(account);
+        await Assertions.Expect(row).ToContainTextAsync(new Regex("queued|running"));
+        await Assertions.Expect(admin.Locator("#queue-total")).Not.ToHaveTextAsync("0");
+        await DashboardBrowser.ScreenshotAsync(admin, "admin-queue");
+
+        // The page redraws itself: the cancelled task leaves it without a reload.
+        await Api.OkJsonAsync(await user.PostAsync($"/v1/videos/{id}/cancel", null, Ct));
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+
+        var page = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(page, key);
+        await page.GotoAsync("/dashboard/admin/queue");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("403");
+        Assert.DoesNotContain(id, await page.Locator("#main").TextContentAsync() ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_margin_chart_shows_a_cost_the_upstream_reported()
+    {
+        await using var fake = await Vidgate.Fakes.FakeXaiUpstream.StartAsync(new Vidgate.Fakes.FakeXaiOptions { CostTicksPerSecond = 300_000_000 }, ct: Ct);
+        using var admin = browser.App.Admin();
+        await Api.OkJsonAsync(await admin.PostAsync("/admin/providers", System.Net.Http.Json.JsonContent.Create(new
+        {
+            id = "xai-margin",
+            type = "xai",
+            base_url = fake.BaseUrl.ToString(),
+            api_keys = new[] { fake.Options.ApiKey },
+        }), Ct));
+        await Api.OkJsonAsync(await admin.PostAsync("/admin/models", System.Net.Http.Json.JsonContent.Create(new { name = "margin-video" }), Ct));
+        await Api.OkJsonAsync(await admin.PostAsync("/admin/routes", System.Net.Http.Json.JsonContent.Create(new { model = "margin-video", provider = "xai-margin" }), Ct));
+        Assert.True((await admin.PutAsync("/admin/prices", System.Net.Http.Json.JsonContent.Create(new { model = "margin-video", resolution = 480, per_second_micros = 70_000, per_image_micros = 0 }), Ct)).IsSuccessStatusCode);
+        var (key, _) = await NewPayingUserAsync("margin-buyer");
+        using var user = browser.App.Client(key);
+        var id = (await user.CreateAsync(new { model = "margin-video", prompt = "a harbour at noon", seconds = 2, resolution = "480P" })).GetProperty("id").GetString()!;
+        await user.WaitForAsync(id, "completed");
+
+        var page = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(page, VidgateApp.AdminKey);
+        await page.GotoAsync("/dashboard/admin/usage");
+
+        // 2 s at 0.03 USD/s as the fake upstream reported it: $0.06 against what the buyer was charged.
+        var row = page.Locator("#margin-table").GetByRole(AriaRole.Row).Filter(new() { HasText = "margin-video" });
+        await Assertions.Expect(row).ToContainTextAsync("xai-margin");
+        await Assertions.Expect(row).ToContainTextAsync("$0.06");
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Charged against upstream cost" })).ToHaveAttributeAsync("aria-label", new Regex(@"cost \$0\.06"));
+        await Assertions.Expect(page.Locator("#margin-unknown")).ToContainTextAsync("$");
+        await DashboardBrowser.ScreenshotAsync(page, "admin-margin");
+    }
+
+    [Fact]
+    public async Task Filtering_the_videos_by_status_on_the_server_finds_the_cancelled_video()
+    {
+        var (key, _) = await NewPayingUserAsync("filterer");
+        using var user = browser.App.Client(key);
+        var cancelled = (await user.CreateAsync(new { model = "grok-imagine-video", prompt = "an orange kite, cancelled", seconds = 15, resolution = "720P" })).GetProperty("id").GetString()!;
+        await Api.OkJsonAsync(await user.PostAsync($"/v1/videos/{cancelled}/cancel", null, Ct));
+        var done = (await user.CreateAsync(new { model = "grok-imagine-video", prompt = "a green field", seconds = 1, resolution = "480P" })).GetProperty("id").GetString()!;
+        await user.WaitForAsync(done, "completed");
+        var page = await browser.NewPageAsync();
+        await DashboardBrowser.SignInAsync(page, key);
+        await page.GotoAsync("/dashboard/videos");
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = done })).ToHaveCountAsync(1);
+
+        await page.GetByLabel("Status").SelectOptionAsync("cancelled");
+
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("status=cancelled"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = cancelled })).ToContainTextAsync("cancelled");
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = done })).ToHaveCountAsync(0);
+        await DashboardBrowser.ScreenshotAsync(page, "videos-filtered");
+
+        // The search runs on the server too, and the filters survive a reload.
+        await page.GetByLabel("Status").SelectOptionAsync("");
+        await page.GetByLabel("Search").FillAsync("GREEN");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("q=GREEN"));
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = done })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = cancelled })).ToHaveCountAsync(0);
+        Assert.Equal("GREEN", await page.GetByLabel("Search").InputValueAsync());
     }
 
     private static async Task CheckAsync(IPage page, string name)

@@ -86,6 +86,30 @@ public abstract class KeyStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task An_accounts_keys_are_listed_with_their_last_video_and_no_other_accounts_keys()
+    {
+        var first = (await Keys.CreateAsync(new NewKey("first", IsAdmin: false), SecretHash(), "vg_first", Now, Ct))!;
+        var second = (await Keys.CreateAsync(new NewKey("second", IsAdmin: false, first.AccountId), SecretHash(), "vg_second", Now.AddMinutes(1), Ct))!;
+        var stranger = (await Keys.CreateAsync(new NewKey("stranger", IsAdmin: false), SecretHash(), "vg_other", Now, Ct))!;
+        await Engine.Billing.ChangeBalanceAsync(first.AccountId, "credit", 100 * Money.Unit, "test", Ct);
+        foreach (var at in new[] { Now.AddMinutes(5), Now.AddMinutes(9), Now.AddMinutes(7) })
+        {
+            var task = NewTask(account: first.AccountId, at: at) with { KeyId = second.Id };
+            Assert.IsType<Vidgate.Server.Tasks.InsertOutcome.Created>(await Engine.Tasks.InsertAsync(task, HoldFor(task), Ct));
+        }
+
+        await Keys.RevokeAsync(first.Id, Now.AddMinutes(10), Ct);
+        var listed = await Keys.ListForAccountAsync(first.AccountId, Ct);
+
+        Assert.Equal([first.Id, second.Id], listed.Select(k => k.Key.Id));
+        Assert.Equal((Now.AddMinutes(10), (DateTimeOffset?)null), (listed[0].Key.RevokedAt, listed[0].LastUsedAt));
+        Assert.Equal(Now.AddMinutes(9), listed[1].LastUsedAt);
+        Assert.Equal(second, listed[1].Key);
+        Assert.DoesNotContain(listed, k => k.Key.Id == stranger.Id);
+        Assert.Empty(await Keys.ListForAccountAsync("acct_nobody", Ct));
+    }
+
+    [Fact]
     public async Task A_setting_is_created_once_and_every_later_caller_gets_the_same_value()
     {
         var values = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Keys.GetOrCreateSettingAsync("signing_key", () => $"value-{i}", Ct)));

@@ -261,6 +261,103 @@ public abstract class TaskStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_filtered_list_pages_with_the_cursor_over_matching_tasks_only()
+    {
+        var tasks = new List<VideoTask>();
+        for (var i = 0; i < 7; i++)
+        {
+            var task = NewTask() with
+            {
+                Model = i % 2 == 0 ? "grok-imagine-video" : "sora-2",
+                Prompt = i % 3 == 0 ? $"A Red Balloon #{i} 100%_off" : $"a blue kite #{i}",
+            };
+            await Store.InsertAsync(task, Ct);
+            tasks.Add(task);
+        }
+
+        await Store.InsertAsync(NewTask(account: "acct_b") with { Prompt = "a red balloon too" }, Ct);
+        foreach (var i in new[] { 0, 3, 4 })
+        {
+            await Store.CancelAsync(tasks[i].Id, "acct_a", Now, Ct);
+        }
+
+        async Task<string[]> Ids(TaskListFilter filter, string? after = null, int limit = 10, bool descending = true)
+            => [.. (await Store.ListAsync("acct_a", after, limit, descending, filter, Ct)).Select(t => t.Id)];
+        string[] Expected(params int[] indexes) => [.. indexes.Select(i => tasks[i].Id)];
+
+        Assert.Equal(Expected(6, 5, 4, 3, 2, 1, 0), await Ids(TaskListFilter.None));
+        Assert.Equal(Expected(4, 3, 0), await Ids(new TaskListFilter(Status: VideoStatus.Cancelled)));
+        Assert.Equal(Expected(6, 5, 2, 1), await Ids(new TaskListFilter(Status: VideoStatus.Queued)));
+        Assert.Empty(await Ids(new TaskListFilter(Status: VideoStatus.Failed)));
+        Assert.Equal(Expected(5, 3, 1), await Ids(new TaskListFilter(Model: "sora-2")));
+        Assert.Equal(Expected(6, 3, 0), await Ids(new TaskListFilter(PromptContains: "red BALLOON")));
+        Assert.Equal(Expected(6, 3, 0), await Ids(new TaskListFilter(PromptContains: "100%_")));
+        Assert.Equal(Expected(6, 3, 0), await Ids(new TaskListFilter(PromptContains: "%")));
+        Assert.Empty(await Ids(new TaskListFilter(PromptContains: "_o_")));
+        Assert.Equal(Expected(3), await Ids(new TaskListFilter(VideoStatus.Cancelled, "sora-2", "balloon")));
+
+        // The cursor walks the matching tasks only: pages of two, both ways.
+        var filter = new TaskListFilter(Status: VideoStatus.Queued);
+        Assert.Equal(Expected(6, 5), await Ids(filter, limit: 2));
+        Assert.Equal(Expected(2, 1), await Ids(filter, after: tasks[5].Id, limit: 2));
+        Assert.Empty(await Ids(filter, after: tasks[1].Id, limit: 2));
+        Assert.Equal(Expected(1, 2), await Ids(filter, limit: 2, descending: false));
+        Assert.Equal(Expected(5, 6), await Ids(filter, after: tasks[2].Id, limit: 2, descending: false));
+    }
+
+    [Fact]
+    public async Task The_live_queue_counts_unfinished_tasks_by_where_they_are_and_lists_the_oldest()
+    {
+        var empty = await Store.QueueAsync(10, Ct);
+        Assert.Equal((0, (DateTimeOffset?)null, 0), (empty.Counts.Count, empty.OldestWaitingSince, empty.Oldest.Count));
+
+        // Oldest first: done (not listed), running locally, submitting, tracking, finishing, then two queued.
+        var done = NewTask(at: Now.AddMinutes(-10));
+        var running = NewTask(at: Now.AddMinutes(-9));
+        var submitting = NewTask(provider: "xai", at: Now.AddMinutes(-8));
+        var tracking = NewTask(provider: "xai", at: Now.AddMinutes(-7));
+        var finishing = NewTask(provider: "xai", at: Now.AddMinutes(-6));
+        var queued = NewTask(provider: "xai", at: Now.AddMinutes(-5));
+        var queuedToo = NewTask(at: Now.AddMinutes(-4));
+        foreach (var task in new[] { done, running, submitting, tracking, finishing })
+        {
+            await Store.InsertAsync(task, Ct);
+        }
+
+        Assert.Equal(done.Id, (await Store.TryClaimAsync(Builtin, "w", Now, Now.AddMinutes(1), Ct))!.Id);
+        Assert.True(await Store.CompleteAsync(done.Id, "w", Now, null, Ct));
+        Assert.Equal(running.Id, (await Store.TryClaimAsync(Builtin, "w", Now, Now.AddMinutes(1), Ct))!.Id);
+        foreach (var task in new[] { submitting, tracking, finishing })
+        {
+            Assert.Equal(task.Id, (await Store.TryClaimExceptAsync(Builtin, "r", Now, Now.AddMinutes(1), Ct))!.Id);
+            Assert.True(await Engine.UpstreamJobs.BeginSubmitAsync(task.Id, "r", "xai-eu", 0, Now, Now.AddHours(1), Ct));
+        }
+
+        foreach (var task in new[] { tracking, finishing })
+        {
+            Assert.True(await Engine.UpstreamJobs.AcceptedAsync(task.Id, "r", "up-" + task.Id, "pending", Now, Now.AddSeconds(5), Ct));
+        }
+
+        Assert.True(await Engine.UpstreamJobs.TryLeaseAsync(finishing.Id, "f", Now, Now.AddMinutes(1), Ct));
+        await Store.InsertAsync(queued, Ct);
+        await Store.InsertAsync(queuedToo, Ct);
+
+        var snapshot = await Store.QueueAsync(4, Ct);
+
+        Assert.Equal(
+            [
+                new QueueCount("finishing", "xai-eu", 1), new QueueCount("queued", "builtin", 1), new QueueCount("queued", "xai", 1),
+                new QueueCount("running", "builtin", 1), new QueueCount("submitting", "xai-eu", 1), new QueueCount("tracking", "xai-eu", 1),
+            ],
+            snapshot.Counts.OrderBy(c => c.State, StringComparer.Ordinal).ThenBy(c => c.Provider, StringComparer.Ordinal));
+        Assert.Equal(queued.CreatedAt, snapshot.OldestWaitingSince);
+        Assert.Equal([running.Id, submitting.Id, tracking.Id, finishing.Id], snapshot.Oldest.Select(t => t.Id));
+        Assert.Equal(["running", "submitting", "tracking", "finishing"], snapshot.Oldest.Select(t => t.State));
+        Assert.Equal(new QueuedTask(tracking.Id, "acct_a", tracking.Model, "xai-eu", "tracking", 0, tracking.CreatedAt), snapshot.Oldest[2]);
+        Assert.Equal(6, (await Store.QueueAsync(100, Ct)).Oldest.Count);
+    }
+
+    [Fact]
     public async Task Counts_are_per_status_and_provider()
     {
         await Store.InsertAsync(NewTask(), Ct);

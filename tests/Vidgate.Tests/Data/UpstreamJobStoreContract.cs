@@ -147,6 +147,48 @@ public abstract class UpstreamJobStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task The_margin_sets_known_costs_against_their_charges_and_counts_charged_tasks_without_a_cost_apart()
+    {
+        var account = await NewAccountAsync(100 * Server.Billing.Money.Unit);
+        var costed = NewTask(account: account.Id, provider: "upstream");
+        var local = NewTask(account: account.Id, provider: "builtin");
+        var waiting = NewTask(account: account.Id, provider: "upstream", at: Now.AddMinutes(1));
+        var yesterday = NewTask(account: account.Id, provider: "builtin", at: Now.AddDays(-1));
+        foreach (var task in new[] { costed, local, waiting, yesterday })
+        {
+            Assert.IsType<InsertOutcome.Created>(await Engine.Tasks.InsertAsync(task, HoldFor(task), Ct));
+        }
+
+        Assert.Equal(costed.Id, (await Engine.Tasks.TryClaimAsync(Remote, "submitter", Now, Now.AddSeconds(30), Ct))!.Id);
+        await Jobs.BeginSubmitAsync(costed.Id, "submitter", "xai-1", 0, Now, Now.AddHours(1), Ct);
+        await Jobs.AcceptedAsync(costed.Id, "submitter", "up-1", null, Now, Now, Ct);
+        Assert.True(await Jobs.TryLeaseDoneAsync(costed.Id, "finisher", Now, Now.AddSeconds(30), 25_000_000_000, Ct));
+        Assert.True(await Engine.Tasks.CompleteAsync(costed.Id, "finisher", Now, null, Ct));
+        for (var i = 0; i < 2; i++)
+        {
+            var claimed = (await Engine.Tasks.TryClaimAsync(["builtin"], "local", Now, Now.AddSeconds(30), Ct))!;
+            Assert.True(await Engine.Tasks.CompleteAsync(claimed.Id, "local", Now, null, Ct));
+        }
+
+        var today = DateOnly.FromDateTime(Now.UtcDateTime);
+        var lines = (await Engine.Billing.MarginAsync(new Server.Billing.UsageFilter(account.Id, null, null, today, today), Ct))
+            .OrderBy(l => l.Provider, StringComparer.Ordinal).ToList();
+
+        var six = 6 * Server.Billing.Money.Unit;
+        var day = today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(
+            [
+                new Server.Billing.MarginLine(day, costed.Model, "builtin", 1, six, 0, 0, 0, 1, six),
+                new Server.Billing.MarginLine(day, costed.Model, "upstream", 1, 0, 0, 0, 0, 0, 0),
+                new Server.Billing.MarginLine(day, costed.Model, "xai-1", 1, six, 1, six, 25_000_000_000, 0, 0),
+            ],
+            lines);
+        Assert.Equal(4, (await Engine.Billing.MarginAsync(new Server.Billing.UsageFilter(account.Id, null, null, null, null), Ct)).Sum(l => l.Tasks));
+        Assert.Empty(await Engine.Billing.MarginAsync(new Server.Billing.UsageFilter(account.Id, null, "sora-2", null, null), Ct));
+        Assert.Empty(await Engine.Billing.MarginAsync(new Server.Billing.UsageFilter("acct_nobody", null, null, null, null), Ct));
+    }
+
+    [Fact]
     public async Task A_submit_stranded_by_a_crash_is_found_once_its_lease_lapsed()
     {
         var task = await SubmittingAsync();

@@ -64,7 +64,7 @@ public sealed class JsonBodyPropertyTests
         TestContext.Current.TestOutputHelper?.WriteLine($"VIDGATE_TEST_SEED={seed}");
         Console.WriteLine($"{nameof(JsonBodyPropertyTests)}: VIDGATE_TEST_SEED={seed}");
 
-        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false" });
+        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false", ["Vidgate:Dashboard:AllowUserKeys"] = "true" });
         using var admin = app.Admin();
         var (userKey, userAccount) = await app.NewKeyAsync("fuzz");
         await app.TopUpAsync(userAccount, 1_000_000_000_000);

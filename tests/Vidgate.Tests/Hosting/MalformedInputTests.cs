@@ -45,6 +45,7 @@ public sealed class MalformedInputTests
             """{"requests_per_minute":30,"expires_at":null}""",
             """{"allowed_models":["grok-imagine-video","sora-2"],"allowed_ips":["0.0.0.0/0","::/0"]}""",
         ],
+        ["POST /v1/account/keys"] = ["""{"name":"fuzz-own","requests_per_minute":5,"allowed_models":["grok-imagine-video"],"allowed_ips":["0.0.0.0/0"]}"""],
         ["POST /admin/accounts"] = ["""{"name":"ACME","tier":"default"}"""],
         ["PATCH /admin/accounts/{id}"] = ["""{"tier":"default"}"""],
         ["POST /admin/accounts/{id}/top-up"] = ["""{"amount_micros":25000000,"reason":"invoice"}"""],
@@ -122,7 +123,12 @@ public sealed class MalformedInputTests
     {
         // Streams end after a second: the queued task's event stream (GET /v1/videos/{id}/events) would otherwise stay
         // open until the task ends, which with workers off is never.
-        using var app = new VidgateApp(settings: new() { ["Vidgate:Workers"] = "false", ["Vidgate:Live:MaxStreamDuration"] = "00:00:01" });
+        using var app = new VidgateApp(settings: new()
+        {
+            ["Vidgate:Workers"] = "false",
+            ["Vidgate:Live:MaxStreamDuration"] = "00:00:01",
+            ["Vidgate:Dashboard:AllowUserKeys"] = "true",
+        });
         using var admin = app.Admin();
         // A paying user on the unlimited tier: rate and in-flight caps would otherwise answer most of the valid bodies.
         var (userKey, userAccount) = await app.NewKeyAsync("fuzz");

@@ -102,7 +102,7 @@ async function route() {
     if (path === '/dashboard/videos') return show('Videos', await videosPage());
     if ((m = path.match(/^\/dashboard\/videos\/([^/]+)$/))) return show('Video', await videoPage(decodeURIComponent(m[1])));
     if (path === '/dashboard/usage') return show('Usage', await usagePage());
-    if (path === '/dashboard/keys') return show('Keys', keysPage());
+    if (path === '/dashboard/keys') return show('Keys', await keysPage());
     if ((m = path.match(/^\/dashboard\/admin(?:\/([a-z-]+))?$/))) return show('Admin', await adminPage(m[1] ?? 'accounts'));
     return show('Not found', statusPage(404, 'There is no such page.'));
   } catch (e) {
@@ -296,46 +296,67 @@ function follow(video, into, request) {
 
 // ---- videos -----------------------------------------------------------------------------------------------------
 async function videosPage() {
-  const statusSel = h('select', { id: 'filter-status' }, options(['all', 'queued', 'processing', 'completed', 'failed', 'cancelled'], 'all'));
-  const modelSel = h('select', { id: 'filter-model' }, h('option', { value: '' }, 'all'));
-  const search = h('input', { id: 'filter-search', type: 'search', placeholder: 'words in the prompt or id' });
+  // Filters run on the server (GET /v1/videos?status=&model=&q=), so they cover every video, not only the loaded pages.
+  const query = new URLSearchParams(location.search);
+  const models = (await api('/v1/models')).data.map(m => m.id);
+  const statusSel = h('select', { id: 'filter-status' }, h('option', { value: '' }, 'all'), options(['queued', 'processing', 'completed', 'failed', 'cancelled'], query.get('status') ?? ''));
+  const modelSel = h('select', { id: 'filter-model' }, h('option', { value: '' }, 'all'), options(models, query.get('model') ?? ''));
+  const search = h('input', { id: 'filter-search', type: 'search', placeholder: 'words in the prompt', value: query.get('q') ?? '', maxlength: 200 });
   const body = h('tbody');
   const more = h('button', { type: 'button', class: 'secondary' }, 'Load more');
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  let all = [];
+  const err = h('p', { class: 'error', role: 'alert' });
   let after = null;
+  let loaded = 0;
+  let generation = 0;
   // The list speaks OpenAI's dialect: in_progress, and a cancelled task reads failed with error.code "cancelled".
   const norm = v => v.status === 'in_progress' ? 'processing' : v.status === 'failed' && v.error?.code === 'cancelled' ? 'cancelled' : v.status;
-  const matches = v => (statusSel.value === 'all' || norm(v) === statusSel.value)
-    && (!modelSel.value || v.model === modelSel.value)
-    && (!search.value || `${v.prompt ?? ''} ${v.id}`.toLowerCase().includes(search.value.toLowerCase()));
-  const draw = () => {
-    const shown = all.filter(matches);
-    body.replaceChildren(...shown.map(v => h('tr', {},
+  const filters = () => {
+    const f = new URLSearchParams();
+    if (statusSel.value) f.set('status', statusSel.value);
+    if (modelSel.value) f.set('model', modelSel.value);
+    if (search.value.trim()) f.set('q', search.value.trim());
+    return f;
+  };
+  async function load(reset) {
+    const mine = reset ? ++generation : generation;
+    const f = filters();
+    f.set('limit', '50');
+    if (!reset && after) f.set('after', after);
+    err.textContent = '';
+    let page;
+    try { page = await api(`/v1/videos?${f}`); } catch (x) { err.textContent = x.message; return; }
+    if (mine !== generation) return; // a newer filter answered first
+    if (reset) { body.replaceChildren(); loaded = 0; }
+    body.append(...page.data.map(v => h('tr', {},
       h('td', { 'data-label': 'Created' }, when(v.created_at)),
       h('td', { 'data-label': 'Video', class: 'mono' }, h('a', { href: `/dashboard/videos/${v.id}`, 'data-link': true }, v.id)),
       h('td', { 'data-label': 'Model' }, v.model),
       h('td', { 'data-label': 'Status' }, statusBadge(norm(v))),
       h('td', { 'data-label': 'Seconds', class: 'num' }, v.seconds),
       h('td', { 'data-label': 'Size' }, v.size))));
-    count.textContent = `${shown.length} of ${all.length} loaded videos shown`;
-    const models = [...new Set(all.map(v => v.model))].sort();
-    if (modelSel.options.length !== models.length + 1) modelSel.replaceChildren(h('option', { value: '' }, 'all'), ...options(models, modelSel.value));
-  };
-  async function load() {
-    const page = await api(`/v1/videos?limit=50${after ? `&after=${encodeURIComponent(after)}` : ''}`);
-    all = all.concat(page.data);
+    loaded += page.data.length;
     after = page.last_id;
     more.hidden = !page.has_more;
-    draw();
+    const filtered = [...filters().keys()].length > 0;
+    count.textContent = `${loaded}${page.has_more ? '+' : ''} ${filtered ? 'matching ' : ''}video${loaded === 1 && !page.has_more ? '' : 's'}`;
   }
-  more.addEventListener('click', load);
-  for (const c of [statusSel, modelSel]) c.addEventListener('change', draw);
-  search.addEventListener('input', draw);
-  await load();
+  const refilter = () => {
+    // The filters are in the address too, so a reload or a shared link shows the same list.
+    const f = filters();
+    history.replaceState(null, '', `/dashboard/videos${[...f.keys()].length ? `?${f}` : ''}`);
+    load(true);
+  };
+  let typing = null;
+  more.addEventListener('click', () => load(false));
+  for (const c of [statusSel, modelSel]) c.addEventListener('change', refilter);
+  search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(refilter, 300); });
+  const stop = leave;
+  leave = () => { stop(); clearTimeout(typing); };
+  await load(true);
   return h('div', {}, h('h1', {}, 'Videos'),
     h('div', { class: 'panel row', role: 'search' }, field('filter-status', 'Status', statusSel), field('filter-model', 'Model', modelSel), field('filter-search', 'Search', search)),
-    h('div', { class: 'panel' }, h('table', { class: 'cards' },
+    h('div', { class: 'panel' }, err, h('table', { class: 'cards' },
       h('caption', { class: 'muted' }, 'Your videos, newest first'),
       h('thead', {}, h('tr', {}, ['Created', 'Video', 'Model', 'Status', 'Seconds', 'Size'].map(t => h('th', { scope: 'col' }, t)))), body),
     count, more));
@@ -432,20 +453,78 @@ async function usagePage() {
     h('section', { class: 'panel' }, h('h2', {}, 'Ledger'), usageTable(u.data, false)));
 }
 
-function keysPage() {
-  return h('div', {}, h('h1', {}, 'Keys'), h('section', { class: 'panel' },
-    h('p', {}, 'You are signed in with key ', h('span', { class: 'mono' }, session.key_id), ' of account ', h('span', { class: 'mono' }, session.account_id), '.'),
-    session.is_admin
-      ? h('p', {}, 'Create and revoke keys for any account under ', h('a', { href: '/dashboard/admin/keys', 'data-link': true }, 'Admin → Keys'), '.')
-      : h('p', {}, 'New keys for your account are issued by your operator; ask them to create or revoke one.')));
+// Self-service keys (/v1/account/keys), when the operator allows them: create (shown once), revoke.
+async function keysPage() {
+  const who = h('p', {}, 'You are signed in with key ', h('span', { class: 'mono' }, session.key_id), ' of account ', h('span', { class: 'mono' }, session.account_id), '.');
+  const adminNote = session.is_admin ? h('p', {}, 'Keys of any account are under ', h('a', { href: '/dashboard/admin/keys', 'data-link': true }, 'Admin → Keys'), '.') : null;
+  let keys;
+  try {
+    keys = (await api('/v1/account/keys')).data;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.code !== 'user_keys_disabled') throw e;
+    return h('div', {}, h('h1', {}, 'Keys'), h('section', { class: 'panel', id: 'keys-off' }, who,
+      h('p', {}, 'Your operator has turned off self-service keys on this server: ask them to create or revoke a key for you.')));
+  }
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const shown = h('div', { 'aria-live': 'polite' });
+  const status = h('p', { role: 'status', class: 'ok', id: 'keys-status' });
+  const body = h('tbody');
+  const form = h('form', { class: 'panel', 'aria-labelledby': 'new-key-title', novalidate: true }, h('h2', { id: 'new-key-title' }, 'Create a key'),
+    h('p', { class: 'muted' }, 'A new key has the same models, networks, rate limit and expiry as the key you are signed in with, never more.'),
+    h('div', { class: 'row' }, field('new-key-name', 'Key name', name), h('button', { type: 'submit' }, 'Create key')), err, shown);
+  const revoke = (k, button) => async () => {
+    const confirming = k.current && button.dataset.confirm !== 'yes';
+    if (confirming) {
+      button.dataset.confirm = 'yes';
+      button.textContent = 'Revoke anyway and sign out';
+      status.textContent = `${k.name} is the key you are signed in with: revoking it signs you out. Press the button again to revoke it.`;
+      return;
+    }
+    try {
+      await api(`/v1/account/keys/${encodeURIComponent(k.id)}${k.current ? '?confirm=true' : ''}`, { method: 'DELETE' });
+      if (k.current) { session = null; return go('/dashboard/sign-in'); }
+      status.textContent = `${k.name} is revoked: it no longer works.`;
+      await draw();
+    } catch (x) { status.textContent = x.message; }
+  };
+  async function draw() {
+    keys = keys ?? (await api('/v1/account/keys')).data;
+    body.replaceChildren(...keys.slice().reverse().map(k => {
+      const button = k.revoked_at ? null : h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${k.name}` }, 'Revoke');
+      button?.addEventListener('click', revoke(k, button));
+      return h('tr', {},
+        h('td', { 'data-label': 'Name' }, k.name, k.current ? h('span', { class: 'muted' }, ' (this session)') : null),
+        h('td', { 'data-label': 'Key', class: 'mono' }, `${k.prefix}…`),
+        h('td', { 'data-label': 'Created' }, when(k.created_at)),
+        h('td', { 'data-label': 'Last used' }, k.last_used_at ? when(k.last_used_at) : 'never'),
+        h('td', { 'data-label': 'State' }, k.revoked_at ? `revoked ${when(k.revoked_at)}` : button));
+    }));
+    keys = null;
+  }
+  form.addEventListener('submit', async e => {
+    e.preventDefault(); err.textContent = ''; name.removeAttribute('aria-invalid');
+    try {
+      const k = await api('/v1/account/keys', { method: 'POST', body: { name: name.value } });
+      shown.replaceChildren(h('p', {}, `The new key "${k.name}", shown this once: copy it now.`), h('pre', { id: 'new-key' }, k.key));
+      name.value = '';
+      await draw();
+    } catch (x) {
+      if (x.param === 'name') { name.setAttribute('aria-invalid', 'true'); document.getElementById('new-key-name-error').textContent = x.message; } else err.textContent = x.message;
+    }
+  });
+  await draw();
+  return h('div', {}, h('h1', {}, 'Keys'), h('section', { class: 'panel' }, who, adminNote), form,
+    h('section', { class: 'panel' }, status, h('table', { class: 'cards' }, h('caption', { class: 'muted' }, 'Keys of your account, newest first (the keys themselves are never shown again)'),
+      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Created', 'Last used', 'State'].map(t => h('th', { scope: 'col' }, t)))), body)));
 }
 
 // ---- admin ------------------------------------------------------------------------------------------------------
-const sections = { accounts: 'Accounts', keys: 'Keys', tiers: 'Tiers', prices: 'Prices', providers: 'Providers and routes', usage: 'Usage and margin', webhooks: 'Webhook deliveries' };
+const sections = { accounts: 'Accounts', keys: 'Keys', tiers: 'Tiers', prices: 'Prices', providers: 'Providers and routes', queue: 'Live queue', usage: 'Usage and margin', webhooks: 'Webhook deliveries' };
 
 async function adminPage(section) {
   if (!sections[section]) throw new ApiError(404, { message: 'There is no such admin page.' });
-  const content = await ({ accounts: adminAccounts, keys: adminKeys, tiers: adminTiers, prices: adminPrices, providers: adminProviders, usage: adminUsage, webhooks: adminWebhooks })[section]();
+  const content = await ({ accounts: adminAccounts, keys: adminKeys, tiers: adminTiers, prices: adminPrices, providers: adminProviders, queue: adminQueue, usage: adminUsage, webhooks: adminWebhooks })[section]();
   return h('div', {}, h('h1', {}, `Admin · ${sections[section]}`),
     h('nav', { 'aria-label': 'Admin' }, h('ul', { class: 'tabs' }, Object.entries(sections).map(([k, t]) =>
       h('li', {}, h('a', { href: `/dashboard/admin/${k}`, 'data-link': true, class: k === section ? 'button' : 'button secondary', 'aria-current': k === section ? 'page' : null }, t))))),
@@ -568,11 +647,99 @@ function providerCheck(p) {
   return h('span', {}, button, ' ', out);
 }
 
+const age = s => s === null || s === undefined ? '—' : s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${Math.floor(s / 3600)} h ${Math.floor(s % 3600 / 60)} min`;
+const queueStates = [['queued', 'Queued'], ['submitting', 'Submitting'], ['running', 'Rendering here'], ['tracking', 'At the upstream'], ['finishing', 'Finishing']];
+
+// GET /admin/queue, redrawn every 2.5 s while the tab is visible (no polling in a background tab).
+async function adminQueue() {
+  const summary = h('div', { class: 'grid queue-summary' });
+  const byProvider = h('div');
+  const oldest = h('div');
+  const updated = h('p', { class: 'muted', id: 'queue-updated' });
+  const draw = q => {
+    summary.replaceChildren(
+      h('section', { class: 'panel', 'aria-label': 'Unfinished' }, h('h2', {}, 'Unfinished'), h('p', { class: 'big', id: 'queue-total' }, String(q.total))),
+      h('section', { class: 'panel', 'aria-label': 'Oldest waiting' }, h('h2', {}, 'Oldest waiting'), h('p', { class: 'big', id: 'queue-oldest' }, age(q.oldest_waiting_seconds)),
+        h('p', { class: 'muted' }, 'How long the oldest queued task has waited for a worker.')),
+      ...queueStates.map(([k, t]) => h('section', { class: 'panel', 'aria-label': t }, h('h2', {}, t), h('p', { class: 'big', id: `queue-${k}` }, String(q.states[k] ?? 0)))));
+    byProvider.replaceChildren(q.providers.length === 0 ? h('p', { class: 'muted' }, 'Nothing is waiting or running.') : simpleTable('Unfinished tasks by provider', [
+      ['Provider', p => h('span', { class: 'mono' }, p.provider)], ['Total', p => String(p.total)],
+      ...queueStates.map(([k, t]) => [t, p => String(p.states[k] ?? 0)]),
+    ], q.providers));
+    oldest.replaceChildren(q.tasks.length === 0 ? h('p', { class: 'muted' }, 'No unfinished task.') : simpleTable('The oldest unfinished tasks', [
+      ['Task', t => h('span', { class: 'mono' }, t.id)], ['Account', t => h('span', { class: 'mono' }, t.account_id)], ['Model', t => t.model],
+      ['Provider', t => h('span', { class: 'mono' }, t.provider)], ['State', t => statusBadge(t.state)], ['Progress', t => `${t.progress}%`], ['Age', t => age(t.age_seconds)],
+    ], q.tasks));
+    updated.textContent = `Updated at ${new Date(q.now * 1000).toLocaleTimeString()}; refreshes every 2.5 s while this tab is visible.`;
+  };
+  draw(await api('/admin/queue?limit=20'));
+  let timer = null;
+  let stopped = false;
+  const tick = async () => {
+    timer = null;
+    if (stopped || document.hidden) return;
+    try { const q = await api('/admin/queue?limit=20'); if (!stopped) draw(q); } catch (x) { if (!stopped) updated.textContent = x.message; }
+    if (!stopped && !document.hidden) timer = setTimeout(tick, 2500);
+  };
+  const onVisibility = () => { if (!document.hidden && timer === null && !stopped) tick(); };
+  document.addEventListener('visibilitychange', onVisibility);
+  timer = setTimeout(tick, 2500);
+  const stop = leave;
+  leave = () => { stop(); stopped = true; clearTimeout(timer); document.removeEventListener('visibilitychange', onVisibility); };
+  return h('div', {}, summary,
+    h('section', { class: 'panel' }, h('h2', {}, 'By provider'), byProvider),
+    h('section', { class: 'panel' }, h('h2', {}, 'Oldest first'), oldest, updated));
+}
+
+// Charged (tasks whose upstream reported a cost) against that cost, per day: two bars a day, and the margin.
+function marginChart(rows) {
+  const days = [...new Set(rows.map(r => r.day))].sort();
+  if (days.length === 0) return h('p', { class: 'muted' }, 'No usage yet.');
+  const sum = (d, f) => rows.filter(r => r.day === d).reduce((s, r) => s + f(r), 0);
+  const revenue = days.map(d => sum(d, r => r.cost_known_charged_micros));
+  const cost = days.map(d => sum(d, r => r.upstream_cost_micros));
+  const max = Math.max(1, ...revenue, ...cost);
+  const W = 640, H = 220, pad = 30, slot = (W - pad * 2) / days.length, bw = Math.max(3, slot / 2 - 4);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `Charged against upstream cost: ${days.map((d, i) => `${d} charged ${money(revenue[i])}, cost ${money(cost[i])}, margin ${money(revenue[i] - cost[i])}`).join('; ')}`);
+  const add = (tag, attrs, text) => { const el = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); if (text) el.textContent = text; svg.append(el); return el; };
+  days.forEach((d, i) => {
+    const x = pad + i * slot + 2;
+    [[revenue[i], 'c1', 'charged'], [cost[i], 'c3', 'upstream cost']].forEach(([v, c, label], j) => {
+      const bh = (v / max) * (H - pad * 2);
+      if (bh > 0) add('rect', { x: x + j * (bw + 2), y: H - pad - bh, width: bw, height: bh, class: c }).append(Object.assign(document.createElementNS(ns, 'title'), { textContent: `${d} ${label}: ${money(v)}` }));
+    });
+    if (days.length <= 14 || i % Math.ceil(days.length / 7) === 0) add('text', { x, y: H - 10 }, d.slice(5));
+  });
+  add('text', { x: 0, y: 14 }, money(max));
+  return h('div', { class: 'chart' }, svg, h('ul', { class: 'legend' },
+    h('li', {}, h('span', { class: 'swatch c1' }), 'Charged (cost known)'), h('li', {}, h('span', { class: 'swatch c3' }), 'Upstream cost')));
+}
+
+// Costs are exact USD strings; shown to the cent here, the JSON and CSV keep every tick.
+const usd = s => `$${(Math.round(parseFloat(s) * 100) / 100).toFixed(2)}`;
+
 async function adminUsage() {
-  const u = await api('/admin/usage');
+  const [u, m] = await Promise.all([api('/admin/usage'), api('/admin/usage/margin')]);
+  const t = m.total;
   return h('div', {},
+    h('div', { class: 'grid' },
+      h('section', { class: 'panel', 'aria-label': 'Margin' }, h('h2', {}, 'Margin'), h('p', { class: 'big', id: 'margin-total' }, money(t.margin_micros)),
+        h('p', { class: 'muted' }, `${money(t.cost_known_charged_micros)} charged for ${t.cost_known_tasks} video${t.cost_known_tasks === 1 ? '' : 's'} whose upstream cost ${usd(t.upstream_cost_usd)}.`)),
+      h('section', { class: 'panel', 'aria-label': 'Cost unknown' }, h('h2', {}, 'Cost unknown'), h('p', { class: 'big', id: 'margin-unknown' }, money(t.cost_unknown_charged_micros)),
+        h('p', { class: 'muted' }, `charged for ${t.cost_unknown_tasks} video${t.cost_unknown_tasks === 1 ? '' : 's'} whose upstream reported no cost (local renders, vendors that do not say): not in the margin, never counted as free.`)),
+      h('section', { class: 'panel', 'aria-label': 'In flight now' }, h('h2', {}, 'In flight now'), h('p', { class: 'big' }, String(u.data.reduce((s, r) => s + r.in_flight, 0))))),
+    h('section', { class: 'panel' }, h('h2', {}, 'Charged against upstream cost per day'), marginChart(m.data)),
+    h('section', { class: 'panel', id: 'margin-table' }, m.data.length === 0 ? h('p', { class: 'muted' }, 'No usage yet.') : simpleTable('Margin per day, model and provider', [
+      ['Day', r => r.day], ['Model', r => r.model], ['Provider', r => h('span', { class: 'mono' }, r.provider ?? 'unknown (deleted)')], ['Videos', r => String(r.tasks)],
+      ['Charged', r => money(r.charged_micros)], ['Upstream cost', r => r.cost_known_tasks ? usd(r.upstream_cost_usd) : '—'],
+      ['Margin', r => r.cost_known_tasks ? money(r.margin_micros) : '—'],
+      ['Cost unknown', r => r.cost_unknown_tasks ? `${r.cost_unknown_tasks} (${money(r.cost_unknown_charged_micros)})` : '—'],
+    ], m.data)),
     h('section', { class: 'panel' }, h('h2', {}, 'Charged per day and model'), chart(u.data, r => r.charged_micros, 'Charged per day')),
-    h('section', { class: 'panel' }, h('h2', {}, 'In flight now'), h('p', { class: 'big' }, String(u.data.reduce((s, r) => s + r.in_flight, 0)))),
     h('section', { class: 'panel' }, usageTable(u.data, true)));
 }
 

@@ -157,6 +157,29 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
          ORDER BY day, account_id, key_id, model;
         """;
 
+    public Task<IReadOnlyList<MarginLine>> MarginAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<MarginLine>)await Pg.Command(connection, MarginSql)
+            .Bind("a", filter.AccountId).Bind("m", filter.Model)
+            .Bind("from", filter.From is { } f ? DayStart(f) : null).Bind("to", filter.To is { } t ? DayStart(t.AddDays(1)) : null)
+            .AllAsync(static r => new MarginLine(
+                r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), r.GetInt64(4), r.GetInt32(5), r.GetInt64(6),
+                (Int128)r.GetInt64(7) * Money.UsdTicksPerDollar + r.GetInt64(8), r.GetInt32(9), r.GetInt64(10)), ct), ct);
+
+    // Cost summed as whole dollars and leftover ticks (as in UsageSql), so no sum can overflow 64 bits.
+    private const string MarginSql = """
+        SELECT to_char(to_timestamp(h.created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, h.model, COALESCE(j.provider_id, t.provider) AS provider,
+               COUNT(*)::integer, COALESCE(SUM(h.charged), 0)::bigint,
+               COUNT(h.upstream_cost_usd_ticks)::integer, COALESCE(SUM(CASE WHEN h.upstream_cost_usd_ticks IS NOT NULL THEN h.charged END), 0)::bigint,
+               COALESCE(SUM(h.upstream_cost_usd_ticks / 10000000000), 0)::bigint, COALESCE(SUM(h.upstream_cost_usd_ticks % 10000000000), 0)::bigint,
+               (COUNT(*) FILTER (WHERE h.upstream_cost_usd_ticks IS NULL AND h.charged > 0))::integer,
+               COALESCE(SUM(CASE WHEN h.upstream_cost_usd_ticks IS NULL THEN h.charged END), 0)::bigint
+          FROM holds h LEFT JOIN tasks t ON t.id = h.task_id LEFT JOIN upstream_jobs j ON j.task_id = h.task_id
+         WHERE (@a::text IS NULL OR h.account_id = @a::text) AND (@m::text IS NULL OR h.model = @m::text)
+           AND (@from::bigint IS NULL OR h.created_at >= @from::bigint) AND (@to::bigint IS NULL OR h.created_at < @to::bigint)
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3;
+        """;
+
     private static long? DayStart(DateOnly day) => Pg.Ms(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
 
     private static async Task<bool> TierExistsAsync(NpgsqlConnection connection, string tier, CancellationToken ct)

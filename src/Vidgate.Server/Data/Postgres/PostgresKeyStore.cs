@@ -82,6 +82,18 @@ internal sealed class PostgresKeyStore(PostgresDatabase db, IOptions<BillingOpti
     public Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct) => db.ReadAsync(async connection =>
         (IReadOnlyList<ApiKeyRecord>)await Pg.Command(connection, $"SELECT {Columns} FROM api_keys ORDER BY id;").AllAsync(Map, ct), ct);
 
+    // Last use = the key's latest create, read from holds (one per task, kept for good): no write on the auth path.
+    private const string AccountKeysSql = """
+        SELECT k.id, k.account_id, k.name, k.prefix, k.is_admin, k.created_at, k.revoked_at, k.requests_per_minute, k.expires_at,
+               k.allowed_models, k.allowed_ips,
+               (SELECT MAX(h.created_at) FROM holds h WHERE h.account_id = k.account_id AND h.key_id = k.id)
+          FROM api_keys k WHERE k.account_id = @account ORDER BY k.id;
+        """;
+
+    public Task<IReadOnlyList<AccountKey>> ListForAccountAsync(string accountId, CancellationToken ct) => db.ReadAsync(async connection =>
+        (IReadOnlyList<AccountKey>)await Pg.Command(connection, AccountKeysSql).Bind("account", accountId)
+            .AllAsync(static r => new AccountKey(Map(r), r.TimeOrNull(11)), ct), ct);
+
     public Task<ApiKeyRecord?> RevokeAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
         Pg.Command(connection, $"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now) WHERE id = @id RETURNING {Columns};")
             .Bind("id", id).Bind("now", Pg.Ms(now)).OneAsync(Map, ct), ct);

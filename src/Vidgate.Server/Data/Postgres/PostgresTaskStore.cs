@@ -81,21 +81,35 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
     public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
         Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), ct);
 
+    // The filters are all optional parameters of one statement: NULL matches everything. strpos, not LIKE: the search
+    // text is matched literally (a % or _ in it means itself).
+    private const string ListFilters = """
+           AND (@status::text IS NULL OR status = @status::text) AND (@model::text IS NULL OR model = @model::text)
+           AND (@q::text IS NULL OR strpos(lower(prompt), lower(@q::text)) > 0)
+        """;
+
     private const string ListAscendingSql = $"""
         SELECT {Columns} FROM tasks
          WHERE account_id = @account AND (@after::text IS NULL OR id > @after::text)
+        {ListFilters}
          ORDER BY id ASC LIMIT @limit;
         """;
 
     private const string ListDescendingSql = $"""
         SELECT {Columns} FROM tasks
          WHERE account_id = @account AND (@after::text IS NULL OR id < @after::text)
+        {ListFilters}
          ORDER BY id DESC LIMIT @limit;
         """;
 
-    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(async connection =>
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct)
+        => ListAsync(accountId, after, limit, descending, TaskListFilter.None, ct);
+
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, TaskListFilter filter, CancellationToken ct) => db.ReadAsync(async connection =>
         (IReadOnlyList<VideoTask>)await Pg.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
-            .Bind("account", accountId).Bind("after", after).Bind("limit", limit).AllAsync(Map, ct), ct);
+            .Bind("account", accountId).Bind("after", after).Bind("limit", limit)
+            .Bind("status", filter.Status?.Word()).Bind("model", filter.Model)
+            .Bind("q", string.IsNullOrEmpty(filter.PromptContains) ? null : filter.PromptContains).AllAsync(Map, ct), ct);
 
     // One claim, two lanes: a local provider claims its own tasks (= ANY), the remote lane every other task (<> ALL).
     private static readonly string ClaimInSql = ClaimSql.Replace("@match", "= ANY", StringComparison.Ordinal);
@@ -241,6 +255,34 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
     public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
         Pg.Command(connection, "UPDATE tasks SET content_deleted_at = @now WHERE id = @id AND content_deleted_at IS NULL;")
             .Bind("id", id).Bind("now", Pg.Ms(now)).ChangedAsync(ct), ct);
+
+    // Unfinished tasks only, through the partial index tasks_active (migration 0006): the read costs what the queue holds,
+    // not what the table has ever held.
+    private const string QueueFrom = """
+          FROM tasks t LEFT JOIN upstream_jobs j ON j.task_id = t.id
+         WHERE t.status IN ('queued', 'processing')
+        """;
+
+    public Task<QueueSnapshot> QueueAsync(int oldest, CancellationToken ct) => db.ReadAsync(async connection =>
+    {
+        // Three reads, not one snapshot: a page that redraws every few seconds may show a task that moved in between.
+        var counts = await Pg.Command(connection, $"""
+                SELECT state, provider, COUNT(*) FROM (SELECT {QueueStates.Sql} AS state, COALESCE(j.provider_id, t.provider) AS provider {QueueFrom}) q
+                 GROUP BY state, provider ORDER BY state, provider;
+                """)
+            .AllAsync(static r => new QueueCount(r.GetString(0), r.GetString(1), r.GetInt64(2)), ct);
+        var waiting = await Pg.Command(connection, "SELECT MIN(created_at) FROM tasks WHERE status = 'queued';").ScalarAsync(ct) is long ms
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : (DateTimeOffset?)null;
+        var list = await Pg.Command(connection, $"""
+                SELECT t.id, t.account_id, t.model, COALESCE(j.provider_id, t.provider), {QueueStates.Sql}, t.progress, t.created_at
+                {QueueFrom}
+                 ORDER BY t.id LIMIT @limit;
+                """)
+            .Bind("limit", oldest)
+            .AllAsync(static r => new QueuedTask(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.Time(6)), ct);
+        return new QueueSnapshot(counts, waiting, list);
+    }, ct);
 
     public Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct) => db.ReadAsync(async connection =>
         (IReadOnlyList<TaskCount>)await Pg.Command(connection, "SELECT status, provider, COUNT(*) FROM tasks GROUP BY status, provider;")

@@ -164,6 +164,29 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
          ORDER BY day, account_id, key_id, model;
         """;
 
+    public Task<IReadOnlyList<MarginLine>> MarginAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(connection =>
+        (IReadOnlyList<MarginLine>)Sql.Command(connection, MarginSql)
+            .Bind("$a", filter.AccountId).Bind("$m", filter.Model)
+            .Bind("$from", filter.From is { } f ? DayStart(f) : null).Bind("$to", filter.To is { } t ? DayStart(t.AddDays(1)) : null)
+            .All(static r => new MarginLine(
+                r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), r.GetInt64(4), r.GetInt32(5), r.GetInt64(6),
+                (Int128)r.GetInt64(7) * Money.UsdTicksPerDollar + r.GetInt64(8), r.GetInt32(9), r.GetInt64(10))), ct);
+
+    // Cost summed as whole dollars and leftover ticks (as in UsageSql), so no sum can overflow 64 bits.
+    private const string MarginSql = """
+        SELECT date(h.created_at / 1000, 'unixepoch') AS day, h.model, COALESCE(j.provider_id, t.provider) AS provider, COUNT(*),
+               COALESCE(SUM(h.charged), 0),
+               COUNT(h.upstream_cost_usd_ticks), COALESCE(SUM(CASE WHEN h.upstream_cost_usd_ticks IS NOT NULL THEN h.charged END), 0),
+               COALESCE(SUM(h.upstream_cost_usd_ticks / 10000000000), 0), COALESCE(SUM(h.upstream_cost_usd_ticks % 10000000000), 0),
+               COUNT(*) FILTER (WHERE h.upstream_cost_usd_ticks IS NULL AND h.charged > 0),
+               COALESCE(SUM(CASE WHEN h.upstream_cost_usd_ticks IS NULL THEN h.charged END), 0)
+          FROM holds h LEFT JOIN tasks t ON t.id = h.task_id LEFT JOIN upstream_jobs j ON j.task_id = h.task_id
+         WHERE ($a IS NULL OR h.account_id = $a) AND ($m IS NULL OR h.model = $m)
+           AND ($from IS NULL OR h.created_at >= $from) AND ($to IS NULL OR h.created_at < $to)
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3;
+        """;
+
     private static long? DayStart(DateOnly day) => Sql.Ms(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
 
     private static bool TierExists(SqliteConnection connection, string tier)

@@ -103,8 +103,14 @@ internal sealed partial class SqliteDatabase : IDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         Execute(connection, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
+
+        // SQLite's lower() folds ASCII only; searches fold with .NET's invariant culture on both sides.
+        connection.CreateFunction("vg_fold", (string? text) => text is null ? null : Fold(text), isDeterministic: true);
         return connection;
     }
+
+    /// <summary>Case folding for searches (<c>vg_fold</c> in SQL): the invariant culture's lower case.</summary>
+    public static string Fold(string text) => text.ToLowerInvariant();
 
     public static void Execute(SqliteConnection connection, string sql)
     {

@@ -82,6 +82,18 @@ internal sealed class SqliteKeyStore(SqliteDatabase db, IOptions<BillingOptions>
     public Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct) => db.ReadAsync(connection =>
         (IReadOnlyList<ApiKeyRecord>)Sql.Command(connection, $"SELECT {Columns} FROM api_keys ORDER BY id;").All(Map), ct);
 
+    // Last use = the key's latest create, read from holds (one per task, kept for good): no write on the auth path.
+    private const string AccountKeysSql = """
+        SELECT k.id, k.account_id, k.name, k.prefix, k.is_admin, k.created_at, k.revoked_at, k.requests_per_minute, k.expires_at,
+               k.allowed_models, k.allowed_ips,
+               (SELECT MAX(h.created_at) FROM holds h WHERE h.account_id = k.account_id AND h.key_id = k.id)
+          FROM api_keys k WHERE k.account_id = $account ORDER BY k.id;
+        """;
+
+    public Task<IReadOnlyList<AccountKey>> ListForAccountAsync(string accountId, CancellationToken ct) => db.ReadAsync(connection =>
+        (IReadOnlyList<AccountKey>)Sql.Command(connection, AccountKeysSql).Bind("$account", accountId)
+            .All(static r => new AccountKey(Map(r), r.TimeOrNull(11))), ct);
+
     public Task<ApiKeyRecord?> RevokeAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
         Sql.Command(connection, $"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $now) WHERE id = $id RETURNING {Columns};")
             .Bind("$id", id).Bind("$now", Sql.Ms(now)).One(Map), ct);

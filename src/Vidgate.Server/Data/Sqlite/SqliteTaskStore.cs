@@ -121,21 +121,35 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
         return accountId is null || task.AccountId == accountId ? task : null;
     }
 
+    // The filters are all optional parameters of one statement: NULL matches everything. The prompt is folded by
+    // vg_fold (.NET's invariant lower case, registered on every connection) so non-ASCII letters fold too.
+    private const string ListFilters = """
+           AND ($status IS NULL OR status = $status) AND ($model IS NULL OR model = $model)
+           AND ($q IS NULL OR instr(vg_fold(prompt), $q) > 0)
+        """;
+
     private const string ListAscendingSql = $"""
         SELECT {Columns} FROM tasks
          WHERE account_id = $account AND ($after IS NULL OR id > $after)
+        {ListFilters}
          ORDER BY id ASC LIMIT $limit;
         """;
 
     private const string ListDescendingSql = $"""
         SELECT {Columns} FROM tasks
          WHERE account_id = $account AND ($after IS NULL OR id < $after)
+        {ListFilters}
          ORDER BY id DESC LIMIT $limit;
         """;
 
-    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct) => db.ReadAsync(connection =>
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, CancellationToken ct)
+        => ListAsync(accountId, after, limit, descending, TaskListFilter.None, ct);
+
+    public Task<IReadOnlyList<VideoTask>> ListAsync(string accountId, string? after, int limit, bool descending, TaskListFilter filter, CancellationToken ct) => db.ReadAsync(connection =>
         (IReadOnlyList<VideoTask>)Sql.Command(connection, descending ? ListDescendingSql : ListAscendingSql)
-            .Bind("$account", accountId).Bind("$after", after).Bind("$limit", limit).All(Map), ct);
+            .Bind("$account", accountId).Bind("$after", after).Bind("$limit", limit)
+            .Bind("$status", filter.Status?.Word()).Bind("$model", filter.Model)
+            .Bind("$q", string.IsNullOrEmpty(filter.PromptContains) ? null : SqliteDatabase.Fold(filter.PromptContains)).All(Map), ct);
 
     // One claim, two lanes: a local provider claims its own tasks (IN), the remote lane every other task (NOT IN).
     private static readonly string ClaimInSql = ClaimSql.Replace("@match", "IN", StringComparison.Ordinal);
@@ -263,6 +277,34 @@ internal sealed class SqliteTaskStore(SqliteDatabase db, IEnumerable<ITaskPartic
     public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
         Sql.Command(connection, "UPDATE tasks SET content_deleted_at = $now WHERE id = $id AND content_deleted_at IS NULL;")
             .Bind("$id", id).Bind("$now", Sql.Ms(now)).Changed(), ct);
+
+    // Unfinished tasks only, through the partial index tasks_active (migration 0011): the read costs what the queue holds,
+    // not what the table has ever held.
+    private const string QueueFrom = """
+          FROM tasks t LEFT JOIN upstream_jobs j ON j.task_id = t.id
+         WHERE t.status IN ('queued', 'processing')
+        """;
+
+    public Task<QueueSnapshot> QueueAsync(int oldest, CancellationToken ct) => db.ReadAsync(connection =>
+    {
+        // Three reads, not one snapshot: a page that redraws every few seconds may show a task that moved in between.
+        var counts = Sql.Command(connection, $"""
+                SELECT state, provider, COUNT(*) FROM (SELECT {QueueStates.Sql} AS state, COALESCE(j.provider_id, t.provider) AS provider {QueueFrom})
+                 GROUP BY state, provider ORDER BY state, provider;
+                """)
+            .All(static r => new QueueCount(r.GetString(0), r.GetString(1), r.GetInt64(2)));
+        var waiting = Sql.Command(connection, "SELECT MIN(created_at) FROM tasks WHERE status = 'queued';").ExecuteScalar() is long ms
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : (DateTimeOffset?)null;
+        var list = Sql.Command(connection, $"""
+                SELECT t.id, t.account_id, t.model, COALESCE(j.provider_id, t.provider), {QueueStates.Sql}, t.progress, t.created_at
+                {QueueFrom}
+                 ORDER BY t.id LIMIT $limit;
+                """)
+            .Bind("$limit", oldest)
+            .All(static r => new QueuedTask(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.Time(6)));
+        return new QueueSnapshot(counts, waiting, list);
+    }, ct);
 
     public Task<IReadOnlyList<TaskCount>> CountAsync(CancellationToken ct) => db.ReadAsync(connection =>
         (IReadOnlyList<TaskCount>)Sql.Command(connection, "SELECT status, provider, COUNT(*) FROM tasks GROUP BY status, provider;")
