@@ -150,6 +150,8 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
 
     private static string? Reason(ArkError? error) => error is null ? null : error.Code is { Length: > 0 } code ? $"{code}: {error.Message}" : error.Message;
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);

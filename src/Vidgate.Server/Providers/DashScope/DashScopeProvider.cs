@@ -145,6 +145,8 @@ internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions
 
     private static string? Reason(string? code, string? message) => code is { Length: > 0 } ? $"{code}: {message}" : message;
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);

@@ -117,6 +117,8 @@ internal sealed class LumaProvider(UpstreamSettings settings, VendorOptions opti
             : answer;
     }
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);

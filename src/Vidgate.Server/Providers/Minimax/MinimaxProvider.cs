@@ -146,6 +146,8 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
         };
     }
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);
@@ -168,7 +170,10 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
         {
             if (options.Strict)
             {
-                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {MinimaxModels.Label(fit.Resolution)} at {fit.Seconds} seconds is not accepted by the upstream model {model} (fit: strict): {conflict}."));
+                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {MinimaxModels.Label(fit.Resolution)} at {fit.Seconds} seconds is not accepted by the upstream model {model} (fit: strict): {conflict}.")
+                {
+                    Fit = new FitRefusal("resolution", [.. spec.Resolutions.Where(r => r < 1080).Select(MinimaxModels.Label)], conflict),
+                });
             }
 
             // The length is what the user pays for: keep it, step the resolution down.

@@ -158,6 +158,8 @@ internal sealed partial class ReplicateProvider(UpstreamSettings settings, Vendo
 
     private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, ReplicateFamily Family, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job).Trim('/');

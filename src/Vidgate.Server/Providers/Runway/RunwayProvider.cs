@@ -141,6 +141,8 @@ internal sealed class RunwayProvider(UpstreamSettings settings, VendorOptions op
         return request;
     }
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, string Size, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var name = options.ModelFor(job);

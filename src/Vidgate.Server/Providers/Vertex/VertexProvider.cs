@@ -181,6 +181,8 @@ internal sealed class VertexProvider : HttpVendor
 
     private ServiceAccountKey? Key(string apiKey) => _keys.GetOrAdd(apiKey, VertexToken.Parse);
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = _options.ModelFor(job);

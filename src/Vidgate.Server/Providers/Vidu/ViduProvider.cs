@@ -126,6 +126,8 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
         _ => "start-end2video",
     };
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);
@@ -147,7 +149,10 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
         {
             if (options.Strict)
             {
-                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}."));
+                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}.")
+                {
+                    Fit = new FitRefusal("resolution", ["720p"], conflict),
+                });
             }
 
             fit = fit with { Resolution = 720 };
