@@ -141,7 +141,7 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
             return Math.Max(1, (int)Math.Round(f / (double)fps));
         }
 
-        return int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+        return DeliveredSeconds(handle);
     }
 
     /// <summary>Input moderation at create (<c>SensitiveContentDetected…</c>, <c>Input…SensitiveContentDetected</c>) and output moderation of a task (<c>OutputVideoSensitiveContentDetected…</c>).</summary>

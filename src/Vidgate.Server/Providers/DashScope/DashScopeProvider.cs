@@ -102,7 +102,7 @@ internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions
 
                 var usage = answer.Usage;
                 var billed = usage?.Duration ?? usage?.OutputVideoDuration ?? usage?.VideoDuration;
-                var seconds = billed is > 0 ? Math.Max(1, (int)Math.Round(billed.Value)) : int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = billed is > 0 ? Math.Max(1, (int)Math.Round(billed.Value)) : DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url, VendorPrice.Ticks(usdPerSecond, billed, 1m));
             case "FAILED":
                 return new UpstreamPoll.Failed(

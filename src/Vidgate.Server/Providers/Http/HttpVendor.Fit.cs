@@ -11,4 +11,11 @@ internal abstract partial class HttpVendor : IRequestFit
 
     public RequestFit Fit(UpstreamJob job)
         => Refuse(job) is { } refused ? new RequestFit.Refuses(refused) : new RequestFit.Takes(Delivers(job)?.Delivered);
+
+    /// <summary>
+    /// The delivered length a vendor kept in <see cref="UpstreamSubmit.Accepted.State"/> at submit, for vendors whose
+    /// finished answer does not say how long the video is (billing settles on it); null when none was kept.
+    /// </summary>
+    protected static int? DeliveredSeconds(UpstreamHandle handle)
+        => int.TryParse(handle.State, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : null;
 }

@@ -91,7 +91,7 @@ internal sealed class LumaProvider(UpstreamSettings settings, VendorOptions opti
                     return new UpstreamPoll.Transient("Luma said completed without a video");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url);
             case "failed":
                 // "Contains blacklisted words", "Frame moderation failed", "Advanced prompt moderation failed" are Luma's moderation.

@@ -75,7 +75,7 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
                     return new UpstreamPoll.Transient("MiniMax said Success without a file_id");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, Endpoint("v1/files/retrieve?file_id=" + fileId).AbsoluteUri);
             case "Fail":
                 // The reason rides in base_resp; 1026/1027 are the moderation's (input / output).

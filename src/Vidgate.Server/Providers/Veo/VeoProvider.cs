@@ -71,7 +71,7 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
                 : new UpstreamPoll.Transient("Veo said done without a video");
         }
 
-        var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+        var seconds = DeliveredSeconds(handle);
         return new UpstreamPoll.Done(seconds, uri);
     }
 

@@ -120,7 +120,7 @@ internal sealed class VertexProvider : HttpVendor
                 $"Vertex wrote the video to Cloud Storage ({Quote(video.GcsUri, handle.ApiKey, "no URI")}); Vidgate reads Veo videos inline only: remove storageUri from the project's or the instance's settings.");
         }
 
-        var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+        var seconds = DeliveredSeconds(handle);
         return new UpstreamPoll.Done(seconds, Inline);
     }
 

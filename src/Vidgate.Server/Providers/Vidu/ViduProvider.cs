@@ -82,7 +82,7 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
                     return new UpstreamPoll.Transient("Vidu said success without a creation url");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url, options.CostUsdTicks(task.Credits));
             case "failed":
                 // err_code is the only reason Vidu gives: one of its error-code words.
