@@ -1,5 +1,5 @@
-using Vidgate.Server.Providers.Media;
 using Vidgate.Server.Providers.Http;
+using Vidgate.Server.Providers.Media;
 
 namespace Vidgate.Server.Providers.Luma;
 
