@@ -20,6 +20,19 @@ public sealed class FakeVeo : FakeVendor
     private static readonly TimeSpan Retention = TimeSpan.FromDays(2);
     private static readonly string[] Refused = ["storageUri", "generateAudio", "fps", "pubsubTopic", "mask", "compressionQuality", "resizeMode", "labels"];
 
+    /// <summary>The Gemini API's words and limits: inline images only, Vertex-only parameters refused, 4k on Veo 3.1.</summary>
+    private static readonly VeoPredictRules Rules = new(
+        "* GenerateVideoRequest.instances[0].prompt: prompt must not be empty.",
+        "image must be {bytesBase64Encoded, mimeType}; gcsUri is not supported by the Gemini API.",
+        IsImage,
+        model => model.StartsWith("veo-2", StringComparison.Ordinal) ? [5, 6, 8] : [4, 6, 8],
+        (resolution, model) => model.StartsWith("veo-2", StringComparison.Ordinal)
+            ? "resolution is not supported by veo-2."
+            : resolution is "720p" or "1080p" or "4k" ? null : "resolution must be 720p, 1080p or 4k.",
+        Unsupported: parameters => Refused.FirstOrDefault(name => parameters.TryGetProperty(name, out _)) is { } refused
+            ? $"{refused} parameter is not supported in Gemini API."
+            : null);
+
     private FakeVeo(FakeVendorOptions options)
         : base(options)
     {
@@ -68,7 +81,7 @@ public sealed class FakeVeo : FakeVendor
             return;
         }
 
-        if (Invalid(body, model) is { } problem)
+        if (VeoPredictCheck.Invalid(body, model, Rules) is { } problem)
         {
             await ErrorAsync(http, 400, "INVALID_ARGUMENT", problem);
             return;
@@ -163,70 +176,6 @@ public sealed class FakeVeo : FakeVendor
         }
 
         return false;
-    }
-
-    private static string? Invalid(JsonElement? body, string model)
-    {
-        if (body is not { ValueKind: JsonValueKind.Object } root
-            || !root.TryGetProperty("instances", out var instances) || instances.ValueKind != JsonValueKind.Array || instances.GetArrayLength() != 1)
-        {
-            return "instances must hold exactly one instance.";
-        }
-
-        var instance = instances[0];
-        if (!instance.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String || prompt.GetString()!.Trim().Length == 0)
-        {
-            return "* GenerateVideoRequest.instances[0].prompt: prompt must not be empty.";
-        }
-
-        if (instance.TryGetProperty("image", out var image) && !IsImage(image))
-        {
-            return "image must be {bytesBase64Encoded, mimeType}; gcsUri is not supported by the Gemini API.";
-        }
-
-        if (instance.TryGetProperty("referenceImages", out var references)
-            && (references.ValueKind != JsonValueKind.Array || references.GetArrayLength() is < 1 or > 3 || image.ValueKind != JsonValueKind.Undefined
-                || references.EnumerateArray().Any(r => !r.TryGetProperty("image", out var i) || !IsImage(i))))
-        {
-            return "referenceImages must be 1 to 3 {image, referenceType} and cannot be combined with image.";
-        }
-
-        if (!root.TryGetProperty("parameters", out var parameters) || parameters.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        if (Refused.FirstOrDefault(name => parameters.TryGetProperty(name, out _)) is { } refused)
-        {
-            return $"{refused} parameter is not supported in Gemini API.";
-        }
-
-        if (parameters.TryGetProperty("aspectRatio", out var ratio) && ratio.GetString() is not ("16:9" or "9:16"))
-        {
-            return "aspectRatio must be 16:9 or 9:16.";
-        }
-
-        var veo2 = model.StartsWith("veo-2", StringComparison.Ordinal);
-        int[] lengths = veo2 ? [5, 6, 8] : [4, 6, 8];
-        if (parameters.TryGetProperty("durationSeconds", out var seconds) && (seconds.ValueKind != JsonValueKind.Number || !lengths.Contains(seconds.GetInt32())))
-        {
-            return $"durationSeconds must be one of {string.Join(", ", lengths)} for {model}.";
-        }
-
-        if (parameters.TryGetProperty("resolution", out var resolution))
-        {
-            if (veo2)
-            {
-                return "resolution is not supported by veo-2.";
-            }
-
-            if (resolution.GetString() is not ("720p" or "1080p" or "4k"))
-            {
-                return "resolution must be 720p, 1080p or 4k.";
-            }
-        }
-
-        return null;
     }
 
     private static bool IsImage(JsonElement image)

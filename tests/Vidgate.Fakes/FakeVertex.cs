@@ -25,6 +25,19 @@ namespace Vidgate.Fakes;
 public sealed class FakeVertex : FakeVendor
 {
     private const string Audience = "https://oauth2.googleapis.com/token";
+    /// <summary>Vertex AI's words and limits: images inline or in Cloud Storage, up to 1080p, several samples, a gs:// output.</summary>
+    private static readonly VeoPredictRules Rules = new(
+        "The prompt is empty. Please provide a prompt.",
+        "image must hold exactly one of bytesBase64Encoded and gcsUri, and a mimeType.",
+        IsImage,
+        model => model.StartsWith("veo-2", StringComparison.Ordinal) ? [5, 6, 7, 8] : [4, 6, 8],
+        (resolution, _) => resolution is "720p" or "1080p" ? null : "resolution must be 720p or 1080p.",
+        More: parameters => parameters.TryGetProperty("sampleCount", out var count) && (count.ValueKind != JsonValueKind.Number || count.GetInt32() is < 1 or > 4)
+            ? "sampleCount must be between 1 and 4."
+            : parameters.TryGetProperty("storageUri", out var storage) && storage.GetString()?.StartsWith("gs://", StringComparison.Ordinal) != true
+                ? "storageUri must start with gs://."
+                : null);
+
     private static readonly Lazy<string[]> RsaKeys = new(() => [.. Enumerable.Range(0, 2).Select(_ => Pem())]);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _fetchedDone = new(StringComparer.Ordinal);
@@ -139,7 +152,7 @@ public sealed class FakeVertex : FakeVendor
             return;
         }
 
-        if (Invalid(body, model) is { } problem)
+        if (VeoPredictCheck.Invalid(body, model, Rules) is { } problem)
         {
             await ErrorAsync(http, 400, "INVALID_ARGUMENT", problem);
             return;
@@ -272,63 +285,6 @@ public sealed class FakeVertex : FakeVendor
         var exp = c.GetProperty("exp").GetInt64();
         return exp - iat > 3600 || exp < now || iat > now + 300
             ? "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
-            : null;
-    }
-
-    private static string? Invalid(JsonElement? body, string model)
-    {
-        if (body is not { ValueKind: JsonValueKind.Object } root
-            || !root.TryGetProperty("instances", out var instances) || instances.ValueKind != JsonValueKind.Array || instances.GetArrayLength() != 1)
-        {
-            return "instances must hold exactly one instance.";
-        }
-
-        var instance = instances[0];
-        if (!instance.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String || prompt.GetString()!.Trim().Length == 0)
-        {
-            return "The prompt is empty. Please provide a prompt.";
-        }
-
-        if (instance.TryGetProperty("image", out var image) && !IsImage(image))
-        {
-            return "image must hold exactly one of bytesBase64Encoded and gcsUri, and a mimeType.";
-        }
-
-        if (instance.TryGetProperty("referenceImages", out var references)
-            && (references.ValueKind != JsonValueKind.Array || references.GetArrayLength() is < 1 or > 3 || image.ValueKind != JsonValueKind.Undefined
-                || references.EnumerateArray().Any(r => !r.TryGetProperty("image", out var i) || !IsImage(i))))
-        {
-            return "referenceImages must be 1 to 3 {image, referenceType} and cannot be combined with image.";
-        }
-
-        if (!root.TryGetProperty("parameters", out var parameters) || parameters.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        if (parameters.TryGetProperty("aspectRatio", out var ratio) && ratio.GetString() is not ("16:9" or "9:16"))
-        {
-            return "aspectRatio must be 16:9 or 9:16.";
-        }
-
-        int[] lengths = model.StartsWith("veo-2", StringComparison.Ordinal) ? [5, 6, 7, 8] : [4, 6, 8];
-        if (parameters.TryGetProperty("durationSeconds", out var seconds) && (seconds.ValueKind != JsonValueKind.Number || !lengths.Contains(seconds.GetInt32())))
-        {
-            return $"durationSeconds must be one of {string.Join(", ", lengths)} for {model}.";
-        }
-
-        if (parameters.TryGetProperty("resolution", out var resolution) && resolution.GetString() is not ("720p" or "1080p"))
-        {
-            return "resolution must be 720p or 1080p.";
-        }
-
-        if (parameters.TryGetProperty("sampleCount", out var count) && (count.ValueKind != JsonValueKind.Number || count.GetInt32() is < 1 or > 4))
-        {
-            return "sampleCount must be between 1 and 4.";
-        }
-
-        return parameters.TryGetProperty("storageUri", out var storage) && storage.GetString()?.StartsWith("gs://", StringComparison.Ordinal) != true
-            ? "storageUri must start with gs://."
             : null;
     }
 

@@ -14,8 +14,17 @@ internal sealed class NotifyingUpstreamJobStore(IUpstreamJobStore inner, TaskCha
     public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
         => inner.BeginSubmitAsync(taskId, owner, providerId, keyIndex, now, deadline, ct);
 
-    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct)
-        => inner.AcceptedAsync(taskId, owner, upstreamId, state, now, firstPoll, ct);
+    public async Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, Delivered? delivered, CancellationToken ct)
+    {
+        var accepted = await inner.AcceptedAsync(taskId, owner, upstreamId, state, now, firstPoll, delivered, ct);
+        if (accepted && delivered is not null)
+        {
+            // The task now shows the delivered length and size.
+            notes.Changed(taskId);
+        }
+
+        return accepted;
+    }
 
     public async Task<bool> DeferAsync(string taskId, string owner, DateTimeOffset runAfter, CancellationToken ct)
     {

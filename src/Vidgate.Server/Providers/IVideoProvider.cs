@@ -74,7 +74,11 @@ internal abstract record UpstreamSubmit
     public sealed record Accepted(string UpstreamId, string? State = null) : UpstreamSubmit;
 
     /// <summary>A definite refusal (4xx validation, moderation): the task fails, no failover. <see cref="Code"/> becomes <c>error.code</c>.</summary>
-    public sealed record Rejected(string Code, string Message) : UpstreamSubmit;
+    public sealed record Rejected(string Code, string Message) : UpstreamSubmit
+    {
+        /// <summary>Set when the refusal is of one of the request's own values (<c>fit: "strict"</c>): which, and what is accepted.</summary>
+        public FitRefusal? Fit { get; init; }
+    }
 
     /// <summary>
     /// The upstream did not take the job (429, 5xx, timeout, connection error): try the next route.

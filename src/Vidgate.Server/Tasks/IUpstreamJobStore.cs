@@ -37,7 +37,14 @@ internal interface IUpstreamJobStore
     Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct);
 
     /// <summary>submitting → tracking with the upstream id; the task lease is given up (the tracker polls it from now on).</summary>
-    Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct);
+    Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct)
+        => AcceptedAsync(taskId, owner, upstreamId, state, now, firstPoll, null, ct);
+
+    /// <summary>
+    /// As above, and in the same write the task's <c>seconds</c>, size, ratio and resolution become <paramref name="delivered"/>
+    /// (what the upstream model really makes of it: a snapped length or size), when given. The hold is left as it was.
+    /// </summary>
+    Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, Delivered? delivered, CancellationToken ct);
 
     /// <summary>Every route was unavailable: drop the submitting mark and queue the task again at <paramref name="runAfter"/>.</summary>
     Task<bool> DeferAsync(string taskId, string owner, DateTimeOffset runAfter, CancellationToken ct);

@@ -38,6 +38,32 @@ internal sealed partial class VideoService(
             return await EarlierAsync(caller, earlier.TaskId, earlier.RequestHash.AsSpan().SequenceEqual(claim.RequestHash), ct);
         }
 
+        var task = new VideoTask
+        {
+            Id = id,
+            AccountId = caller.AccountId,
+            KeyId = caller.KeyId,
+            Dialect = dialect,
+            Model = request.Model,
+            Prompt = request.Prompt,
+            Seconds = request.Seconds,
+            Width = request.Width,
+            Height = request.Height,
+            AspectRatio = request.AspectRatio,
+            Resolution = request.Resolution,
+            // A model with provider routes is planned for its first route; without any it renders on builtin (offline default).
+            Provider = providers.PlannedProvider(request.Model),
+            RemixedFromId = request.RemixedFromId,
+            CallbackUrl = request.CallbackUrl,
+            CreatedAt = clock.GetUtcNow(),
+        };
+
+        // A request no route can make as asked is the caller's 400, before anything is held or written.
+        if (CreateFit.Check(providers, task, request.Images) is { } unfit)
+        {
+            return (null, unfit);
+        }
+
         // Cheap checks first (memory only): plan, price, rate. No database write happens for a refused create.
         var (hold, refused) = policy.Admit(caller, id, request, claim);
         refused ??= limits.TakeCreate(caller);
@@ -56,26 +82,7 @@ internal sealed partial class VideoService(
             inputKeys.Add(key);
         }
 
-        var task = new VideoTask
-        {
-            Id = id,
-            AccountId = caller.AccountId,
-            KeyId = caller.KeyId,
-            Dialect = dialect,
-            Model = request.Model,
-            Prompt = request.Prompt,
-            Seconds = request.Seconds,
-            Width = request.Width,
-            Height = request.Height,
-            AspectRatio = request.AspectRatio,
-            Resolution = request.Resolution,
-            InputKeys = inputKeys,
-            // A model with provider routes is planned for its first route; without any it renders on builtin (offline default).
-            Provider = providers.PlannedProvider(request.Model),
-            RemixedFromId = request.RemixedFromId,
-            CallbackUrl = request.CallbackUrl,
-            CreatedAt = clock.GetUtcNow(),
-        };
+        task = task with { InputKeys = inputKeys };
 
         // Not the request's token: once the insert is in the writer's batch it commits, and the reply must say so.
         var outcome = await store.InsertAsync(task, hold, CancellationToken.None);

@@ -45,8 +45,17 @@ internal sealed partial class RemoteSubmit(
         var images = await taskImages.LoadAsync(task, ct);
         TimeSpan? soonest = null;
         var keysRefused = 0;
+        var refusals = new List<UpstreamSubmit.Rejected>();
         foreach (var (instance, routeModel, pinnedKey) in plan)
         {
+            // A route that cannot take the request as asked (fit: "strict", an input it cannot receive) is skipped for one
+            // that can; only when none can does the task fail, with the first refusal (the create refused most such already).
+            if (instance.FitOf(task, images, routeModel) is RequestFit.Refuses refuses)
+            {
+                refusals.Add(refuses.Rejected);
+                continue;
+            }
+
             if (instance.Gate.PausedUntil is { } paused)
             {
                 soonest = Min(soonest, paused - now);
@@ -100,7 +109,14 @@ internal sealed partial class RemoteSubmit(
             }
         }
 
-        if (keysRefused == plan.Count)
+        if (refusals.Count == plan.Count)
+        {
+            Log.NoRouteFits(logger, task.Id, plan.Count, refusals[0].Code);
+            await endings.FailAsync(task.Id, task.Provider, refusals[0].Code, refusals[0].Message);
+            return;
+        }
+
+        if (keysRefused > 0 && keysRefused + refusals.Count == plan.Count)
         {
             // No route can take it until an operator fixes the keys: fail now (the hold is released), not at the deadline.
             await endings.FailAsync(task.Id, task.Provider, "upstream_auth_failed",
@@ -160,6 +176,9 @@ internal sealed partial class RemoteSubmit(
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: {Provider} refused its API key #{KeyIndex} (401/403); that key sits out {Minutes:0.#} min, trying the next key or route")]
         public static partial void KeyRefused(ILogger logger, string taskId, string provider, int keyIndex, double minutes);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: none of {Routes} route(s) can take it as asked ({Code}); failed without a call")]
+        public static partial void NoRouteFits(ILogger logger, string taskId, int routes, string code);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: none of {Routes} route(s) took it; retrying in {Seconds:0.#} s")]
         public static partial void Deferred(ILogger logger, string taskId, int routes, double seconds);

@@ -58,9 +58,9 @@ internal sealed partial class SubmitCall(
         }
 
         await instance.Gate.WaitAsync(ct);
-        var upstreamModel = settings.ModelMap.TryGetValue(task.Model, out var mapped) ? mapped : settings.UpstreamModel(routeModel);
+        var job = new UpstreamJob(task, images, instance.UpstreamModel(task.Model, routeModel), settings.ApiKeys[keyIndex], task.Id);
         var started = clock.GetTimestamp();
-        var result = await instance.Provider.SubmitAsync(new UpstreamJob(task, images, upstreamModel, settings.ApiKeys[keyIndex], task.Id), ct);
+        var result = await instance.Provider.SubmitAsync(job, ct);
         RecordHealth(instance, result, clock.GetElapsedTime(started));
         if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered)
         {
@@ -83,7 +83,10 @@ internal sealed partial class SubmitCall(
         {
             case UpstreamSubmit.Accepted accepted:
                 var at = clock.GetUtcNow();
-                if (await jobs.AcceptedAsync(task.Id, me.Owner, accepted.UpstreamId, accepted.State, at, at + options.Value.MinPollInterval, CancellationToken.None))
+
+                // What the upstream model really makes of it (a snapped length or size) is what the task shows from now on.
+                var delivered = (instance.Fit?.Fit(job) as RequestFit.Takes)?.Delivered;
+                if (await jobs.AcceptedAsync(task.Id, me.Owner, accepted.UpstreamId, accepted.State, at, at + options.Value.MinPollInterval, delivered, CancellationToken.None))
                 {
                     Log.Accepted(logger, task.Id, settings.Id, accepted.UpstreamId);
                     signals.Track.Notify();

@@ -77,6 +77,21 @@ public abstract class UpstreamJobStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task An_accepted_submit_shows_what_the_upstream_will_deliver_from_then_on_and_only_under_the_lease()
+    {
+        var task = await SubmittingAsync();
+        var delivered = new Delivered(6, 1366, 768, "16:9", "768P");
+        Assert.False(await Jobs.AcceptedAsync(task.Id, "intruder", "up-1", null, Now, Now, delivered, Ct));
+        var asked = (await Engine.Tasks.GetAsync(task.Id, null, Ct))!;
+        Assert.Equal((task.Seconds, task.Width, task.Height, task.AspectRatio, task.Resolution), (asked.Seconds, asked.Width, asked.Height, asked.AspectRatio, asked.Resolution));
+
+        Assert.True(await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", null, Now, Now, delivered, Ct));
+
+        var shown = (await Engine.Tasks.GetAsync(task.Id, null, Ct))!;
+        Assert.Equal((6, 1366, 768, "16:9", "768P", "up-1"), (shown.Seconds, shown.Width, shown.Height, shown.AspectRatio, shown.Resolution, shown.UpstreamId));
+    }
+
+    [Fact]
     public async Task A_deferred_submit_is_queued_again_for_later()
     {
         var task = await SubmittingAsync();

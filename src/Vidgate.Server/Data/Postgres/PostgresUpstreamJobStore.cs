@@ -35,7 +35,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             """).Bind("id", taskId).Bind("owner", owner).Bind("provider", providerId).Bind("key", keyIndex)
             .Bind("now", Pg.Ms(now)).Bind("deadline", Pg.Ms(deadline)).ChangedAsync(ct), ct);
 
-    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct)
+    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, Delivered? delivered, CancellationToken ct)
         => db.WriteAsync(async connection =>
         {
             var changed = await Pg.Command(connection, $"""
@@ -49,8 +49,13 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             }
 
             await Pg.Command(connection, """
-                UPDATE tasks SET upstream_id = @upstream, lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner;
-                """).Bind("id", taskId).Bind("owner", owner).Bind("upstream", upstreamId).RowsAsync(ct);
+                UPDATE tasks SET upstream_id = @upstream, lease_owner = NULL, lease_until = NULL,
+                                 seconds = COALESCE(@seconds, seconds), width = COALESCE(@width, width), height = COALESCE(@height, height),
+                                 aspect_ratio = COALESCE(@aspect, aspect_ratio), resolution = COALESCE(@resolution, resolution)
+                 WHERE id = @id AND lease_owner = @owner;
+                """).Bind("id", taskId).Bind("owner", owner).Bind("upstream", upstreamId)
+                .Bind("seconds", delivered?.Seconds).Bind("width", delivered?.Width).Bind("height", delivered?.Height)
+                .Bind("aspect", delivered?.AspectRatio).Bind("resolution", delivered?.Resolution).RowsAsync(ct);
             return true;
         }, ct);
 

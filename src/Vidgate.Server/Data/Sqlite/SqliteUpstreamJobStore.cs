@@ -34,7 +34,7 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             """).Bind("$id", taskId).Bind("$owner", owner).Bind("$provider", providerId).Bind("$key", keyIndex)
             .Bind("$now", Sql.Ms(now)).Bind("$deadline", Sql.Ms(deadline)).Changed(), ct);
 
-    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, CancellationToken ct)
+    public Task<bool> AcceptedAsync(string taskId, string owner, string upstreamId, string? state, DateTimeOffset now, DateTimeOffset firstPoll, Delivered? delivered, CancellationToken ct)
         => db.WriteAsync(connection =>
         {
             var changed = Sql.Command(connection, $"""
@@ -48,8 +48,13 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             }
 
             Sql.Command(connection, """
-                UPDATE tasks SET upstream_id = $upstream, lease_owner = NULL, lease_until = NULL WHERE id = $id AND lease_owner = $owner;
-                """).Bind("$id", taskId).Bind("$owner", owner).Bind("$upstream", upstreamId).ExecuteNonQuery();
+                UPDATE tasks SET upstream_id = $upstream, lease_owner = NULL, lease_until = NULL,
+                                 seconds = COALESCE($seconds, seconds), width = COALESCE($width, width), height = COALESCE($height, height),
+                                 aspect_ratio = COALESCE($aspect, aspect_ratio), resolution = COALESCE($resolution, resolution)
+                 WHERE id = $id AND lease_owner = $owner;
+                """).Bind("$id", taskId).Bind("$owner", owner).Bind("$upstream", upstreamId)
+                .Bind("$seconds", delivered?.Seconds).Bind("$width", delivered?.Width).Bind("$height", delivered?.Height)
+                .Bind("$aspect", delivered?.AspectRatio).Bind("$resolution", delivered?.Resolution).ExecuteNonQuery();
             return true;
         }, ct);
 

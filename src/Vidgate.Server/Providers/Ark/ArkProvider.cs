@@ -141,7 +141,7 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
             return Math.Max(1, (int)Math.Round(f / (double)fps));
         }
 
-        return int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+        return DeliveredSeconds(handle);
     }
 
     /// <summary>Input moderation at create (<c>SensitiveContentDetected…</c>, <c>Input…SensitiveContentDetected</c>) and output moderation of a task (<c>OutputVideoSensitiveContentDetected…</c>).</summary>
@@ -149,6 +149,8 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
         => code is not null && (code.Contains("SensitiveContentDetected", StringComparison.Ordinal) || code.Contains("PolicyViolation", StringComparison.Ordinal));
 
     private static string? Reason(ArkError? error) => error is null ? null : error.Code is { Length: > 0 } code ? $"{code}: {error.Message}" : error.Message;
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

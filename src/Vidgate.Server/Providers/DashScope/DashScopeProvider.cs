@@ -102,7 +102,7 @@ internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions
 
                 var usage = answer.Usage;
                 var billed = usage?.Duration ?? usage?.OutputVideoDuration ?? usage?.VideoDuration;
-                var seconds = billed is > 0 ? Math.Max(1, (int)Math.Round(billed.Value)) : int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = billed is > 0 ? Math.Max(1, (int)Math.Round(billed.Value)) : DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url, VendorPrice.Ticks(usdPerSecond, billed, 1m));
             case "FAILED":
                 return new UpstreamPoll.Failed(
@@ -144,6 +144,8 @@ internal sealed class DashScopeProvider(UpstreamSettings settings, VendorOptions
     private static bool IsModerationCode(string? code) => code is "DataInspectionFailed" or "IPInfringementSuspect";
 
     private static string? Reason(string? code, string? message) => code is { Length: > 0 } ? $"{code}: {message}" : message;
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

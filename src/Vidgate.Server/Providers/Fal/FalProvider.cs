@@ -160,6 +160,8 @@ internal sealed class FalProvider(UpstreamSettings settings, VendorOptions optio
     private Uri Request(UpstreamHandle handle, string suffix)
         => Endpoint($"{State.Read(handle.State).App}/requests/{Uri.EscapeDataString(handle.UpstreamId)}{suffix}");
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, FalFamily Family, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job).Trim('/');

@@ -15,7 +15,21 @@ internal sealed record Fitted(int Seconds, int Resolution, string Ratio)
 
     public string ResolutionLabel => Resolution >= 2160 ? "4k" : Resolution.ToString(CultureInfo.InvariantCulture) + "p";
 
+    /// <summary>The task's terms for it: the ratio in lowest terms (Runway's <c>1280:720</c> is <c>16:9</c>), the short side as <c>720P</c>.</summary>
+    public Delivered Delivered => new(Seconds, Width, Height, LowestTerms(Ratio), Resolution.ToString(CultureInfo.InvariantCulture) + "P");
+
     private static double Value(string part) => double.Parse(part, CultureInfo.InvariantCulture);
+
+    private static string LowestTerms(string ratio)
+    {
+        if (ratio.Split(':') is not [var w, var h] || !int.TryParse(w, CultureInfo.InvariantCulture, out var a) || !int.TryParse(h, CultureInfo.InvariantCulture, out var b) || a <= 0 || b <= 0)
+        {
+            return ratio;
+        }
+
+        var gcd = (int)System.Numerics.BigInteger.GreatestCommonDivisor(a, b);
+        return $"{a / gcd}:{b / gcd}";
+    }
 
     private static int Even(double value) => (int)Math.Round(value / 2) * 2;
 }
@@ -57,7 +71,13 @@ internal static class ModelFit
     }
 
     public static UpstreamSubmit.Rejected Refuse(string field, string asked, string model, IEnumerable<string> accepted)
-        => new("unsupported_value", $"{field} {asked} is not accepted by the upstream model {model} (fit: strict); accepted: {string.Join(", ", accepted)}.");
+    {
+        string[] values = [.. accepted];
+        return new("unsupported_value", $"{field} {asked} is not accepted by the upstream model {model} (fit: strict); accepted: {string.Join(", ", values)}.")
+        {
+            Fit = new FitRefusal(field, values),
+        };
+    }
 
     public static double RatioValue(string ratio) => ratio.Split(':') is [var w, var h]
         && double.TryParse(w, CultureInfo.InvariantCulture, out var a) && double.TryParse(h, CultureInfo.InvariantCulture, out var b) && a > 0 && b > 0

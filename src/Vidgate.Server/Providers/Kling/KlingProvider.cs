@@ -161,6 +161,8 @@ internal sealed class KlingProvider(UpstreamSettings settings, VendorOptions opt
 
     private static string Family(UpstreamJob job) => job.Images.Count > 0 ? Image : Text;
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);

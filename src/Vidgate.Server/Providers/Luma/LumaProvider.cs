@@ -91,7 +91,7 @@ internal sealed class LumaProvider(UpstreamSettings settings, VendorOptions opti
                     return new UpstreamPoll.Transient("Luma said completed without a video");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url);
             case "failed":
                 // "Contains blacklisted words", "Frame moderation failed", "Advanced prompt moderation failed" are Luma's moderation.
@@ -116,6 +116,8 @@ internal sealed class LumaProvider(UpstreamSettings settings, VendorOptions opti
             ? answer with { Verdict = Verdict.BadCredentials }
             : answer;
     }
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

@@ -75,7 +75,7 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
                     return new UpstreamPoll.Transient("MiniMax said Success without a file_id");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, Endpoint("v1/files/retrieve?file_id=" + fileId).AbsoluteUri);
             case "Fail":
                 // The reason rides in base_resp; 1026/1027 are the moderation's (input / output).
@@ -146,6 +146,8 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
         };
     }
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);
@@ -168,7 +170,10 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
         {
             if (options.Strict)
             {
-                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {MinimaxModels.Label(fit.Resolution)} at {fit.Seconds} seconds is not accepted by the upstream model {model} (fit: strict): {conflict}."));
+                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {MinimaxModels.Label(fit.Resolution)} at {fit.Seconds} seconds is not accepted by the upstream model {model} (fit: strict): {conflict}.")
+                {
+                    Fit = new FitRefusal("resolution", [.. spec.Resolutions.Where(r => r < 1080).Select(MinimaxModels.Label)], conflict),
+                });
             }
 
             // The length is what the user pays for: keep it, step the resolution down.

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Models;
+using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Providers.Registry;
 
@@ -20,6 +21,17 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
 
     /// <summary>The provider's own credential check (under the metering wrappers), or null where it has none.</summary>
     public ICredentialCheck? Check { get; init; }
+
+    /// <summary>The provider's own answer to what it makes of a request (under the metering wrappers), or null: it takes everything as asked.</summary>
+    public IRequestFit? Fit { get; init; }
+
+    /// <summary>The model name sent upstream for <paramref name="model"/> on a route of <paramref name="routeModel"/>: the instance's map first, then the route's (an alias is sent as its target).</summary>
+    public string UpstreamModel(string model, string routeModel)
+        => Settings.ModelMap.TryGetValue(model, out var mapped) ? mapped : Settings.UpstreamModel(routeModel);
+
+    /// <summary>What this instance makes of <paramref name="task"/> on a route of <paramref name="routeModel"/>, before anything is sent.</summary>
+    public RequestFit FitOf(VideoTask task, IReadOnlyList<UpstreamImage> images, string routeModel)
+        => Fit?.Fit(new UpstreamJob(task, images, UpstreamModel(task.Model, routeModel), "", task.Id)) ?? new RequestFit.Takes(null);
 
     /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
     public InstanceHealth Health { get; } = new(clock);
@@ -135,6 +147,34 @@ internal sealed partial class UpstreamRegistry(
     }
 
     /// <summary>
+    /// Whether any route of the task's model can take it as asked, asked once at create so that a request no route can
+    /// make is refused before a hold is taken. Null when one can (or the model has no built remote route: it runs
+    /// locally, or fails at submit as before); otherwise a refusal, preferring one of the request's own values
+    /// (<see cref="UpstreamSubmit.Rejected.Fit"/>) over one of the server's setup, each the first in priority order.
+    /// </summary>
+    public UpstreamSubmit.Rejected? Refusal(VideoTask task, IReadOnlyList<UpstreamImage> images)
+    {
+        UpstreamSubmit.Rejected? first = null;
+        foreach (var route in Routes(task.Model))
+        {
+            // An instance this node could not build is skipped at submit too: it says nothing about the request.
+            if (Instance(route.ProviderId) is not { } instance)
+            {
+                continue;
+            }
+
+            if (instance.FitOf(task, images, route.Model) is not RequestFit.Refuses refuses)
+            {
+                return null;
+            }
+
+            first = first is null || (first.Fit is null && refuses.Rejected.Fit is not null) ? refuses.Rejected : first;
+        }
+
+        return first;
+    }
+
+    /// <summary>
     /// The order to try <paramref name="model"/>'s routes in: ascending priority; among equal priorities a weighted
     /// random order (weight 3 is picked first three times as often as weight 1).
     /// </summary>
@@ -200,6 +240,7 @@ internal sealed partial class UpstreamRegistry(
                     instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock)
                     {
                         Check = inner as ICredentialCheck,
+                        Fit = inner as IRequestFit,
                     };
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)

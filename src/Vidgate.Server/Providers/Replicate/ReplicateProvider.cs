@@ -97,7 +97,7 @@ internal sealed partial class ReplicateProvider(UpstreamSettings settings, Vendo
             case "succeeded":
                 if (OutputUrl(prediction.Output) is { } url)
                 {
-                    var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                    var seconds = DeliveredSeconds(handle);
                     return new UpstreamPoll.Done(seconds, url);
                 }
 
@@ -157,6 +157,8 @@ internal sealed partial class ReplicateProvider(UpstreamSettings settings, Vendo
     }
 
     private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, ReplicateFamily Family, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

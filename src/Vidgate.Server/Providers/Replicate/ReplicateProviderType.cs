@@ -3,29 +3,16 @@ using Vidgate.Server.Providers.Http;
 namespace Vidgate.Server.Providers.Replicate;
 
 /// <summary>Builds <c>replicate</c> instances (base URL <c>https://api.replicate.com</c>); each key is a Replicate API token.</summary>
-internal sealed class ReplicateProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers) : IVideoProviderType
+internal sealed class ReplicateProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers)
+    : HttpVendorType<ReplicateProvider>(clients, fetcher, clock, loggers)
 {
-    public string Type => "replicate";
+    public override string Type => "replicate";
 
-    public string? Validate(UpstreamSettings settings)
-    {
-        if (settings.ApiKeys.Count == 0 || settings.ApiKeys.Any(string.IsNullOrWhiteSpace))
-        {
-            return "a replicate instance needs at least one Replicate API token";
-        }
+    protected override string KeysNeeded => "a replicate instance needs at least one Replicate API token";
 
-        if (settings.BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal))
-        {
-            return "base_url is the root without /v1 (e.g. https://api.replicate.com); the adapter adds /v1/...";
-        }
+    protected override (string Path, string Refusal)? Root => ("/v1", "base_url is the root without /v1 (e.g. https://api.replicate.com); the adapter adds /v1/...");
 
-        VendorOptions.Parse(settings.Options, ReplicateProvider.Reserved, out var error);
-        return error;
-    }
+    protected override IReadOnlyCollection<string> Reserved => ReplicateProvider.Reserved;
 
-    public IVideoProvider Create(UpstreamSettings settings)
-    {
-        var options = VendorOptions.Parse(settings.Options, ReplicateProvider.Reserved, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new ReplicateProvider(settings, options, VendorServices.From(clients, fetcher, clock, loggers, typeof(ReplicateProvider).FullName!));
-    }
+    protected override ReplicateProvider Build(UpstreamSettings settings, VendorOptions options, VendorServices services) => new(settings, options, services);
 }

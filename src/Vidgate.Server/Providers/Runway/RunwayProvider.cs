@@ -92,7 +92,7 @@ internal sealed class RunwayProvider(UpstreamSettings settings, VendorOptions op
                     return new UpstreamPoll.Transient("Runway said SUCCEEDED without an output url");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url);
             case "FAILED":
                 // SAFETY.INPUT.* and SAFETY.OUTPUT.* are moderation ("you should not retry these"); older answers put SAFETY mid-code.
@@ -140,6 +140,8 @@ internal sealed class RunwayProvider(UpstreamSettings settings, VendorOptions op
         request.Headers.TryAddWithoutValidation("X-Runway-Version", ApiVersion);
         return request;
     }
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, Fitted? Fit, string Size, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

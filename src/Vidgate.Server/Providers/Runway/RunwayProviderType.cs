@@ -3,29 +3,16 @@ using Vidgate.Server.Providers.Http;
 namespace Vidgate.Server.Providers.Runway;
 
 /// <summary>Builds <c>runway</c> instances (base URL <c>https://api.dev.runwayml.com</c>, not api.runwayml.com).</summary>
-internal sealed class RunwayProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers) : IVideoProviderType
+internal sealed class RunwayProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers)
+    : HttpVendorType<RunwayProvider>(clients, fetcher, clock, loggers)
 {
-    public string Type => "runway";
+    public override string Type => "runway";
 
-    public string? Validate(UpstreamSettings settings)
-    {
-        if (settings.ApiKeys.Count == 0 || settings.ApiKeys.Any(string.IsNullOrWhiteSpace))
-        {
-            return "a runway instance needs at least one Runway API key (key_…)";
-        }
+    protected override string KeysNeeded => "a runway instance needs at least one Runway API key (key_…)";
 
-        if (settings.BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal))
-        {
-            return "base_url is the root without /v1 (e.g. https://api.dev.runwayml.com); the adapter adds /v1/...";
-        }
+    protected override (string Path, string Refusal)? Root => ("/v1", "base_url is the root without /v1 (e.g. https://api.dev.runwayml.com); the adapter adds /v1/...");
 
-        VendorOptions.Parse(settings.Options, RunwayProvider.Reserved, out var error);
-        return error;
-    }
+    protected override IReadOnlyCollection<string> Reserved => RunwayProvider.Reserved;
 
-    public IVideoProvider Create(UpstreamSettings settings)
-    {
-        var options = VendorOptions.Parse(settings.Options, RunwayProvider.Reserved, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        return new RunwayProvider(settings, options, VendorServices.From(clients, fetcher, clock, loggers, typeof(RunwayProvider).FullName!));
-    }
+    protected override RunwayProvider Build(UpstreamSettings settings, VendorOptions options, VendorServices services) => new(settings, options, services);
 }

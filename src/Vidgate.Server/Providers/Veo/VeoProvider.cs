@@ -71,7 +71,7 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
                 : new UpstreamPoll.Transient("Veo said done without a video");
         }
 
-        var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+        var seconds = DeliveredSeconds(handle);
         return new UpstreamPoll.Done(seconds, uri);
     }
 
@@ -102,6 +102,8 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
         return error?.Status == "RESOURCE_EXHAUSTED" ? answer with { Verdict = Verdict.RetryLater } : answer;
     }
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);
@@ -131,7 +133,10 @@ internal sealed class VeoProvider(UpstreamSettings settings, VendorOptions optio
         {
             if (options.Strict)
             {
-                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}."));
+                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}.")
+                {
+                    Fit = new FitRefusal("resolution", ["720p"], conflict),
+                });
             }
 
             fit = fit with { Resolution = 720 };

@@ -120,7 +120,7 @@ internal sealed class VertexProvider : HttpVendor
                 $"Vertex wrote the video to Cloud Storage ({Quote(video.GcsUri, handle.ApiKey, "no URI")}); Vidgate reads Veo videos inline only: remove storageUri from the project's or the instance's settings.");
         }
 
-        var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+        var seconds = DeliveredSeconds(handle);
         return new UpstreamPoll.Done(seconds, Inline);
     }
 
@@ -180,6 +180,8 @@ internal sealed class VertexProvider : HttpVendor
     }
 
     private ServiceAccountKey? Key(string apiKey) => _keys.GetOrAdd(apiKey, VertexToken.Parse);
+
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
 
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {

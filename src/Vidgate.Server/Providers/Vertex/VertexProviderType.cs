@@ -9,28 +9,25 @@ namespace Vidgate.Server.Providers.Vertex;
 /// <c>https://aiplatform.googleapis.com</c> for <c>global</c>); each key is a service-account JSON key, as a string.
 /// <c>options.location</c> defaults to the base URL's region (else <c>us-central1</c>), <c>options.project_id</c> to each key's.
 /// </summary>
-internal sealed partial class VertexProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers) : IVideoProviderType
+internal sealed partial class VertexProviderType(IHttpClientFactory clients, IGuardedFetcher fetcher, TimeProvider clock, ILoggerFactory loggers)
+    : HttpVendorType<VertexProvider>(clients, fetcher, clock, loggers)
 {
-    public string Type => "vertex";
+    public override string Type => "vertex";
 
-    public string? Validate(UpstreamSettings settings)
+    protected override string KeysNeeded => "a vertex instance needs at least one service-account JSON key (the whole key file, as a string)";
+
+    protected override (string Path, string Refusal)? Root => ("/v1", "base_url is the root without /v1 (e.g. https://us-central1-aiplatform.googleapis.com); the adapter adds /v1/projects/...");
+
+    protected override IReadOnlyCollection<string> Reserved => VertexProvider.Reserved;
+
+    protected override IReadOnlyCollection<string> Own => VertexProvider.Own;
+
+    /// <summary>Any key gets past the shared check: <see cref="CheckMore"/> says which one is not a service-account key, and why.</summary>
+    protected override bool Usable(string apiKey) => true;
+
+    protected override string? CheckMore(UpstreamSettings settings)
     {
-        if (settings.ApiKeys.Count == 0)
-        {
-            return "a vertex instance needs at least one service-account JSON key (the whole key file, as a string)";
-        }
-
-        if (settings.BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal))
-        {
-            return "base_url is the root without /v1 (e.g. https://us-central1-aiplatform.googleapis.com); the adapter adds /v1/projects/...";
-        }
-
-        if (VendorOptions.Parse(settings.Options, VertexProvider.Reserved, VertexProvider.Own, out var error) is null)
-        {
-            return error;
-        }
-
-        if (Place(settings, out error) is not { } place)
+        if (Place(settings, out var error) is not { } place)
         {
             return error;
         }
@@ -57,12 +54,8 @@ internal sealed partial class VertexProviderType(IHttpClientFactory clients, IGu
         return null;
     }
 
-    public IVideoProvider Create(UpstreamSettings settings)
-    {
-        var options = VendorOptions.Parse(settings.Options, VertexProvider.Reserved, VertexProvider.Own, out var error) ?? throw new ArgumentException(error, nameof(settings));
-        var place = Place(settings, out error) ?? throw new ArgumentException(error, nameof(settings));
-        return new VertexProvider(settings, options, place, VendorServices.From(clients, fetcher, clock, loggers, typeof(VertexProvider).FullName!));
-    }
+    protected override VertexProvider Build(UpstreamSettings settings, VendorOptions options, VendorServices services)
+        => new(settings, options, Place(settings, out var error) ?? throw new ArgumentException(error, nameof(settings)), services);
 
     /// <summary>
     /// The project and location: a location that contradicts a regional host (<c>europe-west4</c> on

@@ -82,7 +82,7 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
                     return new UpstreamPoll.Transient("Vidu said success without a creation url");
                 }
 
-                var seconds = int.TryParse(handle.State, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : (int?)null;
+                var seconds = DeliveredSeconds(handle);
                 return new UpstreamPoll.Done(seconds, url, options.CostUsdTicks(task.Credits));
             case "failed":
                 // err_code is the only reason Vidu gives: one of its error-code words.
@@ -126,6 +126,8 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
         _ => "start-end2video",
     };
 
+    protected override Fitted? Delivers(UpstreamJob job) => Plan(job).Fit;
+
     private (string Model, Fitted? Fit, UpstreamSubmit.Rejected? Refusal) Plan(UpstreamJob job)
     {
         var model = options.ModelFor(job);
@@ -147,7 +149,10 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
         {
             if (options.Strict)
             {
-                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}."));
+                return (model, null, new UpstreamSubmit.Rejected("unsupported_value", $"resolution {fit.ResolutionLabel} is not accepted by the upstream model {model} here (fit: strict): {conflict}.")
+                {
+                    Fit = new FitRefusal("resolution", ["720p"], conflict),
+                });
             }
 
             fit = fit with { Resolution = 720 };

@@ -57,6 +57,24 @@ public sealed class ModelFitTests
         Assert.Contains("kling-v1", refusal.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(6, 720, "16:9", 6, 1280, 720, "16:9", "720P")]
+    [InlineData(6, 768, "16:9", 6, 1366, 768, "16:9", "768P")]
+    [InlineData(10, 720, "9:16", 10, 720, 1280, "9:16", "720P")]
+    [InlineData(5, 720, "1280:720", 5, 1280, 720, "16:9", "720P")]
+    [InlineData(5, 672, "1584:672", 5, 1584, 672, "33:14", "672P")]
+    public void What_is_delivered_is_told_in_the_tasks_terms_with_the_ratio_in_lowest_terms(
+        int seconds, int side, string ratio, int deliveredSeconds, int width, int height, string deliveredRatio, string resolution)
+        => Assert.Equal(new Vidgate.Server.Tasks.Delivered(deliveredSeconds, width, height, deliveredRatio, resolution), new Fitted(seconds, side, ratio).Delivered);
+
+    [Fact]
+    public void A_strict_refusal_carries_the_field_and_the_accepted_values_for_the_create_to_name()
+    {
+        var (_, refusal) = ModelFit.Fit(FiveOrTen, UpstreamJobs.Task(seconds: 7), strict: true, "kling-v1");
+
+        Assert.Equal(new FitRefusal("seconds", ["5", "10"]), refusal!.Fit, new FitComparer());
+    }
+
     [Fact]
     public void Strict_takes_a_request_the_model_makes_exactly()
     {
@@ -115,4 +133,13 @@ public sealed class ModelFitTests
     }
 
     private static VendorOptions? Parse(string json) => VendorOptions.Parse(JsonDocument.Parse(json).RootElement, ["duration"], out _);
+
+    /// <summary>A record holding a list compares the list by reference: compare its items.</summary>
+    private sealed class FitComparer : IEqualityComparer<FitRefusal?>
+    {
+        public bool Equals(FitRefusal? x, FitRefusal? y)
+            => x is not null && y is not null && x.Field == y.Field && x.Accepted.SequenceEqual(y.Accepted) && x.Condition == y.Condition;
+
+        public int GetHashCode(FitRefusal? obj) => obj?.Field.GetHashCode(StringComparison.Ordinal) ?? 0;
+    }
 }
