@@ -22,6 +22,8 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
     private static readonly Task<VideoTask?> NoTask = Task.FromResult<VideoTask?>(null);
 
+    private PgGroupCommit<(VideoTask Task, InsertTerms Terms), InsertOutcome>? _creates;
+
     private const string Columns = TaskRows.Columns;
 
     private const string InsertSql = """
@@ -33,6 +35,11 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
 
+    /// <summary>
+    /// A create with terms (a paying request) joins this node's group commit (<see cref="InsertManyAsync"/>); it is
+    /// answered once its batch committed. The request's <paramref name="ct"/> is not passed on: the batch is other
+    /// requests' too, and a create that was written is answered as written.
+    /// </summary>
     public Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
     {
         // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
@@ -41,6 +48,93 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
         }
 
+        if (terms is null)
+        {
+            return InsertOneAsync(task, null, ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        var creates = Volatile.Read(ref _creates) ?? Interlocked.CompareExchange(ref _creates, NewGroupCommit(), null) ?? _creates;
+        return creates.WriteAsync((task, terms));
+    }
+
+    private PgGroupCommit<(VideoTask Task, InsertTerms Terms), InsertOutcome> NewGroupCommit() => new(
+        InsertManyAsync, one => InsertOneAsync(one.Task, one.Terms, CancellationToken.None), static one => one.Terms.SerialKey);
+
+    private const string LockAccountsSql = "SELECT 1 FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE;";
+
+    private const string InsertManySql = """
+        INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id, callback_url)
+        SELECT id, account, key, dialect, model, prompt, seconds, width, height, aspect,
+               resolution, inputs, provider, 'queued', 0, created, created, remixed, callback
+          FROM unnest(@id::text[], @account::text[], @key::text[], @dialect::text[], @model::text[], @prompt::text[],
+                      @seconds::integer[], @width::integer[], @height::integer[], @aspect::text[], @resolution::text[],
+                      @inputs::text[], @provider::text[], @created::bigint[], @remixed::text[], @callback::text[])
+               AS t(id, account, key, dialect, model, prompt, seconds, width, height, aspect, resolution, inputs, provider,
+                    created, remixed, callback);
+        """;
+
+    /// <summary>
+    /// One batch of creates in one transaction: the accounts' rows locked once each (in id order, so two nodes' batches
+    /// never deadlock), the participant's work for all of them (billing: idempotency keys, then the holds checked in
+    /// order and summed per account), the rows of the creates it let through in one statement with one wake-up hint per
+    /// provider, then each one's after-insert work. Every create gets the answer it would have got alone.
+    /// </summary>
+    private Task<InsertOutcome[]> InsertManyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => db.WriteAsync(async connection =>
+    {
+        var ct = CancellationToken.None;
+        var accounts = inserts.Select(i => i.Task.AccountId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        await Pg.Command(connection, LockAccountsSql).Bind("ids", accounts).RowsAsync(ct);
+        var answers = await participant!.BeforeInsertManyAsync(connection, inserts, ct);
+        var created = inserts.Where((_, i) => answers[i] is null).ToArray();
+        if (created.Length > 0)
+        {
+            var tasks = created.Select(c => c.Task).ToArray();
+            await using (var batch = new NpgsqlBatch(connection))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertManySql)
+                {
+                    Parameters =
+                    {
+                        new("id", tasks.Select(t => t.Id).ToArray()),
+                        new("account", tasks.Select(t => t.AccountId).ToArray()),
+                        new("key", tasks.Select(t => t.KeyId).ToArray()),
+                        new("dialect", tasks.Select(t => t.Dialect.ToString()).ToArray()),
+                        new("model", tasks.Select(t => t.Model).ToArray()),
+                        new("prompt", tasks.Select(t => t.Prompt).ToArray()),
+                        new("seconds", tasks.Select(t => t.Seconds).ToArray()),
+                        new("width", tasks.Select(t => t.Width).ToArray()),
+                        new("height", tasks.Select(t => t.Height).ToArray()),
+                        new("aspect", tasks.Select(t => t.AspectRatio).ToArray()),
+                        new("resolution", tasks.Select(t => t.Resolution).ToArray()),
+                        new("inputs", tasks.Select(t => JsonSerializer.Serialize(t.InputKeys, StoreJson.Default.IReadOnlyListString)).ToArray()),
+                        new("provider", tasks.Select(t => t.Provider).ToArray()),
+                        new("created", tasks.Select(t => Pg.Ms(t.CreatedAt)).ToArray()),
+                        new("remixed", tasks.Select(t => t.RemixedFromId).ToArray()),
+                        new("callback", tasks.Select(t => t.CallbackUrl).ToArray()),
+                    },
+                });
+                foreach (var provider in tasks.Select(t => t.Provider).Distinct(StringComparer.Ordinal))
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresWakeUps.NotifySql) { Parameters = { new("provider", provider) } });
+                }
+
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+
+            foreach (var (task, terms) in created)
+            {
+                await participant.AfterInsertAsync(connection, task, terms, ct);
+            }
+        }
+
+        return answers.Select(a => a ?? new InsertOutcome.Created()).ToArray();
+    }, CancellationToken.None);
+
+    /// <summary>One create in a transaction of its own: inserts without terms, and a batch's creates again when it failed whole.</summary>
+    private Task<InsertOutcome> InsertOneAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    {
         return db.WriteAsync(async connection =>
         {
             if (terms is not null)
