@@ -98,7 +98,7 @@ public sealed class PostgresGroupCommitTests() : StoreContract(new PostgresEngin
     /// idempotency keys allow).
     /// </summary>
     private async Task<List<(VideoTask Task, InsertOutcome? Outcome)>> InOneBatchAsync(
-        IReadOnlyList<VideoTask> tasks, VideoTask? expectFailure = null, IReadOnlyList<HoldRequest>? terms = null)
+        List<VideoTask> tasks, VideoTask? expectFailure = null, List<HoldRequest>? terms = null)
     {
         var gate = await NewAccountAsync(10 * Money.Unit);
         var opener = NewTask(account: gate.Id, seconds: 1);
