@@ -7,7 +7,8 @@
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5 (render: floor runs before the server starts, and warm renders),
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
-# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
+# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create-poll" stops after pg-create and
+# pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
 # polls and result downloads answered 500; the "notice lag under faults").
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
@@ -552,7 +553,7 @@ case "$WHAT" in
     create) bench_create ;;
     render) bench_render ;;
     tracking) bench_tracking ;;
-    pg) PG_PART=all bench_pg ;;
+    pg) PG_PART="${BENCH_PG_PART:-all}" bench_pg ;;
     pg-tracking) bench_pg_tracking_only ;;
     all) bench_poll; bench_create; bench_render; bench_tracking ;;
 esac

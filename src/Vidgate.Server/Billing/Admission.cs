@@ -16,6 +16,9 @@ internal sealed record HoldRequest(
 
     /// <summary>The create's <c>Idempotency-Key</c>, recorded in the same write as the task; null: none.</summary>
     public IdempotencyClaim? Idempotency { get; init; }
+
+    /// <summary>Two creates with one key are never in one batch: the second must find the first's task.</summary>
+    public override string? SerialKey => Idempotency is { } claim ? AccountId + "\n" + claim.Key : null;
 }
 
 /// <summary>Why a hold was refused (nothing was written).</summary>

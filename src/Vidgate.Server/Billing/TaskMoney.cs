@@ -31,6 +31,42 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
         return await ledger.HoldAsync(connection, hold, task.CreatedAt, ct) is { } refusal ? new InsertOutcome.Refused(refusal) : null;
     }
 
+    /// <summary>
+    /// The batch form: idempotency keys looked up one by one (as above), then every other create's hold in one call of
+    /// the ledger, which checks them in order against the balance.
+    /// </summary>
+    public async ValueTask<InsertOutcome?[]> BeforeInsertManyAsync(DbConnection connection, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts, CancellationToken ct)
+    {
+        var answers = new InsertOutcome?[inserts.Count];
+        var holding = new List<int>(inserts.Count);
+        for (var i = 0; i < inserts.Count; i++)
+        {
+            var (task, terms) = inserts[i];
+            var hold = (HoldRequest)terms;
+            if (hold.Idempotency is { } claim && await ledger.FindIdempotencyAsync(connection, task.AccountId, claim.Key, ct) is { } earlier)
+            {
+                answers[i] = earlier.RequestHash.AsSpan().SequenceEqual(claim.RequestHash)
+                    ? new InsertOutcome.Existing(earlier.TaskId)
+                    : new InsertOutcome.KeyReused();
+            }
+            else
+            {
+                holding.Add(i);
+            }
+        }
+
+        if (holding.Count > 0)
+        {
+            var refusals = await ledger.HoldManyAsync(connection, [.. holding.Select(i => ((HoldRequest)inserts[i].Terms, inserts[i].Task.CreatedAt))], ct);
+            for (var j = 0; j < holding.Count; j++)
+            {
+                answers[holding[j]] = refusals[j] is { } refusal ? new InsertOutcome.Refused(refusal) : null;
+            }
+        }
+
+        return answers;
+    }
+
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         if (((HoldRequest)terms).Idempotency is { } claim)

@@ -26,6 +26,7 @@ internal static class DataExtensions
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton(sp => PostgresDatabase.Create(
             sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName), sp.GetRequiredService<ILogger<PostgresDatabase>>()));
+        services.AddSingleton<PostgresTaskCache>();
         services.AddSingleton(Pick<ITaskStore, SqliteTaskStore, PostgresTaskStore>);
         services.AddSingleton(Pick<IUpstreamJobStore, SqliteUpstreamJobStore, PostgresUpstreamJobStore>);
         services.AddSingleton(Pick<IKeyStore, SqliteKeyStore, PostgresKeyStore>);

@@ -20,6 +20,22 @@ internal interface ITaskParticipant
     /// </summary>
     ValueTask<InsertOutcome?> BeforeInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="BeforeInsertAsync"/> for several creates written in one transaction (PostgreSQL's group commit), in
+    /// order, each answered as if alone after the ones before it: an answer for one create writes nothing for it and
+    /// leaves the others alone. The store never puts two inserts of one <see cref="InsertTerms.SerialKey"/> in one call.
+    /// </summary>
+    async ValueTask<InsertOutcome?[]> BeforeInsertManyAsync(DbConnection connection, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts, CancellationToken ct)
+    {
+        var answers = new InsertOutcome?[inserts.Count];
+        for (var i = 0; i < inserts.Count; i++)
+        {
+            answers[i] = await BeforeInsertAsync(connection, inserts[i].Task, inserts[i].Terms, ct);
+        }
+
+        return answers;
+    }
+
     /// <summary>In the insert's write, after the task row.</summary>
     ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct);
 
@@ -41,7 +57,14 @@ internal interface ITaskParticipant
 }
 
 /// <summary>What a create asks the participant to commit with its task (billing: the hold and the idempotency key).</summary>
-internal abstract record InsertTerms;
+internal abstract record InsertTerms
+{
+    /// <summary>
+    /// Inserts with the same non-null key are never written in one batch, so each sees what the one before it committed
+    /// (billing: the account and the <c>Idempotency-Key</c>, so a retried create finds its first task).
+    /// </summary>
+    public virtual string? SerialKey => null;
+}
 
 /// <summary>Why a participant refused an insert; what it means belongs to the participant (billing: <c>HoldRefusal</c>).</summary>
 internal abstract record InsertRefusal;

@@ -26,6 +26,28 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         return null;
     }
 
+    public async ValueTask<InsertOutcome?[]> BeforeInsertManyAsync(DbConnection connection, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts, CancellationToken ct)
+    {
+        var answers = new InsertOutcome?[inserts.Count];
+        foreach (var participant in all)
+        {
+            // As one at a time: a later participant is asked only about the inserts no earlier one answered.
+            var open = Enumerable.Range(0, inserts.Count).Where(i => answers[i] is null).ToArray();
+            if (open.Length == 0)
+            {
+                break;
+            }
+
+            var some = await participant.BeforeInsertManyAsync(connection, [.. open.Select(i => inserts[i])], ct);
+            for (var j = 0; j < open.Length; j++)
+            {
+                answers[open[j]] = some[j];
+            }
+        }
+
+        return answers;
+    }
+
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         foreach (var participant in all)

@@ -45,6 +45,122 @@ internal sealed class PostgresLedger : ILedger
         return null;
     }
 
+    /// <summary>
+    /// The holds of a batch of creates (<see cref="PostgresTaskStore"/>'s group commit) in three statements, whatever its
+    /// size: the accounts' rows are read under their locks (in id order, as every batch takes them, so two nodes' batches
+    /// never deadlock), each create is checked in order against what the ones before it left (exactly the conditions of
+    /// <see cref="HoldAsync"/>), and then each account's row is updated once with the sum of its holds and the holds are
+    /// inserted together.
+    /// </summary>
+    public async ValueTask<HoldRefusal?[]> HoldManyAsync(DbConnection connection, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests, CancellationToken ct)
+    {
+        var pg = (NpgsqlConnection)connection;
+        var ids = requests.Select(r => r.Request.AccountId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var accounts = (await Pg.Command(pg, "SELECT id, balance, in_flight, unmetered FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE;")
+            .Bind("ids", ids)
+            .AllAsync(static r => new Funds(r.GetString(0), r.GetInt64(1), r.GetInt32(2), r.GetBoolean(3)), ct))
+            .ToDictionary(f => f.Id, StringComparer.Ordinal);
+
+        var refusals = new HoldRefusal?[requests.Count];
+        var taken = new List<(HoldRequest Request, DateTimeOffset Now)>(requests.Count);
+        foreach (var (request, now, i) in requests.Select((r, i) => (r.Request, r.Now, i)))
+        {
+            if (!accounts.TryGetValue(request.AccountId, out var funds))
+            {
+                refusals[i] = new HoldRefusal.NoAccount();
+                continue;
+            }
+
+            var amount = request.Amount;
+            if (request.Plan.MaxInFlight is { } limit && funds.InFlight >= limit)
+            {
+                refusals[i] = new HoldRefusal.TooManyInFlight(limit);
+            }
+            else if (!funds.Unmetered && funds.Balance < amount)
+            {
+                refusals[i] = new HoldRefusal.Insufficient(amount, funds.Balance);
+            }
+            else
+            {
+                funds.Take(amount);
+                taken.Add((request, now));
+            }
+        }
+
+        if (taken.Count == 0)
+        {
+            return refusals;
+        }
+
+        var moved = accounts.Values.Where(f => f.Holds > 0).ToArray();
+        await using var batch = new NpgsqlBatch(pg);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
+              FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[]) AS d(id, x, n)
+             WHERE a.id = d.id;
+            """)
+        {
+            Parameters =
+            {
+                new("ids", moved.Select(f => f.Id).ToArray()),
+                new("xs", moved.Select(f => f.Held).ToArray()),
+                new("ns", moved.Select(f => f.Holds).ToArray()),
+            },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
+                               price_multiplier, amount, state, created_at)
+            SELECT t, a, k, m, r, s, i, ps, pi, mul, x, 'held', c
+              FROM unnest(@t::text[], @a::text[], @k::text[], @m::text[], @r::integer[], @s::integer[], @i::integer[],
+                          @ps::bigint[], @pi::bigint[], @mul::bigint[], @x::bigint[], @c::bigint[])
+                   AS h(t, a, k, m, r, s, i, ps, pi, mul, x, c);
+            """)
+        {
+            Parameters =
+            {
+                new("t", taken.Select(h => h.Request.TaskId).ToArray()),
+                new("a", taken.Select(h => h.Request.AccountId).ToArray()),
+                new("k", taken.Select(h => h.Request.KeyId).ToArray()),
+                new("m", taken.Select(h => h.Request.Model).ToArray()),
+                new("r", taken.Select(h => h.Request.Resolution).ToArray()),
+                new("s", taken.Select(h => h.Request.Seconds).ToArray()),
+                new("i", taken.Select(h => h.Request.Images).ToArray()),
+                new("ps", taken.Select(h => h.Request.Price.PerSecond).ToArray()),
+                new("pi", taken.Select(h => h.Request.Price.PerImage).ToArray()),
+                new("mul", taken.Select(h => h.Request.Plan.PriceMultiplier).ToArray()),
+                new("x", taken.Select(h => h.Request.Amount).ToArray()),
+                new("c", taken.Select(h => Pg.Ms(h.Now)).ToArray()),
+            },
+        });
+        await batch.ExecuteNonQueryAsync(ct);
+        return refusals;
+    }
+
+    /// <summary>An account's row as a batch of holds sees it: what the holds before took is already subtracted.</summary>
+    private sealed class Funds(string id, long balance, int inFlight, bool unmetered)
+    {
+        public string Id { get; } = id;
+
+        public long Balance { get; private set; } = balance;
+
+        public int InFlight { get; private set; } = inFlight;
+
+        public bool Unmetered { get; } = unmetered;
+
+        /// <summary>What this batch holds on the account, and how many holds.</summary>
+        public long Held { get; private set; }
+
+        public int Holds { get; private set; }
+
+        public void Take(long amount)
+        {
+            Balance -= amount;
+            InFlight++;
+            Held += amount;
+            Holds++;
+        }
+    }
+
     private static async Task<HoldRefusal> RefusalAsync(NpgsqlConnection connection, HoldRequest request, long amount, CancellationToken ct)
     {
         var row = await Pg.Command(connection, "SELECT balance, in_flight FROM accounts WHERE id = @a;").Bind("a", request.AccountId)

@@ -11,10 +11,12 @@ namespace Vidgate.Server.Data.Postgres;
 /// node B's worker progress. Announcing only adds the id to a set: a writer never waits for the database here. One
 /// sender loop drains the set in one statement per batch, so a burst of heartbeats is a few NOTIFYs, and an id changed
 /// twice before a send is sent once. Only hints: if PostgreSQL is unreachable they are dropped, and watchers still read
-/// their task every few seconds.
+/// their task every few seconds. The same hints keep this node's read cache correct (<see cref="PostgresTaskCache"/>):
+/// an id announced here or heard from any node is forgotten, and the cache answers only while the LISTEN connection is up.
 /// </summary>
 internal sealed partial class PostgresTaskChanges(
-    PostgresDatabase db, TaskChanges changes, TimeProvider clock, ILogger<PostgresTaskChanges> logger) : BackgroundService, ITaskChangeRelay
+    PostgresDatabase db, TaskChanges changes, PostgresTaskCache cache, TimeProvider clock, ILogger<PostgresTaskChanges> logger)
+    : BackgroundService, ITaskChangeRelay
 {
     public const string Channel = "vidgate_task_changes";
 
@@ -35,6 +37,7 @@ internal sealed partial class PostgresTaskChanges(
 
     public void Announce(string taskId)
     {
+        cache.Forget(taskId);
         lock (_gate)
         {
             if (_pending.Count < MaxPending)
@@ -52,6 +55,7 @@ internal sealed partial class PostgresTaskChanges(
 
     public void AnnounceAll()
     {
+        cache.ForgetAll();
         lock (_gate)
         {
             _everything = true;
@@ -60,8 +64,17 @@ internal sealed partial class PostgresTaskChanges(
         _wake.Writer.TryWrite(true);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(SendAsync(stoppingToken), ListenAsync(stoppingToken));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.WhenAll(SendAsync(stoppingToken), ListenAsync(stoppingToken));
+        }
+        finally
+        {
+            cache.StoppedListening();
+        }
+    }
 
     private async Task SendAsync(CancellationToken stoppingToken)
     {
@@ -102,18 +115,32 @@ internal sealed partial class PostgresTaskChanges(
         }
     }
 
-    // Changes made while not listening were not heard: every watcher reads its task once.
+    // Changes made while not listening were not heard: every watcher reads its task once, and the cache starts empty.
     private Task ListenAsync(CancellationToken stoppingToken) => PgListen.RunAsync(
-        db, Channel, changes.PublishAll, OnNotification, (pause, ex) => Log.ListenLost(logger, pause, ex), Reconnect, clock, stoppingToken);
+        db, Channel, Listening, OnNotification, Lost, Reconnect, clock, stoppingToken);
+
+    private void Listening()
+    {
+        cache.StartedListening();
+        changes.PublishAll();
+    }
+
+    private void Lost(TimeSpan pause, Exception exception)
+    {
+        cache.StoppedListening();
+        Log.ListenLost(logger, pause, exception);
+    }
 
     private void OnNotification(string payload)
     {
         if (payload == Everything)
         {
+            cache.ForgetAll();
             changes.PublishAll();
         }
         else
         {
+            cache.Forget(payload);
             changes.Publish(payload);
         }
     }

@@ -8,12 +8,21 @@ namespace Vidgate.Server.Data.Postgres;
 /// <see cref="ITaskStore"/> on PostgreSQL, shared by every node. The same statements as on SQLite, with what several
 /// writers need: a claim locks the row it takes with <c>FOR UPDATE SKIP LOCKED</c> (two nodes never take the same task,
 /// and neither waits for the other), and every later transition is conditional on the lease owner or the previous
-/// status. Reads are never answered from memory: another node may have written since. Nothing is counted here: the
-/// caller that gets <c>true</c> from a transition counts it.
+/// status. A read by id may be answered from this node's <see cref="PostgresTaskCache"/>, which the change hints of every
+/// node keep correct (and which answers nothing while they are not heard); every other read is a query. Each write here
+/// forgets the task it changed once it is done, so this node reads its own writes. Nothing is counted here: the caller
+/// that gets <c>true</c> from a transition counts it.
 /// </summary>
-internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskParticipant>? participants = null) : ITaskStore
+internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskParticipant>? participants = null, PostgresTaskCache? cache = null) : ITaskStore
 {
     private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
+
+    // Without a cache of the node's (store-level tests, tools) one that is never told the hints are heard: it answers nothing.
+    private readonly PostgresTaskCache _cache = cache ?? new PostgresTaskCache(TimeProvider.System);
+
+    private static readonly Task<VideoTask?> NoTask = Task.FromResult<VideoTask?>(null);
+
+    private PgGroupCommit<(VideoTask Task, InsertTerms Terms), InsertOutcome>? _creates;
 
     private const string Columns = TaskRows.Columns;
 
@@ -26,6 +35,11 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
     public Task InsertAsync(VideoTask task, CancellationToken ct) => InsertAsync(task, null, ct);
 
+    /// <summary>
+    /// A create with terms (a paying request) joins this node's group commit (<see cref="InsertManyAsync"/>); it is
+    /// answered once its batch committed. The request's <paramref name="ct"/> is not passed on: the batch is other
+    /// requests' too, and a create that was written is answered as written.
+    /// </summary>
     public Task<InsertOutcome> InsertAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
     {
         // Terms nobody commits would be a create that holds no money: refuse it loudly rather than insert it.
@@ -34,6 +48,93 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             throw new InvalidOperationException($"An insert with {terms.GetType().Name} needs an {nameof(ITaskParticipant)}; none is registered.");
         }
 
+        if (terms is null)
+        {
+            return InsertOneAsync(task, null, ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        var creates = Volatile.Read(ref _creates) ?? Interlocked.CompareExchange(ref _creates, NewGroupCommit(), null) ?? _creates;
+        return creates.WriteAsync((task, terms));
+    }
+
+    private PgGroupCommit<(VideoTask Task, InsertTerms Terms), InsertOutcome> NewGroupCommit() => new(
+        InsertManyAsync, one => InsertOneAsync(one.Task, one.Terms, CancellationToken.None), static one => one.Terms.SerialKey);
+
+    private const string LockAccountsSql = "SELECT 1 FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE;";
+
+    private const string InsertManySql = """
+        INSERT INTO tasks (id, account_id, key_id, dialect, model, prompt, seconds, width, height, aspect_ratio,
+                           resolution, inputs, provider, status, progress, run_after, created_at, remixed_from_id, callback_url)
+        SELECT id, account, key, dialect, model, prompt, seconds, width, height, aspect,
+               resolution, inputs, provider, 'queued', 0, created, created, remixed, callback
+          FROM unnest(@id::text[], @account::text[], @key::text[], @dialect::text[], @model::text[], @prompt::text[],
+                      @seconds::integer[], @width::integer[], @height::integer[], @aspect::text[], @resolution::text[],
+                      @inputs::text[], @provider::text[], @created::bigint[], @remixed::text[], @callback::text[])
+               AS t(id, account, key, dialect, model, prompt, seconds, width, height, aspect, resolution, inputs, provider,
+                    created, remixed, callback);
+        """;
+
+    /// <summary>
+    /// One batch of creates in one transaction: the accounts' rows locked once each (in id order, so two nodes' batches
+    /// never deadlock), the participant's work for all of them (billing: idempotency keys, then the holds checked in
+    /// order and summed per account), the rows of the creates it let through in one statement with one wake-up hint per
+    /// provider, then each one's after-insert work. Every create gets the answer it would have got alone.
+    /// </summary>
+    private Task<InsertOutcome[]> InsertManyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => db.WriteAsync(async connection =>
+    {
+        var ct = CancellationToken.None;
+        var accounts = inserts.Select(i => i.Task.AccountId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        await Pg.Command(connection, LockAccountsSql).Bind("ids", accounts).RowsAsync(ct);
+        var answers = await participant!.BeforeInsertManyAsync(connection, inserts, ct);
+        var created = inserts.Where((_, i) => answers[i] is null).ToArray();
+        if (created.Length > 0)
+        {
+            var tasks = created.Select(c => c.Task).ToArray();
+            await using (var batch = new NpgsqlBatch(connection))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertManySql)
+                {
+                    Parameters =
+                    {
+                        new("id", tasks.Select(t => t.Id).ToArray()),
+                        new("account", tasks.Select(t => t.AccountId).ToArray()),
+                        new("key", tasks.Select(t => t.KeyId).ToArray()),
+                        new("dialect", tasks.Select(t => t.Dialect.ToString()).ToArray()),
+                        new("model", tasks.Select(t => t.Model).ToArray()),
+                        new("prompt", tasks.Select(t => t.Prompt).ToArray()),
+                        new("seconds", tasks.Select(t => t.Seconds).ToArray()),
+                        new("width", tasks.Select(t => t.Width).ToArray()),
+                        new("height", tasks.Select(t => t.Height).ToArray()),
+                        new("aspect", tasks.Select(t => t.AspectRatio).ToArray()),
+                        new("resolution", tasks.Select(t => t.Resolution).ToArray()),
+                        new("inputs", tasks.Select(t => JsonSerializer.Serialize(t.InputKeys, StoreJson.Default.IReadOnlyListString)).ToArray()),
+                        new("provider", tasks.Select(t => t.Provider).ToArray()),
+                        new("created", tasks.Select(t => Pg.Ms(t.CreatedAt)).ToArray()),
+                        new("remixed", tasks.Select(t => t.RemixedFromId).ToArray()),
+                        new("callback", tasks.Select(t => t.CallbackUrl).ToArray()),
+                    },
+                });
+                foreach (var provider in tasks.Select(t => t.Provider).Distinct(StringComparer.Ordinal))
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresWakeUps.NotifySql) { Parameters = { new("provider", provider) } });
+                }
+
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+
+            foreach (var (task, terms) in created)
+            {
+                await participant.AfterInsertAsync(connection, task, terms, ct);
+            }
+        }
+
+        return answers.Select(a => a ?? new InsertOutcome.Created()).ToArray();
+    }, CancellationToken.None);
+
+    /// <summary>One create in a transaction of its own: inserts without terms, and a batch's creates again when it failed whole.</summary>
+    private Task<InsertOutcome> InsertOneAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)
+    {
         return db.WriteAsync(async connection =>
         {
             if (terms is not null)
@@ -78,8 +179,30 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
     private const string GetSql = $"SELECT {Columns} FROM tasks WHERE id = @id AND (@account::text IS NULL OR account_id = @account::text);";
 
-    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct) => db.ReadAsync(connection =>
-        Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), ct);
+    /// <summary>The poll path: from this node's cache when it has the task (see <see cref="PostgresTaskCache"/>), else one query.</summary>
+    public Task<VideoTask?> GetAsync(string id, string? accountId, CancellationToken ct)
+    {
+        if (_cache.Find(id) is { } hit)
+        {
+            return accountId is null || hit.Result!.AccountId == accountId ? hit : NoTask;
+        }
+
+        return ReadAndRememberAsync(id, accountId, ct);
+    }
+
+    private async Task<VideoTask?> ReadAndRememberAsync(string id, string? accountId, CancellationToken ct)
+    {
+        // Taken before the query: a change announced while it runs makes this answer single-use.
+        var stamp = _cache.Begin(id);
+        var task = await db.ReadAsync(connection => Pg.Command(connection, GetSql).Bind("id", id).Bind("account", null).OneAsync(Map, ct), ct);
+        if (task is null)
+        {
+            return null;
+        }
+
+        _cache.Remember(id, stamp, task);
+        return accountId is null || task.AccountId == accountId ? task : null;
+    }
 
     // The filters are all optional parameters of one statement: NULL matches everything. strpos, not LIKE: the search
     // text is matched literally (a % or _ in it means itself).
@@ -133,16 +256,24 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
     public Task<VideoTask?> TryClaimExceptAsync(IReadOnlyCollection<string> except, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => ClaimAsync(ClaimNotInSql, except, owner, now, leaseUntil, ct);
 
-    private Task<VideoTask?> ClaimAsync(string sql, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
-        => db.WriteAsync(connection => Pg.Command(connection, sql)
+    private async Task<VideoTask?> ClaimAsync(string sql, IReadOnlyCollection<string> providers, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        var claimed = await db.WriteAsync(connection => Pg.Command(connection, sql)
             .Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("now", Pg.Ms(now)).Bind("providers", providers.ToArray())
             .OneAsync(Map, ct), ct);
+        if (claimed is not null)
+        {
+            _cache.Forget(claimed.Id);
+        }
+
+        return claimed;
+    }
 
     /// <summary>
     /// Extends the lease and raises the progress; when the progress went up, the participant's
     /// <see cref="ITaskParticipant.Progressed"/> runs in the same transaction.
     /// </summary>
-    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => db.WriteAsync(async connection =>
+    public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => Forgetting(id, db.WriteAsync(async connection =>
     {
         var to = Math.Clamp(progress, 0, 99);
         var from = await Pg.Command(connection, """
@@ -162,7 +293,7 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         }
 
         return true;
-    }, ct);
+    }, ct));
 
     /// <summary>
     /// Raises a processing task's progress (an upstream's poll), and tells the participant when it went up. The row is
@@ -202,10 +333,10 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             RETURNING provider;
             """).Bind("id", id).Bind("owner", owner).Bind("now", Pg.Ms(now)).Bind("code", code).Bind("message", message), ct);
 
-    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken ct) => Forgetting(id, db.WriteAsync(connection => Pg.Command(connection, """
             UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
              WHERE id = @id AND lease_owner = @owner AND status = 'processing';
-            """).Bind("id", id).Bind("owner", owner).ChangedAsync(ct), ct);
+            """).Bind("id", id).Bind("owner", owner).ChangedAsync(ct), ct));
 
     private const string CancelSql = $"""
         UPDATE tasks SET status = 'cancelled', completed_at = @now, error_code = 'cancelled',
@@ -214,9 +345,9 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         RETURNING {Columns};
         """;
 
-    public async Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
+    public Task<(VideoTask? Task, bool Changed)> CancelAsync(string id, string accountId, DateTimeOffset now, CancellationToken ct)
     {
-        return await db.WriteAsync(async connection =>
+        return Forgetting(id, db.WriteAsync(async connection =>
         {
             if (await Pg.Command(connection, CancelSql).Bind("id", id).Bind("account", accountId).Bind("now", Pg.Ms(now)).OneAsync(Map, ct) is { } cancelled)
             {
@@ -230,14 +361,26 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             }
 
             return (await Pg.Command(connection, GetSql).Bind("id", id).Bind("account", accountId).OneAsync(Map, ct), false);
-        }, ct);
+        }, ct));
     }
 
-    public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+    public Task<bool> DeleteFinishedAsync(string id, string accountId, CancellationToken ct) => Forgetting(id, db.WriteAsync(connection => Pg.Command(connection, """
             DELETE FROM tasks WHERE id = @id AND account_id = @account AND status IN ('completed', 'failed', 'cancelled');
-            """).Bind("id", id).Bind("account", accountId).ChangedAsync(ct), ct);
+            """).Bind("id", id).Bind("account", accountId).ChangedAsync(ct), ct));
 
-    public Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
+    public async Task<int> RequeueLapsedAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var requeued = await RequeueLapsedWriteAsync(now, ct);
+        if (requeued > 0)
+        {
+            // The statement does not say which tasks it re-queued.
+            _cache.ForgetAll();
+        }
+
+        return requeued;
+    }
+
+    private Task<int> RequeueLapsedWriteAsync(DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection => Pg.Command(connection, """
             UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL
              WHERE status = 'processing' AND lease_until < @now
                -- Remote tasks are never re-queued: a lapsed submit may have reached the upstream (the tracker
@@ -252,9 +395,9 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
              ORDER BY expires_at LIMIT @limit;
             """).Bind("now", Pg.Ms(now)).Bind("limit", limit).AllAsync(static r => r.GetString(0), ct), ct);
 
-    public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
+    public Task MarkContentDeletedAsync(string id, DateTimeOffset now, CancellationToken ct) => Forgetting(id, db.WriteAsync(connection =>
         Pg.Command(connection, "UPDATE tasks SET content_deleted_at = @now WHERE id = @id AND content_deleted_at IS NULL;")
-            .Bind("id", id).Bind("now", Pg.Ms(now)).ChangedAsync(ct), ct);
+            .Bind("id", id).Bind("now", Pg.Ms(now)).ChangedAsync(ct), ct));
 
     // Unfinished tasks only, through the partial index tasks_active (migration 0006): the read costs what the queue holds,
     // not what the table has ever held.
@@ -306,7 +449,7 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
     /// participant's <see cref="ITaskParticipant.Ended"/> runs in the same transaction.
     /// </summary>
     private Task<bool> EndAsync(string id, TaskEnding ending, DateTimeOffset now, Func<NpgsqlConnection, NpgsqlCommand> transition, CancellationToken ct)
-        => db.WriteAsync(async connection =>
+        => Forgetting(id, db.WriteAsync(async connection =>
         {
             if (await transition(connection).ScalarAsync(ct) is not string)
             {
@@ -320,7 +463,23 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
             }
 
             return true;
-        }, ct);
+        }, ct));
+
+    /// <summary>
+    /// Forgets <paramref name="id"/> once <paramref name="write"/> is done, also when it failed (it may have committed
+    /// before the connection broke): the next read on this node queries the row.
+    /// </summary>
+    private async Task<T> Forgetting<T>(string id, Task<T> write)
+    {
+        try
+        {
+            return await write;
+        }
+        finally
+        {
+            _cache.Forget(id);
+        }
+    }
 
     // The participant's money work takes the account row's lock; it is taken here first, so every write of an account
     // locks in one order (account, then its task's rows) and waits for it before doing anything else. History: when the

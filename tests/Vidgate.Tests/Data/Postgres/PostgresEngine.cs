@@ -43,6 +43,9 @@ internal sealed class PostgresEngine : StoreEngine
 
     public PostgresDatabase Database { get; }
 
+    /// <summary>The connection string of this engine's database, for a test's own connections.</summary>
+    public string ConnectionString => PostgresServer.Instance.ConnectionString(_database);
+
     public override ITaskStore Tasks { get; }
 
     public override IUpstreamJobStore UpstreamJobs { get; }
