@@ -5,7 +5,8 @@
 #   same on 1 vs 2 nodes, then tracking 10,000 upstream tasks across 2 worker nodes (pg-tracking: only that).
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5 (render: floor runs before the server starts, and warm renders),
-# BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
+# BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped), BENCH_SKIP_BUILD=1 (use
+# the build already in .build/bench),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
 # BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create-poll" stops after pg-create and
 # pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
@@ -547,7 +548,8 @@ bench_pg_tracking() {
 
 command -v wrk >/dev/null && command -v ffmpeg >/dev/null && command -v curl >/dev/null || die "needs wrk, ffmpeg and curl (./vidgate bench installs them)"
 machine_header
-build
+# BENCH_SKIP_BUILD=1 measures what .build/bench already holds (to compare builds or runtime settings back to back).
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -f "$BUILD/server/Vidgate.Server.dll" ]; then say "using the build in ${BUILD#"$ROOT"/}"; else build; fi
 case "$WHAT" in
     poll) bench_poll ;;
     create) bench_create ;;

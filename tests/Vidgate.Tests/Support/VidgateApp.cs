@@ -47,6 +47,9 @@ public sealed class VidgateApp : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
         // Progress written every 100 ms, so tests that act mid-render see it even when a render takes under 2 s.
         builder.UseSetting("Vidgate:ProgressInterval", "00:00:00.100");
+        // The start-up warm-up renders a clip through ffmpeg: worth it for a user's first render, not for every test host
+        // (BuiltinWarmUpTests covers it).
+        builder.UseSetting("Providers:Builtin:WarmUp", "false");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -3,13 +3,15 @@ using Microsoft.Extensions.Options;
 namespace Vidgate.Server.Providers.Builtin;
 
 /// <summary>
-/// Draws a tiny scene once, right after the server starts, so the first real render does not pay for loading Skia's
-/// native library, building its encoders and compiling the painter's code: that was most of the gap between a new
-/// user's first render and the next ones. In the background (the server listens at once) and small (a few hundred
-/// milliseconds of one core), nothing is written anywhere but a temp folder removed at once. Off on a node
-/// without workers (it never renders), or with <c>Providers:Builtin:WarmUp=false</c>.
+/// Renders a tiny clip once, right after the server starts, through the same path as a real render (scene drawing,
+/// the previews, the pipe into ffmpeg and x264), so a new user's first render does not pay for loading Skia's native
+/// library, building its encoders, compiling the renderer's code, starting ffmpeg for the first time and paging in
+/// x264: that was most of the gap between the first render and the next ones. In the background (the server listens
+/// at once) and small (64×36, one second: about a tenth of a second of one core); its files go to a temp folder removed
+/// at once. Off on a node without workers (it never renders), or with <c>Providers:Builtin:WarmUp=false</c>.
 /// </summary>
-internal sealed partial class BuiltinWarmUp(IOptions<BuiltinOptions> options, IConfiguration configuration, ILogger<BuiltinWarmUp> logger) : BackgroundService
+internal sealed partial class BuiltinWarmUp(
+    BuiltinRenderer renderer, IOptions<BuiltinOptions> options, IConfiguration configuration, ILogger<BuiltinWarmUp> logger) : BackgroundService
 {
     // Every vocabulary class that draws something, so each drawing path is compiled once.
     private const string Prompt = "a city street at dawn with trees, houses, a road, clouds, water, birds, rain, snow, fog, "
@@ -27,16 +29,11 @@ internal sealed partial class BuiltinWarmUp(IOptions<BuiltinOptions> options, IC
         var folder = Directory.CreateTempSubdirectory("vidgate-warmup-").FullName;
         try
         {
-            const int Frames = 2;
-            _ = ScenePlanner.Plan(Prompt);
-            using var previews = new ScenePreviews(64, 36, Frames, Path.Combine(folder, "t.webp"), Path.Combine(folder, "s.jpg"));
-            using var scene = new SceneFrames(SceneReader.Read(Prompt), 64, 36, Frames, options.Value.PreviewLabel);
-            await scene.WriteAsync(Stream.Null, previews, stoppingToken);
-            await previews.FinishAsync();
+            await renderer.RenderAsync(new RenderJob("warm-up", Prompt, 64, 36, 1, [], folder), _ => { }, stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Only a head start: the first render does the same work and reports its own errors.
+            // Only a head start: the first render does the same work and reports its own errors (ffmpeg missing, …).
             Log.Failed(logger, ex.Message);
         }
         catch (OperationCanceledException)
@@ -45,7 +42,7 @@ internal sealed partial class BuiltinWarmUp(IOptions<BuiltinOptions> options, IC
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            WorkFolders.TryDelete(folder);
         }
     }
 
