@@ -7,6 +7,7 @@
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5 (render: floor runs before the server starts, and warm renders),
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
+# BENCH_SKIP_BUILD=1 (reuse .build/bench from the previous run, to repeat a run quickly),
 # BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
 # polls and result downloads answered 500; the "notice lag under faults").
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
@@ -57,6 +58,7 @@ clock_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "$((t / 1000))"; }
 emit() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
 
 build() {
+    if [ -n "${BENCH_SKIP_BUILD:-}" ] && [ -d "$BUILD/server" ]; then say "BENCH_SKIP_BUILD: using the previous build in ${BUILD#"$ROOT"/}"; return 0; fi
     say "building Release (server, baseline)…"
     mkdir -p "$LOGS"
     local project
@@ -378,7 +380,8 @@ pg_start() {
         PG_PORT="$((20000 + RANDOM % 40000))"
         (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null && continue
         ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 && return 0
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 \
+            && { say "PostgreSQL listening on 127.0.0.1:$PG_PORT (data $PG_DIR)"; return 0; }
     done
     cat "$PG_DIR/log" >&2 2>/dev/null || true
     die "PostgreSQL did not start"

@@ -28,7 +28,43 @@ public sealed class PollScheduleTests
         var next = PollSchedule.Next(TimeSpan.FromSeconds(60), 90, Defaults);
         Assert.InRange(next.TotalSeconds, 3.2, 3.4);
 
-        // Almost there: the shortest interval, which bounds the lag.
-        Assert.Equal(Defaults.MinPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(60), 99, Defaults));
+        // Almost there: the shortest interval, which bounds the lag (here an operator's EndPollInterval equal to MinPollInterval).
+        var flat = new UpstreamOptions { EndPollInterval = Defaults.MinPollInterval };
+        Assert.Equal(flat.MinPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(60), 99, flat));
+    }
+
+    [Fact]
+    public void Near_the_predicted_end_the_poll_is_aimed_at_it()
+    {
+        // 4 s for 80 %: 1 s to go, inside 2 × MinPollInterval: poll at the end itself, not 1 s later.
+        Assert.Equal(TimeSpan.FromSeconds(1), PollSchedule.Next(TimeSpan.FromSeconds(4), 80, Defaults));
+
+        // 30 s for 95 %: ~1.58 s to go, aimed at it (a 1 s floor would poll at 1 s and again at 2 s, up to 0.42 s late).
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(30), 95, Defaults).TotalSeconds, 1.57, 1.59);
+    }
+
+    [Fact]
+    public void A_job_running_past_its_predicted_end_is_polled_every_end_interval_not_faster()
+    {
+        // 60 s for 99 %: ~0.6 s to go, aimed at; 20 s for 99 %: 0.2 s to go, but never sooner than the end interval.
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(60), 99, Defaults).TotalSeconds, 0.60, 0.61);
+        Assert.Equal(Defaults.EndPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(20), 99, Defaults));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), Defaults.EndPollInterval);
+    }
+
+    [Fact]
+    public void Far_from_the_end_polls_never_come_faster_than_the_minimum_interval()
+    {
+        // 1 s for 30 %: 2.33 s to go → halfway is 1.17 s; 2 s for 45 %: 2.44 s to go → 1.22 s.
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(1), 30, Defaults).TotalSeconds, 1.16, 1.17);
+        Assert.True(PollSchedule.Next(TimeSpan.FromSeconds(2), 45, Defaults) >= Defaults.MinPollInterval);
+    }
+
+    [Fact]
+    public void The_end_interval_must_be_positive_and_no_longer_than_the_minimum_interval()
+    {
+        Assert.True(new UpstreamOptions().IsValid());
+        Assert.False(new UpstreamOptions { EndPollInterval = TimeSpan.Zero }.IsValid());
+        Assert.False(new UpstreamOptions { EndPollInterval = TimeSpan.FromSeconds(2) }.IsValid());
     }
 }
