@@ -7,7 +7,7 @@
 # Settings (env): BENCH_DURATION=10s BENCH_WARMUP=3s BENCH_CONNECTIONS=32 BENCH_THREADS=2 BENCH_RENDER_RUNS=5 (render: floor runs before the server starts, and warm renders),
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
-# BENCH_SKIP_BUILD=1 (reuse .build/bench from the previous run, to repeat a run quickly),
+# BENCH_TRACKING_RUN_S (tracking: the driver's time bound, default jobs' max + 300 s), BENCH_SKIP_BUILD=1 (reuse .build/bench from the previous run, to repeat a run quickly),
 # BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
 # polls and result downloads answered 500; the issue's "notice lag under faults").
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
@@ -474,7 +474,7 @@ bench_tracking() {
     fi
     local line
     line="$(dotnet "$BUILD/tracking/Vidgate.Bench.Tracking.dll" --server "$SERVER_URL" --admin-key "$ADMIN_KEY" --fake "$fake_url" \
-        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" ${ready[@]+"${ready[@]}"} | grep '^RESULT ')" \
+        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "${BENCH_TRACKING_RUN_S:-$((max + 300))}" ${ready[@]+"${ready[@]}"} | grep '^RESULT ')" \
         || { say "the tracking driver reported missing or failed tasks"; }
     [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
     local peak; peak="$(field peak_rss_mb "$line")"
@@ -491,7 +491,7 @@ bench_tracking() {
     n_p50="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", (n + 15) / 2 }')"
     n_p99="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", 0.99 * (n + 15) }')"
     n_max="$((tasks + 15))"
-    emit "bench $name: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench $name: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed, $(field not_completed "$line") not completed when the run's time ran out, $(field create_failures "$line") creates refused, in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line"); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     emit "bench $name: watchers started after their job was already done (lag overstated for those): $(field late_starts "$line")"
     emit "bench $name: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
     local miss=""
