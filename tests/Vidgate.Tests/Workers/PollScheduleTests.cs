@@ -34,22 +34,29 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
-    public void Near_the_predicted_end_the_poll_is_aimed_at_it()
+    public void Near_the_predicted_end_the_poll_is_aimed_at_its_earliest_moment()
     {
-        // 4 s for 80 %: 1 s to go, inside 2 × MinPollInterval: poll at the end itself, not 1 s later.
-        Assert.Equal(TimeSpan.FromSeconds(1), PollSchedule.Next(TimeSpan.FromSeconds(4), 80, Defaults));
+        // 4 s for 80 % (rounded down: up to 81 %): the end may come in 4 × 19 / 81 ≈ 0.94 s: poll then, not 1 s later.
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(4), 80, Defaults).TotalSeconds, 0.93, 0.95);
 
-        // 30 s for 95 %: ~1.58 s to go, aimed at it (a 1 s floor would poll at 1 s and again at 2 s, up to 0.42 s late).
-        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(30), 95, Defaults).TotalSeconds, 1.57, 1.59);
+        // 30 s for 95 %: between 1.25 s and 1.58 s to go; aimed at 1.25 s (a 1 s floor would poll at 1 s, then 2 s).
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(30), 95, Defaults).TotalSeconds, 1.24, 1.26);
     }
 
     [Fact]
     public void A_job_running_past_its_predicted_end_is_polled_every_end_interval_not_faster()
     {
-        // 60 s for 99 %: ~0.6 s to go, aimed at; 20 s for 99 %: 0.2 s to go, but never sooner than the end interval.
-        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(60), 99, Defaults).TotalSeconds, 0.60, 0.61);
+        // 99 % reported: it may end any moment; polled every EndPollInterval (0.5 s), the lag bound near the end.
+        Assert.Equal(Defaults.EndPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(60), 99, Defaults));
         Assert.Equal(Defaults.EndPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(20), 99, Defaults));
         Assert.Equal(TimeSpan.FromMilliseconds(500), Defaults.EndPollInterval);
+    }
+
+    [Fact]
+    public void A_halfway_poll_never_lands_past_the_earliest_possible_end()
+    {
+        // 300 s for 98 % (up to 99 %): halfway to the predicted 6.1 s would be 3.06 s, but it may end in 3.03 s.
+        Assert.InRange(PollSchedule.Next(TimeSpan.FromSeconds(300), 98, Defaults).TotalSeconds, 3.02, 3.04);
     }
 
     [Fact]
