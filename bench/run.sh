@@ -8,6 +8,7 @@
 # BENCH_SERVER_ARGS="…" extra server arguments (to try a setting; the default is the server as shipped), BENCH_SKIP_BUILD=1 (use
 # the build already in .build/bench),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
+# BENCH_TRACKING_RUN_S (tracking: the driver's time bound, default jobs' max + 300 s),
 # BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create-poll" stops after pg-create and
 # pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
 # polls and result downloads answered 500; the issue's "notice lag under faults").
@@ -59,6 +60,7 @@ clock_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "$((t / 1000))"; }
 emit() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
 
 build() {
+    if [ -n "${BENCH_SKIP_BUILD:-}" ] && [ -d "$BUILD/server" ]; then say "BENCH_SKIP_BUILD: using the previous build in ${BUILD#"$ROOT"/}"; return 0; fi
     say "building Release (server, baseline)…"
     mkdir -p "$LOGS"
     local project
@@ -380,7 +382,8 @@ pg_start() {
         PG_PORT="$((20000 + RANDOM % 40000))"
         (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null && continue
         ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 && return 0
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 \
+            && { say "PostgreSQL listening on 127.0.0.1:$PG_PORT (data $PG_DIR)"; return 0; }
     done
     cat "$PG_DIR/log" >&2 2>/dev/null || true
     die "PostgreSQL did not start"
@@ -473,7 +476,7 @@ bench_tracking() {
     fi
     local line
     line="$(dotnet "$BUILD/tracking/Vidgate.Bench.Tracking.dll" --server "$SERVER_URL" --admin-key "$ADMIN_KEY" --fake "$fake_url" \
-        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" ${ready[@]+"${ready[@]}"} | grep '^RESULT ')" \
+        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "${BENCH_TRACKING_RUN_S:-$((max + 300))}" ${ready[@]+"${ready[@]}"} | grep '^RESULT ')" \
         || { say "the tracking driver reported missing or failed tasks"; }
     [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
     local peak; peak="$(field peak_rss_mb "$line")"
@@ -490,7 +493,7 @@ bench_tracking() {
     n_p50="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", (n + 15) / 2 }')"
     n_p99="$(awk -v n="$tasks" 'BEGIN { printf "%.0f", 0.99 * (n + 15) }')"
     n_max="$((tasks + 15))"
-    emit "bench $name: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench $name: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed, $(field not_completed "$line") not completed when the run's time ran out, $(field create_failures "$line") creates refused, in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line"); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
     emit "bench $name: watchers started after their job was already done (lag overstated for those): $(field late_starts "$line")"
     emit "bench $name: baseline = new-api's design computed for the same load (15 s passes, 1 s sleep between tasks of a channel)"
     local miss=""

@@ -57,6 +57,7 @@ var ids = new string?[options.Tasks];
 var created = Stopwatch.StartNew();
 var lags = new ConcurrentBag<double>();
 var failed = 0;
+var notCompleted = 0;
 var lateStarts = 0;
 var end = DateTimeOffset.UtcNow + options.MaxRun - TimeSpan.FromSeconds(15);
 var watchers = new List<Task>(options.Tasks);
@@ -84,17 +85,59 @@ var learner = Task.Run(async () =>
     }
 });
 
-await Parallel.ForEachAsync(Enumerable.Range(0, options.Tasks), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
+var createFailures = 0;
+try
 {
-    var body = new { model = "grok-imagine-video", prompt = $"bench tracking task [bench:{i}]", seconds = "6", aspect_ratio = "16:9", resolution = "480P" };
-    Volatile.Write(ref ids[i], (await PostAsync($"{server}/v1/videos", userKey, body)).GetProperty("id").GetString()!);
-});
-Console.Error.WriteLine($"tracking: {options.Tasks} created in {created.Elapsed.TotalSeconds:0.0} s; watching completions…");
-await learner;
-Console.Error.WriteLine($"tracking: all {options.Tasks} accepted upstream {created.Elapsed.TotalSeconds:0.0} s after the first create");
+    await Parallel.ForEachAsync(Enumerable.Range(0, options.Tasks), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
+    {
+        var body = new { model = "grok-imagine-video", prompt = $"bench tracking task [bench:{i}]", seconds = "6", aspect_ratio = "16:9", resolution = "480P" };
+        try
+        {
+            Volatile.Write(ref ids[i], (await PostAsync($"{server}/v1/videos", userKey, body)).GetProperty("id").GetString()!);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // A refused or timed-out create is a task that never runs: counted and reported, the run goes on.
+            if (Interlocked.Increment(ref createFailures) <= 3)
+            {
+                Console.Error.WriteLine($"tracking: create {i} failed: {ex.Message.Split('\n')[0]}");
+            }
+        }
+    });
+}
+catch (OperationCanceledException) when (ct.IsCancellationRequested)
+{
+    Console.Error.WriteLine("tracking: the run's time ran out while creating");
+}
+
+Console.Error.WriteLine($"tracking: {options.Tasks - createFailures} created ({createFailures} failed) in {created.Elapsed.TotalSeconds:0.0} s; watching completions…");
+try
+{
+    await learner;
+    Console.Error.WriteLine($"tracking: all {options.Tasks} accepted upstream {created.Elapsed.TotalSeconds:0.0} s after the first create");
+}
+catch (OperationCanceledException) when (ct.IsCancellationRequested)
+{
+    Console.Error.WriteLine($"tracking: {watchers.Count} of {options.Tasks} accepted upstream when the run's time ran out (submits behind)");
+}
+
 await Task.WhenAll(watchers.ToArray());
 
 async Task WatchAsync(int i, long doneAtMs)
+{
+    try
+    {
+        await WatchUntilAsync(i, doneAtMs);
+    }
+    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+    {
+        // The run's time ran out first: the task counts as not completed, with the whole remaining time as its lag.
+        Interlocked.Increment(ref notCompleted);
+        lags.Add(Math.Max(0, (end - DateTimeOffset.FromUnixTimeMilliseconds(doneAtMs)).TotalSeconds));
+    }
+}
+
+async Task WatchUntilAsync(int i, long doneAtMs)
 {
     var wakeAt = DateTimeOffset.FromUnixTimeMilliseconds(doneAtMs - 200);
     if (wakeAt > DateTimeOffset.UtcNow)
@@ -142,6 +185,7 @@ async Task WatchAsync(int i, long doneAtMs)
         await Task.Delay(50, ct);
     }
 
+    Interlocked.Increment(ref notCompleted);
     lags.Add((end - DateTimeOffset.FromUnixTimeMilliseconds(doneAtMs)).TotalSeconds);
 }
 
@@ -151,8 +195,9 @@ var sorted = lags.Order().ToArray();
 double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 var rssMb = PeakRssMb(options.ServerPid);
 var I = CultureInfo.InvariantCulture;
-Console.WriteLine(string.Create(I, $"RESULT tasks={options.Tasks} completed={sorted.Length - failed} failed={failed} p50={Percentile(0.5):0.000} p99={Percentile(0.99):0.000} max={sorted.LastOrDefault():0.000} requests_per_task={requests / (double)options.Tasks:0.00} submits={stats[0]} polls={stats[1]} downloads={stats[2]} peak_rss_mb={rssMb:0} run_s={created.Elapsed.TotalSeconds:0} late_starts={lateStarts}"));
-return failed == 0 && sorted.Length == options.Tasks ? 0 : 1;
+var unfinished = options.Tasks - sorted.Length;
+Console.WriteLine(string.Create(I, $"RESULT tasks={options.Tasks} completed={sorted.Length - failed - notCompleted} failed={failed} not_completed={notCompleted + unfinished} create_failures={createFailures} p50={Percentile(0.5):0.000} p99={Percentile(0.99):0.000} max={sorted.LastOrDefault():0.000} requests_per_task={requests / (double)options.Tasks:0.00} submits={stats[0]} polls={stats[1]} downloads={stats[2]} peak_rss_mb={rssMb:0} run_s={created.Elapsed.TotalSeconds:0} late_starts={lateStarts}"));
+return failed == 0 && notCompleted + unfinished == 0 ? 0 : 1;
 
 static double PeakRssMb(int pid)
 {

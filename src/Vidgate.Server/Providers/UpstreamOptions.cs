@@ -26,6 +26,12 @@ internal sealed class UpstreamOptions
     /// <summary>First poll after acceptance, and the shortest interval: the lag floor near the end of a job.</summary>
     public TimeSpan MinPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Shortest interval once the upstream's progress predicts the end within <see cref="MinPollInterval"/> × 2: the poll is
+    /// aimed at the predicted end, and while the job runs past it this is the gap (the lag bound near the end).
+    /// </summary>
+    public TimeSpan EndPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Longest interval when the upstream reports progress (the next poll is aimed at the predicted end).</summary>
     public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -54,7 +60,8 @@ internal sealed class UpstreamOptions
     /// <summary>How often instances and routes are re-read from the database (edits on other nodes).</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    public bool IsValid() => MinPollInterval > TimeSpan.Zero && MaxPollInterval >= MinPollInterval && MaxBlindPollInterval >= MinPollInterval
+    public bool IsValid() => MinPollInterval > TimeSpan.Zero && EndPollInterval > TimeSpan.Zero && EndPollInterval <= MinPollInterval
+        && MaxPollInterval >= MinPollInterval && MaxBlindPollInterval >= MinPollInterval
         && PollLease > TimeSpan.Zero && Deadline > TimeSpan.Zero && RetryDelay > TimeSpan.Zero && ResultTimeout > TimeSpan.Zero
         && ReloadInterval > TimeSpan.Zero;
 }

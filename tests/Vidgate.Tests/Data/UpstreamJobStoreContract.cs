@@ -126,6 +126,65 @@ public abstract class UpstreamJobStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task Two_nodes_claiming_due_polls_at_once_never_take_the_same_job()
+    {
+        var due = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            due.Add((await TrackingAsync(firstPoll: Now)).Id);
+        }
+
+        using var other = Engine.OpenAnother();
+        async Task<List<string>> DrainAsync(IUpstreamJobStore jobs)
+        {
+            var taken = new List<string>();
+            var misses = 0;
+            while (misses < 3)
+            {
+                // Small batches, so the two nodes' claims interleave; an empty answer may be a row the other is taking.
+                var batch = await jobs.ClaimDueAsync(Now, Now.AddSeconds(30), 2, Ct);
+                taken.AddRange(batch.Select(j => j.TaskId));
+                misses = batch.Count == 0 ? misses + 1 : 0;
+            }
+
+            return taken;
+        }
+
+        // Every due job once, whichever node got it. (That the second node is never kept waiting by the first one's claim is
+        // PostgreSQL's SKIP LOCKED: PostgresNodesTests; SQLite has one writer at a time, so one node may take them all.)
+        var drained = await Task.WhenAll(DrainAsync(Jobs), DrainAsync(other.UpstreamJobs), DrainAsync(Jobs), DrainAsync(other.UpstreamJobs));
+        Assert.Equal(due.Order(), drained.SelectMany(d => d).Order());
+    }
+
+    [Fact]
+    public async Task Polls_recorded_at_once_each_land_before_their_call_returns()
+    {
+        var tasks = new List<VideoTask>();
+        for (var i = 0; i < 40; i++)
+        {
+            tasks.Add(await TrackingAsync(firstPoll: Now));
+        }
+
+        // Fired together (a tracker's polls end together): each call, once it returns, reads its own write.
+        await Task.WhenAll(tasks.Select(async (task, i) =>
+        {
+            await Jobs.RecordPollAsync(task.Id, Now.AddSeconds(100 + i), i + 1, Ct);
+            var row = (await Jobs.GetAsync(task.Id, Ct))!;
+            Assert.Equal(i + 1, row.LastProgress);
+            Assert.Equal(i + 1, (await Engine.Tasks.GetAsync(task.Id, null, Ct))!.Progress);
+        }));
+
+        Assert.Equal(Now.AddSeconds(100), await Jobs.NextDueAsync(Ct));
+        Assert.Empty(await Jobs.ClaimDueAsync(Now.AddSeconds(99), Now.AddSeconds(200), 100, Ct));
+        Assert.Equal(40, (await Jobs.ClaimDueAsync(Now.AddSeconds(139), Now.AddSeconds(200), 100, Ct)).Count);
+
+        // A later poll never lowers the progress, in a group or alone; one without progress only moves the next poll.
+        await Task.WhenAll(tasks.Select((task, i) => Jobs.RecordPollAsync(task.Id, Now.AddSeconds(300), i % 2 == 0 ? null : 0, Ct)));
+        Assert.All(await Task.WhenAll(tasks.Select(t => Jobs.GetAsync(t.Id, Ct))), (row, i) => Assert.Equal(i + 1, row!.LastProgress));
+        Assert.Equal(Now.AddSeconds(300), await Jobs.NextDueAsync(Ct));
+    }
+
+    [Fact]
     public async Task The_terminal_lease_is_taken_by_one_node_until_it_lapses_or_is_given_back()
     {
         var task = await TrackingAsync(firstPoll: Now);

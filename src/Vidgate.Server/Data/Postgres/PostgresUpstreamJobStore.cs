@@ -13,6 +13,13 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
 {
     private readonly TaskParticipants? participant = TaskParticipants.Of(participants);
 
+    /// <summary>Poll results written in one transaction at most (two statements on arrays of this length).</summary>
+    private const int MaxPollGroup = 512;
+
+    private readonly Lock _pollGate = new();
+    private List<PendingPoll> _polls = [];
+    private bool _writingPolls;
+
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
     private const string TryLeaseSql = """
@@ -85,17 +92,104 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : (DateTimeOffset?)null, ct);
 
-    public Task RecordPollAsync(string taskId, DateTimeOffset nextPollAt, int? progress, CancellationToken ct) => db.WriteAsync(async connection =>
+    /// <summary>
+    /// Poll results are written in groups: every call waits for the commit that holds its row, but the calls that arrive
+    /// while one group is being written go together in the next (one transaction, two statements, one WAL flush), as
+    /// PostgreSQL's own group commit would if each had its own transaction. At 10,000 jobs in flight a node records
+    /// hundreds of polls a second; one transaction each was that many commits and pooled connections, taken from the
+    /// creates and endings that share the database (and, across two nodes, the two cores).
+    /// </summary>
+    public async Task RecordPollAsync(string taskId, DateTimeOffset nextPollAt, int? progress, CancellationToken ct)
     {
-        await Pg.Command(connection, "UPDATE upstream_jobs SET next_poll_at = @next, last_progress = GREATEST(last_progress, @progress) WHERE task_id = @id;")
-            .Bind("id", taskId).Bind("next", Pg.Ms(nextPollAt)).Bind("progress", progress ?? 0).RowsAsync(ct);
-        if (progress is > 0)
+        var poll = new PendingPoll(taskId, Pg.Ms(nextPollAt), progress ?? 0);
+        bool lead;
+        lock (_pollGate)
         {
-            await PostgresTaskStore.RaiseProgressAsync(connection, participant, taskId, progress.Value, ct);
+            _polls.Add(poll);
+            lead = !_writingPolls;
+            _writingPolls = true;
+        }
+
+        if (lead)
+        {
+            _ = Task.Run(WritePollGroupsAsync, CancellationToken.None);
+        }
+
+        await poll.Written.Task.WaitAsync(ct);
+    }
+
+    private sealed record PendingPoll(string TaskId, long NextPollAt, int Progress)
+    {
+        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // Runs until no poll is waiting; never throws (a failed group fails exactly its own callers).
+    private async Task WritePollGroupsAsync()
+    {
+        while (true)
+        {
+            List<PendingPoll> group;
+            lock (_pollGate)
+            {
+                if (_polls.Count == 0)
+                {
+                    _writingPolls = false;
+                    return;
+                }
+
+                group = _polls.Count <= MaxPollGroup ? _polls : _polls.GetRange(0, MaxPollGroup);
+                _polls = _polls.Count <= MaxPollGroup ? [] : _polls.GetRange(MaxPollGroup, _polls.Count - MaxPollGroup);
+            }
+
+            try
+            {
+                await db.WriteAsync(connection => WritePollGroupAsync(connection, group, CancellationToken.None), CancellationToken.None);
+                group.ForEach(p => p.Written.TrySetResult());
+            }
+            catch (Exception ex)
+            {
+                group.ForEach(p => p.Written.TrySetException(ex));
+            }
+        }
+    }
+
+    private async Task<bool> WritePollGroupAsync(NpgsqlConnection connection, List<PendingPoll> group, CancellationToken ct)
+    {
+        // The latest call for a task wins, as separate writes in call order would (the progress never goes down anyway).
+        var polls = group.GroupBy(p => p.TaskId, StringComparer.Ordinal).Select(g => g.Last()).ToArray();
+        await Pg.Command(connection, """
+            UPDATE upstream_jobs j SET next_poll_at = p.next, last_progress = GREATEST(j.last_progress, p.progress)
+              FROM unnest(@ids::text[], @next::bigint[], @progress::integer[]) AS p(task_id, next, progress)
+             WHERE j.task_id = p.task_id;
+            """).Bind("ids", polls.Select(p => p.TaskId).ToArray()).Bind("next", polls.Select(p => p.NextPollAt).ToArray())
+            .Bind("progress", polls.Select(p => p.Progress).ToArray()).RowsAsync(ct);
+
+        var progressed = polls.Where(p => p.Progress > 0).ToArray();
+        if (progressed.Length == 0)
+        {
+            return true;
+        }
+
+        // Rows locked in id order, so two nodes' groups (or a group and a heartbeat) never lock them in opposite orders; the
+        // progress returned as before is the one this update replaced, as in RaiseProgressAsync.
+        var raised = await Pg.Command(connection, """
+            UPDATE tasks t SET progress = GREATEST(t.progress, p.progress)
+              FROM (SELECT id, progress FROM tasks WHERE id = ANY(@ids) AND status = 'processing' ORDER BY id FOR UPDATE) previous,
+                   unnest(@ids::text[], @progress::integer[]) AS p(id, progress)
+             WHERE t.id = previous.id AND p.id = previous.id
+            RETURNING t.id, previous.progress, p.progress;
+            """).Bind("ids", progressed.Select(p => p.TaskId).ToArray()).Bind("progress", progressed.Select(p => Math.Clamp(p.Progress, 0, 99)).ToArray())
+            .AllAsync(static r => (Id: r.GetString(0), From: r.GetInt32(1), To: r.GetInt32(2)), ct);
+        if (participant is not null)
+        {
+            foreach (var (id, from, to) in raised.Where(r => r.From < r.To))
+            {
+                await participant.ProgressedAsync(connection, id, from, to, ct);
+            }
         }
 
         return true;
-    }, ct);
+    }
 
     public Task<bool> TryLeaseAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => db.WriteAsync(connection => TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct), ct);

@@ -106,6 +106,38 @@ public sealed class PostgresNodesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_node_claiming_due_polls_passes_over_the_jobs_another_node_has_locked_instead_of_waiting()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var task = StoreContract.NewTask(provider: "upstream");
+            await _node1.Tasks.InsertAsync(task, Ct);
+            Assert.NotNull(await _node1.Tasks.TryClaimAsync(["upstream"], "submitter", Now, Now.AddMinutes(1), Ct));
+            Assert.True(await _node1.UpstreamJobs.BeginSubmitAsync(task.Id, "submitter", "xai-1", 0, Now, Now.AddHours(1), Ct));
+            Assert.True(await _node1.UpstreamJobs.AcceptedAsync(task.Id, "submitter", $"up-{i}", null, Now, Now.AddSeconds(i), Ct));
+            ids.Add(task.Id);
+        }
+
+        // Node 1 is in the middle of claiming the three earliest (their rows locked, not yet committed): node 2's claim of the
+        // same due jobs takes the other three at once (it would wait for node 1's commit without SKIP LOCKED).
+        var earliest = ids.Take(3).ToArray();
+        var claimedMeanwhile = await _node1.InWriteAsync(async connection =>
+        {
+            await using var lockRows = new NpgsqlCommand("SELECT task_id FROM upstream_jobs WHERE task_id = ANY(@ids) FOR UPDATE;", (NpgsqlConnection)connection);
+            lockRows.Parameters.AddWithValue("ids", earliest);
+            await lockRows.ExecuteNonQueryAsync(Ct);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            patience.CancelAfter(TimeSpan.FromSeconds(20));
+            return await _node2.UpstreamJobs.ClaimDueAsync(Now.AddSeconds(10), Now.AddMinutes(1), 10, patience.Token);
+        });
+        Assert.Equal(ids.Skip(3).Order(), claimedMeanwhile.Select(j => j.TaskId).Order());
+
+        // Once node 1's transaction ended, the three it held are due again and go to whoever asks.
+        Assert.Equal(earliest.Order(), (await _node1.UpstreamJobs.ClaimDueAsync(Now.AddSeconds(10), Now.AddMinutes(1), 10, Ct)).Select(j => j.TaskId).Order());
+    }
+
+    [Fact]
     public async Task Two_nodes_starting_at_once_on_an_empty_database_apply_each_migration_once()
     {
         var name = PostgresServer.Instance.CreateEmptyDatabase();
