@@ -21,6 +21,9 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
     /// <summary>The provider's own credential check (under the metering wrappers), or null where it has none.</summary>
     public ICredentialCheck? Check { get; init; }
 
+    /// <summary>The provider's upstream callbacks (under the metering wrappers), or null where the type has none.</summary>
+    public IUpstreamCallbacks? Callbacks { get; init; }
+
     /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
     public InstanceHealth Health { get; } = new(clock);
 
@@ -200,6 +203,7 @@ internal sealed partial class UpstreamRegistry(
                     instances[settings.Id] = new UpstreamInstance(provider, new InstanceGate(settings.MaxRequestsPerSecond, clock), clock)
                     {
                         Check = inner as ICredentialCheck,
+                        Callbacks = inner as IUpstreamCallbacks,
                     };
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
