@@ -53,8 +53,8 @@ public sealed class FakeFal : FakeVendor
     protected override string? CallbackBody(FakeVendorJob job, bool done)
         => !done ? null
             : job.Marked("failed") || job.Marked("moderation")
-                ? $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"ERROR","error":"Invalid status code: 422","payload":{"detail":"generation failed"}}"""
-                : $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"OK","payload":{"video":{"url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","content_type":"video/mp4"}}}""";
+                ? $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"ERROR","error":"Invalid status code: 422","payload":{"detail":"generation failed"} }"""
+                : $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"OK","payload":{"video":{"url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","content_type":"video/mp4"} } }""";
 
     private async Task SubmitAsync(HttpContext http, string model)
     {

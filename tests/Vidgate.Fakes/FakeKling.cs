@@ -160,7 +160,7 @@ public sealed class FakeKling : FakeVendor
         var (status, extra) = !done ? ("processing", "")
             : failed ? ("failed", ",\"task_status_msg\":\"Video generation failed\"")
             : ("succeed", $$""","task_result":{"videos":[{"id":"v{{job.Id}}","url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","duration":"5"}]}""");
-        return $$"""{"task_id":"{{job.Id}}","task_status":"{{status}}"{{extra}},"created_at":{{job.Created.ToUnixTimeMilliseconds()}},"updated_at":{{ms}},"final_unit_deduction":"1","task_info":{"external_task_id":{{Quote(External(job.Body) ?? "")}}}}""";
+        return $$"""{"task_id":"{{job.Id}}","task_status":"{{status}}"{{extra}},"created_at":{{job.Created.ToUnixTimeMilliseconds()}},"updated_at":{{ms}},"final_unit_deduction":"1","task_info":{"external_task_id":{{Quote(External(job.Body) ?? "")}} } }""";
     }
 
     /// <summary>Verifies the JWT as Kling does; true when it is refused (and the refusal was written).</summary>

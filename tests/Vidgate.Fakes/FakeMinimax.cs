@@ -108,7 +108,7 @@ public sealed class FakeMinimax : FakeVendor
         var failed = job.Marked("failed") || job.Marked("moderation");
         var status = !done ? "processing" : failed ? "failed" : "success";
         var file = done && !failed ? FileId(job) : "";
-        return $$"""{"task_id":"{{job.Id}}","status":"{{status}}","file_id":"{{file}}","base_resp":{"status_code":0,"status_msg":"success"}}""";
+        return $$"""{"task_id":"{{job.Id}}","status":"{{status}}","file_id":"{{file}}","base_resp":{"status_code":0,"status_msg":"success"} }""";
     }
 
     private async Task PollAsync(HttpContext http)
