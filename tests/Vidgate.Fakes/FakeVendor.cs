@@ -39,6 +39,9 @@ public sealed class FakeVendorOptions
 
     public TimeSpan JobLength { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>When set, each job lasts a random time between this and <see cref="JobLength"/> (benchmarks).</summary>
+    public TimeSpan? MinJobLength { get; set; }
+
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Error messages and failed jobs quote the credential the request carried, as careless upstreams do.</summary>
@@ -133,7 +136,37 @@ public abstract class FakeVendor : IAsyncDisposable
         return _host?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
-    protected async Task StartHostAsync(int port, CancellationToken ct) => _host = await FakeHost.StartAsync(Map, port, ct);
+    protected async Task StartHostAsync(int port, CancellationToken ct) => _host = await FakeHost.StartAsync(app =>
+    {
+        Map(app);
+        MapBench(app);
+    }, port, ct);
+
+    /// <summary>
+    /// What the tracking benchmark reads, as the fake xAI serves it: <c>/_fake/jobs</c> ("id done_ms polls tag
+    /// created_ms" per job, <c>?since_ms=</c>) and <c>/_fake/stats</c> ("submits polls downloads jobs").
+    /// </summary>
+    private void MapBench(WebApplication app)
+    {
+        app.MapGet("/_fake/jobs", (HttpContext http) =>
+        {
+            var since = long.TryParse(http.Request.Query["since_ms"], CultureInfo.InvariantCulture, out var ms) ? ms : 0;
+            var text = new System.Text.StringBuilder();
+            foreach (var job in Jobs.Values.Where(j => j.Created.ToUnixTimeMilliseconds() >= since))
+            {
+                var tag = System.Text.RegularExpressions.Regex.Match(job.Prompt, @"\[bench:(\d+)\]").Groups[1].Value;
+                text.Append(CultureInfo.InvariantCulture, $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} 0 {tag} {job.Created.ToUnixTimeMilliseconds()}\n");
+            }
+
+            return Results.Text(text.ToString());
+        });
+        app.MapGet("/_fake/stats", () =>
+        {
+            var submits = Requests.Count(r => r.Method == "POST");
+            var polls = Requests.Count(r => r.Method == "GET" && !r.Path.StartsWith("/_", StringComparison.Ordinal));
+            return Results.Text($"{submits} {polls} {Downloads} {Jobs.Count}\n");
+        });
+    }
 
     protected abstract void Map(WebApplication app);
 
@@ -195,7 +228,10 @@ public abstract class FakeVendor : IAsyncDisposable
     protected FakeVendorJob NewJob(string id, string prompt, JsonElement body, string family = "")
     {
         var now = Options.Clock.GetUtcNow();
-        var job = new FakeVendorJob(id, prompt, body, family, now, now + Options.JobLength, Interlocked.Increment(ref _seq));
+        var length = Options.MinJobLength is { } min && min < Options.JobLength
+            ? min + (Options.JobLength - min) * Random.Shared.NextDouble()
+            : Options.JobLength;
+        var job = new FakeVendorJob(id, prompt, body, family, now, now + length, Interlocked.Increment(ref _seq));
         Jobs[id] = job;
         return job;
     }
