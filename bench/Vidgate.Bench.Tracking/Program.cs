@@ -55,8 +55,12 @@ if (!options.UpstreamReady)
         // --callbacks: the fake Kling, which calls back when a job ends (the server's PublicBaseUrl is its own address).
         await PostAsync($"{server}/admin/providers", options.AdminKey, new
         {
-            id = "kling-bench", type = "kling", base_url = options.Fake, api_keys = new[] { options.FakeKey },
-            model_map = new Dictionary<string, string> { ["grok-imagine-video"] = "kling-v2-6" }, options = new { callbacks = true },
+            id = "kling-bench",
+            type = "kling",
+            base_url = options.Fake,
+            api_keys = new[] { options.FakeKey },
+            model_map = new Dictionary<string, string> { ["grok-imagine-video"] = "kling-v2-6" },
+            options = new { callbacks = true },
         });
         await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "kling-bench" });
     }
