@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Loopback benchmarks of Vidgate against baselines measured in the same run (DESIGN.md §6).
-#   bench/run.sh [poll|create|render|tracking|pg|pg-tracking|all]   (default all; normally run as ./vidgate bench …)
+#   bench/run.sh [poll|create|render|tracking [--callbacks]|pg|pg-tracking|all]   (default all; normally run as ./vidgate bench …)
 #   pg: create and poll with the server on PostgreSQL, in a throwaway cluster this script starts and removes, then the
 #   same on 1 vs 2 nodes, then tracking 10,000 upstream tasks across 2 worker nodes (pg-tracking: only that).
 # Every figure ends as one line: bench <name>: <figure> <value> (baseline <value>, ratio <r>, goal <g>) ok|MISS
@@ -18,7 +18,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 WHAT="${1:-all}"
-case "$WHAT" in poll | create | render | tracking | pg | pg-tracking | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking|pg|pg-tracking|all]" >&2; exit 2 ;; esac
+# tracking --callbacks: the polling run, then the same load on the fake Kling with upstream callbacks on.
+CALLBACKS="${2:-}"
+case "$WHAT" in poll | create | render | tracking | pg | pg-tracking | all) ;; *) echo "usage: bench/run.sh [poll|create|render|tracking [--callbacks]|pg|pg-tracking|all]" >&2; exit 2 ;; esac
+case "$CALLBACKS" in "" | --callbacks) ;; *) echo "usage: bench/run.sh tracking [--callbacks]" >&2; exit 2 ;; esac
 
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
@@ -480,6 +483,7 @@ bench_tracking() {
         || { say "the tracking driver reported missing or failed tasks"; }
     [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
     local peak; peak="$(field peak_rss_mb "$line")"
+    POLLING_P50="$(field p50 "$line")" POLLING_P99="$(field p99 "$line")" POLLING_MAX="$(field max "$line")" POLLING_REQUESTS="$(field requests_per_task "$line")"
     if [ -n "$second_pid" ]; then
         local second_peak; second_peak="$(rss_mb "$second_pid" VmHWM)"
         emit "bench $name: peak RSS MB per node: $peak (API and worker), $second_peak (worker)"
@@ -503,6 +507,52 @@ bench_tracking() {
     figure "$name" "max lag s" "$(field max "$line")" "$n_max" max 5 "$miss"
     figure "$name" "upstream requests/task" "$(field requests_per_task "$line")" "1.5" max 20 "$miss"
     figure "$name" "peak server RSS MB" "$peak" "$idle_mb" max 500 "$miss"
+}
+
+# tracking --callbacks: the same load on the fake Kling (its own process), whose jobs call back when they end, with
+# callbacks on for the instance; the server's PublicBaseUrl is its own loopback address. The figure is the notice lag
+# with callbacks, next to the polling run's just before (goal: p99 <= 0.5 s).
+bench_tracking_callbacks() {
+    local tasks="${BENCH_TRACKING_TASKS:-10000}" min="${BENCH_TRACKING_MIN_S:-5}" max="${BENCH_TRACKING_MAX_S:-120}"
+    local fake_key="ak-bench$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')|sk-bench$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+    local fake_log="$LOGS/fake-kling.log" fake_url="" i port
+    say "tracking-callbacks: $tasks tasks on the fake Kling (separate process) with callbacks, jobs ${min}-${max} s"
+    : >"$fake_log"
+    dotnet "$BUILD/fakes/Vidgate.Fakes.dll" kling --key "$fake_key" --min-seconds "$min" --max-seconds "$max" >>"$fake_log" 2>&1 &
+    local fake_pid=$!
+    PIDS+=("$fake_pid")
+    for i in $(seq 1 300); do
+        fake_url="$(sed -n 's|^listening \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$fake_log" | head -n1)"
+        [ -n "$fake_url" ] && break
+        kill -0 "$fake_pid" 2>/dev/null || { cat "$fake_log" >&2; die "the fake Kling exited while starting"; }
+        sleep 0.1
+    done
+    [ -n "$fake_url" ] || die "the fake Kling did not start"
+
+    # The callback URL names the server's own address, so it needs a port known before it starts.
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    start_app tracking-callbacks env VIDGATE_DATA_DIR="$WORK/tracking-callbacks-data" VIDGATE_ADMIN_KEY="$ADMIN_KEY" Vidgate__Fetch__Allow__0=127.0.0.0/8 \
+        VIDGATE_PUBLIC_URL="http://127.0.0.1:$port" dotnet "$BUILD/server/Vidgate.Server.dll" --urls "http://127.0.0.1:$port" --Vidgate:Workers=true \
+        ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}
+    SERVER_PID="$APP_PID" SERVER_URL="$APP_URL"
+    local line
+    line="$(dotnet "$BUILD/tracking/Vidgate.Bench.Tracking.dll" --server "$SERVER_URL" --admin-key "$ADMIN_KEY" --fake "$fake_url" \
+        --fake-key "$fake_key" --tasks "$tasks" --server-pid "$SERVER_PID" --max-seconds "$((max + 300))" --callbacks | grep '^RESULT ')" \
+        || { say "the tracking driver reported missing or failed tasks"; }
+    [ -n "$line" ] || die "the tracking driver gave no result (logs: $LOGS)"
+    local callbacks; callbacks="$(curl -fsS -H "Authorization: Bearer $ADMIN_KEY" "$SERVER_URL/metrics" | grep '^vidgate_upstream_callbacks_total' | tr '\n' ' ')"
+    stop_app "$SERVER_PID"
+    stop_app "$fake_pid"
+
+    emit "bench tracking-callbacks: $(field tasks "$line") tasks, $(field completed "$line") completed, $(field failed "$line") failed in $(field run_s "$line") s; upstream submits $(field submits "$line"), polls $(field polls "$line"), downloads $(field downloads "$line")"
+    emit "bench tracking-callbacks: callbacks answered: ${callbacks:-none}"
+    emit "bench tracking-callbacks: baseline = the polling run above (fake xAI, same task count and durations)"
+    local miss=""
+    [ "$(field failed "$line")" = "0" ] && [ "$(field completed "$line")" = "$tasks" ] || miss=1
+    figure tracking-callbacks "p50 lag s" "$(field p50 "$line")" "${POLLING_P50:-0}" max 0.5 "$miss"
+    figure tracking-callbacks "p99 lag s" "$(field p99 "$line")" "${POLLING_P99:-0}" max 0.5 "$miss"
+    figure tracking-callbacks "max lag s" "$(field max "$line")" "${POLLING_MAX:-0}" max 2 "$miss"
+    figure tracking-callbacks "upstream requests/task" "$(field requests_per_task "$line")" "${POLLING_REQUESTS:-0}" max 20 "$miss"
 }
 
 # bench_pg_nodes: the same creates and polls against one API node, then against two on the same PostgreSQL (each wrk
@@ -557,7 +607,7 @@ case "$WHAT" in
     poll) bench_poll ;;
     create) bench_create ;;
     render) bench_render ;;
-    tracking) bench_tracking ;;
+    tracking) bench_tracking; [ "$CALLBACKS" != --callbacks ] || bench_tracking_callbacks ;;
     pg) PG_PART="${BENCH_PG_PART:-all}" bench_pg ;;
     pg-tracking) bench_pg_tracking_only ;;
     all) bench_poll; bench_create; bench_render; bench_tracking ;;

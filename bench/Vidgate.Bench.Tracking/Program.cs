@@ -12,6 +12,8 @@ using System.Text.Json;
 //    accept + random duration ≥ 5 s), while the creates are still going on;
 // 3. from shortly before that moment polls GET /v1/videos/{id} every 50 ms until it says completed:
 //    lag = first "completed" seen − upstream done (so the figure includes up to 50 ms of observation granularity);
+// With --callbacks the upstream is the fake Kling (its own process) with callbacks on: the lag is then what a
+// callback buys over polling.
 // 4. prints p50/p99/max lag, upstream requests per task and the server's peak RSS (VmHWM), then exits.
 // Bounded: every wait has a deadline; tasks not completed by the end count as lag = the whole remaining run.
 var options = Args.Parse(args);
@@ -48,8 +50,25 @@ await SendAsync(HttpMethod.Patch, account, options.AdminKey, new { tier = "unlim
 await PostAsync($"{account}/top-up", options.AdminKey, new { amount_micros = 1_000_000_000_000_000L, reason = "bench" });
 if (!options.UpstreamReady)
 {
-    await PostAsync($"{server}/admin/providers", options.AdminKey, new { id = "xai-bench", type = "xai", base_url = options.Fake, api_keys = new[] { options.FakeKey } });
-    await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "xai-bench" });
+    if (options.Callbacks)
+    {
+        // --callbacks: the fake Kling, which calls back when a job ends (the server's PublicBaseUrl is its own address).
+        await PostAsync($"{server}/admin/providers", options.AdminKey, new
+        {
+            id = "kling-bench",
+            type = "kling",
+            base_url = options.Fake,
+            api_keys = new[] { options.FakeKey },
+            model_map = new Dictionary<string, string> { ["grok-imagine-video"] = "kling-v2-6" },
+            options = new { callbacks = true },
+        });
+        await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "kling-bench" });
+    }
+    else
+    {
+        await PostAsync($"{server}/admin/providers", options.AdminKey, new { id = "xai-bench", type = "xai", base_url = options.Fake, api_keys = new[] { options.FakeKey } });
+        await PostAsync($"{server}/admin/routes", options.AdminKey, new { model = "grok-imagine-video", provider = "xai-bench" });
+    }
 }
 
 Console.Error.WriteLine($"tracking: creating {options.Tasks} tasks…");
@@ -212,13 +231,13 @@ static double PeakRssMb(int pid)
     return double.NaN;
 }
 
-internal sealed record Args(string Server, string AdminKey, string Fake, string FakeKey, int Tasks, int ServerPid, TimeSpan MaxRun, bool UpstreamReady)
+internal sealed record Args(string Server, string AdminKey, string Fake, string FakeKey, int Tasks, int ServerPid, TimeSpan MaxRun, bool UpstreamReady, bool Callbacks)
 {
     public static Args Parse(string[] args)
     {
         string Get(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"missing {name}");
         return new Args(Get("--server"), Get("--admin-key"), Get("--fake"), Get("--fake-key"), int.Parse(Get("--tasks"), CultureInfo.InvariantCulture),
             int.Parse(Get("--server-pid"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Get("--max-seconds"), CultureInfo.InvariantCulture)),
-            args.Contains("--upstream-ready"));
+            args.Contains("--upstream-ready"), args.Contains("--callbacks"));
     }
 }

@@ -2,6 +2,7 @@ using Vidgate.Server.Accounts;
 using Vidgate.Server.Admin;
 using Vidgate.Server.ApiDocs;
 using Vidgate.Server.Billing;
+using Vidgate.Server.Callbacks;
 using Vidgate.Server.Dashboard;
 using Vidgate.Server.Data;
 using Vidgate.Server.Health;
@@ -33,6 +34,7 @@ builder.Services
     .AddProviders()
     .AddWorkers(builder.Configuration)
     .AddWebhooks(builder.Configuration)
+    .AddUpstreamCallbacks()
     .AddApiDocs()
     .AddDashboard();
 
@@ -44,6 +46,7 @@ app.MapVideos();
 app.MapVideoEvents();
 app.MapVideoContent();
 app.MapUpstreamImages();
+app.MapUpstreamCallbacks();
 app.MapModels();
 app.MapAccountKeys();
 app.MapWebhooks();

@@ -81,8 +81,17 @@ public sealed class FakeArk : FakeVendor
 
         var now = Options.Clock.GetUtcNow();
         var id = $"cgt-{now:yyyyMMddHHmmss}-{Interlocked.Increment(ref _nextId):x4}{Guid.NewGuid().ToString("N")[..4]}";
-        NewJob(id, prompt, body.Value);
+        var job = NewJob(id, prompt, body.Value);
+        StartCallbacks(job, Field(body, "callback_url"));
         await WriteJsonAsync(http, 200, $$"""{"id":"{{id}}"}""");
+    }
+
+    /// <summary>Ark's callback: the query response, POSTed on every status change.</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+    {
+        var status = !done ? "running" : job.Marked("failed") || job.Marked("moderation") ? "failed" : "succeeded";
+        var content = status == "succeeded" ? $$""","content":{"video_url":"{{BaseUrl.ToString().TrimEnd('/')}}/_tos/{{job.Id}}.mp4"}""" : "";
+        return $$"""{"id":"{{job.Id}}","model":{{Quote(Field(job.Body, "model") ?? "")}},"status":"{{status}}"{{content}},"created_at":{{job.Created.ToUnixTimeSeconds()}},"updated_at":{{Options.Clock.GetUtcNow().ToUnixTimeSeconds()}}}""";
     }
 
     private async Task PollAsync(HttpContext http, string id)

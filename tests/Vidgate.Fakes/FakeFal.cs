@@ -49,6 +49,13 @@ public sealed class FakeFal : FakeVendor
         _ => WriteJsonAsync(http, 429, """{"detail":"Rate limit exceeded. Please slow down."}"""),
     };
 
+    /// <summary>vendors.md §5.8: one POST when the request is done (its result as <c>payload</c>), none while it runs.</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+        => !done ? null
+            : job.Marked("failed") || job.Marked("moderation")
+                ? $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"ERROR","error":"Invalid status code: 422","payload":{"detail":"generation failed"} }"""
+                : $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"OK","payload":{"video":{"url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","content_type":"video/mp4"} } }""";
+
     private async Task SubmitAsync(HttpContext http, string model)
     {
         var body = await RecordAsync(http);
@@ -76,7 +83,8 @@ public sealed class FakeFal : FakeVendor
 
         var id = Guid.NewGuid().ToString();
         var app = string.Join('/', model.Split('/', StringSplitOptions.RemoveEmptyEntries).Take(2));
-        NewJob(id, body!.Value.GetProperty("prompt").GetString()!, body.Value, app);
+        var job = NewJob(id, body!.Value.GetProperty("prompt").GetString()!, body.Value, app);
+        StartCallbacks(job, http.Request.Query["fal_webhook"].ToString());
         var root = $"{BaseUrl.ToString().TrimEnd('/')}/{app}/requests/{id}";
         await WriteJsonAsync(http, 200, $$"""
             {"status":"IN_QUEUE","request_id":"{{id}}","response_url":"{{root}}","status_url":"{{root}}/status","cancel_url":"{{root}}/cancel","queue_position":0}

@@ -98,6 +98,7 @@ public sealed class FakeKling : FakeVendor
 
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var job = NewJob(id, prompt, body.Value, family);
+        StartCallbacks(job, Field(body, "callback_url"));
         var external = body.Value.TryGetProperty("external_task_id", out var e) ? e.GetString() : "";
         var ms = job.Created.ToUnixTimeMilliseconds();
         await WriteJsonAsync(http, 200, $$$"""
@@ -149,6 +150,17 @@ public sealed class FakeKling : FakeVendor
         await WriteJsonAsync(http, 200, $$$"""
             {"code":0,"message":"SUCCEED","request_id":"{{{Guid.NewGuid()}}}","data":{"task_id":"{{{job.Id}}}","task_status":"{{{status}}}"{{{extra}}},"task_info":{},"created_at":{{{job.Created.ToUnixTimeMilliseconds()}}},"updated_at":{{{ms}}}}}
             """);
+    }
+
+    /// <summary>vendors.md §1.5: the task as the query shows it, POSTed on every status change.</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+    {
+        var ms = Options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var failed = job.Marked("failed") || job.Marked("moderation");
+        var (status, extra) = !done ? ("processing", "")
+            : failed ? ("failed", ",\"task_status_msg\":\"Video generation failed\"")
+            : ("succeed", $$""","task_result":{"videos":[{"id":"v{{job.Id}}","url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","duration":"5"}]}""");
+        return $$"""{"task_id":"{{job.Id}}","task_status":"{{status}}"{{extra}},"created_at":{{job.Created.ToUnixTimeMilliseconds()}},"updated_at":{{ms}},"final_unit_deduction":"1","task_info":{"external_task_id":{{Quote(External(job.Body) ?? "")}} } }""";
     }
 
     /// <summary>Verifies the JWT as Kling does; true when it is refused (and the refusal was written).</summary>

@@ -78,6 +78,7 @@ public sealed class FakeLuma : FakeVendor
         var prompt = root.TryGetProperty("prompt", out var p) ? p.GetString() ?? "" : "";
         var id = Guid.NewGuid().ToString();
         var job = NewJob(id, prompt, root);
+        StartCallbacks(job, Field(root, "callback_url"));
         foreach (var url in Keyframes(root))
         {
             if (!await DownloadAsync(url, http.RequestAborted))
@@ -250,6 +251,12 @@ public sealed class FakeLuma : FakeVendor
         => root.TryGetProperty("keyframes", out var k) && k.ValueKind == JsonValueKind.Object
             ? [.. k.EnumerateObject().Select(f => new Uri(f.Value.GetProperty("url").GetString()!))]
             : [];
+
+    /// <summary>vendors.md §4.5: the Generation object, POSTed when dreaming, completed, failed.</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+        => !done ? Generation(job, "dreaming", null, null)
+            : job.Marked("failed") || job.Marked("moderation") ? Generation(job, "failed", "generation failed", null)
+            : Generation(job, "completed", null, $"{BaseUrl.ToString().TrimEnd('/')}/_cdn/{job.Id}.mp4");
 
     private static string Generation(FakeVendorJob job, string state, string? failure, string? video)
     {

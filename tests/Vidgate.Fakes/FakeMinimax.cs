@@ -70,8 +70,45 @@ public sealed class FakeMinimax : FakeVendor
         }
 
         var id = Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture);
-        NewJob(id, prompt, body.Value);
+        var job = NewJob(id, prompt, body.Value);
+        StartCallbacks(job, Field(body, "callback_url"));
         await WriteJsonAsync(http, 200, $$$"""{"task_id":"{{{id}}}","base_resp":{"status_code":0,"status_msg":"success"}}""");
+    }
+
+    /// <summary>Callbacks whose URL did not echo the challenge (MiniMax then sends none).</summary>
+    public int ChallengesFailed => Volatile.Read(ref _challengesFailed);
+
+    private int _challengesFailed;
+
+    /// <summary>vendors.md §2.5: first <c>{"challenge": …}</c>, which the URL must echo, then notices with lower-case statuses.</summary>
+    protected override async Task<bool> VerifyCallbackUrlAsync(string url, CancellationToken ct)
+    {
+        var challenge = Guid.NewGuid().ToString("N");
+        var (status, answer) = await PostCallbackAsync(url, $$"""{"challenge":"{{challenge}}"}""", ct);
+        bool echoed;
+        try
+        {
+            echoed = status == 200 && System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("challenge").GetString() == challenge;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            echoed = false;
+        }
+
+        if (!echoed)
+        {
+            Interlocked.Increment(ref _challengesFailed);
+        }
+
+        return echoed;
+    }
+
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+    {
+        var failed = job.Marked("failed") || job.Marked("moderation");
+        var status = !done ? "processing" : failed ? "failed" : "success";
+        var file = done && !failed ? FileId(job) : "";
+        return $$"""{"task_id":"{{job.Id}}","status":"{{status}}","file_id":"{{file}}","base_resp":{"status_code":0,"status_msg":"success"} }""";
     }
 
     private async Task PollAsync(HttpContext http)

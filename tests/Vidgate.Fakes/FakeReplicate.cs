@@ -89,6 +89,7 @@ public sealed class FakeReplicate : FakeVendor
 
         var id = Guid.NewGuid().ToString("N")[..26];
         var job = NewJob(id, root.GetProperty("input").GetProperty("prompt").GetString()!, root, model);
+        StartCallbacks(job, Field(root, "webhook"));
         http.Response.Headers.Location = $"{BaseUrl.ToString().TrimEnd('/')}/v1/predictions/{id}";
         await WriteJsonAsync(http, 201, Prediction(job, "starting", "null", null, ""));
     }
@@ -172,6 +173,30 @@ public sealed class FakeReplicate : FakeVendor
         var url = Quote($"{BaseUrl.ToString().TrimEnd('/')}/_delivery/{job.Id}/output.mp4");
         return Prediction(job, "succeeded", job.Family.EndsWith("-list", StringComparison.Ordinal) ? $"[{url}]" : url, null, "100%|##########| 100/100\n");
     }
+
+    /// <summary>The account's webhook signing secret (<c>GET /v1/webhooks/default/secret</c>), as instances give it in <c>options.webhook_secret</c>.</summary>
+    public string WebhookSecret { get; set; } = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>vendors.md §6.6: the prediction object, at start and at completion (the only events always sent).</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+        => !done ? Prediction(job, "processing", "null", null, "")
+            : job.Marked("failed") || job.Marked("moderation") ? Prediction(job, "failed", "null", "Prediction failed", "")
+            : Prediction(job, "succeeded", Quote($"{BaseUrl.ToString().TrimEnd('/')}/_delivery/{job.Id}/output.mp4"), null, "");
+
+    /// <summary>Standard Webhooks: <c>v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))</c>, the key being the secret's base64 part.</summary>
+    protected override void SignCallback(HttpRequestMessage request, string body)
+    {
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var timestamp = Options.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", timestamp);
+        request.Headers.Add("webhook-signature", "v1," + Sign(WebhookSecret, id, timestamp, body));
+    }
+
+    /// <summary>The Standard Webhooks signature of <paramref name="body"/> (tests forge with a wrong secret or an old timestamp).</summary>
+    public static string Sign(string secret, string id, string timestamp, string body)
+        => Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
+            Convert.FromBase64String(secret["whsec_".Length..]), System.Text.Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}")));
 
     private string Prediction(FakeVendorJob job, string status, string output, string? error, string logs, bool removed = false)
     {

@@ -39,11 +39,30 @@ public sealed class FakeVendorOptions
 
     public TimeSpan JobLength { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>When set, each job lasts a random time between this and <see cref="JobLength"/> (benchmarks).</summary>
+    public TimeSpan? MinJobLength { get; set; }
+
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Error messages and failed jobs quote the credential the request carried, as careless upstreams do.</summary>
     public bool EchoKeyInErrors { get; set; }
 }
+
+/// <summary>What a vendor fake does with the callback URL a submit carried.</summary>
+public enum CallbackMode
+{
+    /// <summary>As the vendor does: a notice when the job starts and one when it ends (MiniMax verifies the URL first).</summary>
+    Send,
+
+    /// <summary>None at all (the vendor's callbacks are lost): polling alone must finish the job.</summary>
+    Drop,
+
+    /// <summary>One notice at once claiming the job succeeded while it still runs, then nothing: a forged callback.</summary>
+    Forge,
+}
+
+/// <summary>A callback the fake sent: where, what, and the server's answer (0: no answer).</summary>
+public sealed record FakeCallback(string Url, string Body, int Status);
 
 /// <summary>One request as the fake received it (for assertions on what the adapter put on the wire).</summary>
 public sealed record FakeVendorRequest(string Method, string Path, JsonElement? Json, IReadOnlyDictionary<string, string> Headers);
@@ -80,6 +99,18 @@ public abstract class FakeVendor : IAsyncDisposable
     /// <summary>Ids the client asked to cancel (for vendors that document a cancel).</summary>
     public ConcurrentDictionary<string, bool> Cancelled { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>What the fake does with submits' callback URLs; changeable while it runs.</summary>
+    public CallbackMode Callbacks { get; set; } = CallbackMode.Send;
+
+    /// <summary>
+    /// How a callback reaches the server: a test routes it into its in-process server; by default a real HTTP POST
+    /// (the fake as its own process in benchmarks).
+    /// </summary>
+    public Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>>? DeliverCallback { get; set; }
+
+    /// <summary>The callbacks sent, oldest first.</summary>
+    public ConcurrentQueue<FakeCallback> CallbacksSent { get; } = new();
+
     /// <summary>The accepted submits' bodies, oldest first.</summary>
     public IReadOnlyList<JsonElement> Submitted => [.. Jobs.Values.OrderBy(j => j.Created).ThenBy(j => j.Seq).Select(j => j.Body)];
 
@@ -105,7 +136,37 @@ public abstract class FakeVendor : IAsyncDisposable
         return _host?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
-    protected async Task StartHostAsync(int port, CancellationToken ct) => _host = await FakeHost.StartAsync(Map, port, ct);
+    protected async Task StartHostAsync(int port, CancellationToken ct) => _host = await FakeHost.StartAsync(app =>
+    {
+        Map(app);
+        MapBench(app);
+    }, port, ct);
+
+    /// <summary>
+    /// What the tracking benchmark reads, as the fake xAI serves it: <c>/_fake/jobs</c> ("id done_ms polls tag
+    /// created_ms" per job, <c>?since_ms=</c>) and <c>/_fake/stats</c> ("submits polls downloads jobs").
+    /// </summary>
+    private void MapBench(WebApplication app)
+    {
+        app.MapGet("/_fake/jobs", (HttpContext http) =>
+        {
+            var since = long.TryParse(http.Request.Query["since_ms"], CultureInfo.InvariantCulture, out var ms) ? ms : 0;
+            var text = new System.Text.StringBuilder();
+            foreach (var job in Jobs.Values.Where(j => j.Created.ToUnixTimeMilliseconds() >= since))
+            {
+                var tag = System.Text.RegularExpressions.Regex.Match(job.Prompt, @"\[bench:(\d+)\]").Groups[1].Value;
+                text.Append(CultureInfo.InvariantCulture, $"{job.Id} {job.DoneAt.ToUnixTimeMilliseconds()} 0 {tag} {job.Created.ToUnixTimeMilliseconds()}\n");
+            }
+
+            return Results.Text(text.ToString());
+        });
+        app.MapGet("/_fake/stats", () =>
+        {
+            var submits = Requests.Count(r => r.Method == "POST");
+            var polls = Requests.Count(r => r.Method == "GET" && !r.Path.StartsWith("/_", StringComparison.Ordinal));
+            return Results.Text($"{submits} {polls} {Downloads} {Jobs.Count}\n");
+        });
+    }
 
     protected abstract void Map(WebApplication app);
 
@@ -167,12 +228,99 @@ public abstract class FakeVendor : IAsyncDisposable
     protected FakeVendorJob NewJob(string id, string prompt, JsonElement body, string family = "")
     {
         var now = Options.Clock.GetUtcNow();
-        var job = new FakeVendorJob(id, prompt, body, family, now, now + Options.JobLength, Interlocked.Increment(ref _seq));
+        var length = Options.MinJobLength is { } min && min < Options.JobLength
+            ? min + (Options.JobLength - min) * Random.Shared.NextDouble()
+            : Options.JobLength;
+        var job = new FakeVendorJob(id, prompt, body, family, now, now + length, Interlocked.Increment(ref _seq));
         Jobs[id] = job;
         return job;
     }
 
     protected bool Running(FakeVendorJob job) => Options.Clock.GetUtcNow() < job.DoneAt;
+
+    /// <summary>
+    /// The vendor's callback body for <paramref name="job"/>: running, or ended (<paramref name="done"/>; the job's markers
+    /// say how). Null: the vendor sends no notice at that point (fal only calls when done).
+    /// </summary>
+    protected virtual string? CallbackBody(FakeVendorJob job, bool done) => null;
+
+    /// <summary>Adds the vendor's signature headers to a callback (Replicate signs; most vendors send none).</summary>
+    protected virtual void SignCallback(HttpRequestMessage request, string body)
+    {
+    }
+
+    /// <summary>Checks the URL before any notice where the vendor does (MiniMax's challenge); false stops the callbacks.</summary>
+    protected virtual Task<bool> VerifyCallbackUrlAsync(string url, CancellationToken ct) => Task.FromResult(true);
+
+    /// <summary>A string field of a submit body (the vendor's callback field), or null.</summary>
+    protected static string? Field(JsonElement? body, string name)
+        => body is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>Starts calling <paramref name="url"/> back about <paramref name="job"/> as <see cref="Callbacks"/> says (nothing without a URL).</summary>
+    protected void StartCallbacks(FakeVendorJob job, string? url)
+    {
+        if (!string.IsNullOrEmpty(url) && Callbacks != CallbackMode.Drop)
+        {
+            _ = RunCallbacksAsync(job, url, Callbacks);
+        }
+    }
+
+    private async Task RunCallbacksAsync(FakeVendorJob job, string url, CallbackMode mode)
+    {
+        try
+        {
+            // The submit's answer goes out first, as at a real vendor, whose notices come from another system.
+            await Task.Yield();
+            if (!await VerifyCallbackUrlAsync(url, CancellationToken.None))
+            {
+                return;
+            }
+
+            if (mode == CallbackMode.Forge)
+            {
+                // A quarter into the job: the server has taken it by then, so the lie meets a job it tracks.
+                await Task.Delay((job.DoneAt - job.Created) / 4, Options.Clock);
+                await PostCallbackAsync(url, CallbackBody(job with { Prompt = "forged" }, done: true), CancellationToken.None);
+                return;
+            }
+
+            await PostCallbackAsync(url, CallbackBody(job, done: false), CancellationToken.None);
+            var wait = job.DoneAt - Options.Clock.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, Options.Clock);
+            }
+
+            if (Callbacks != CallbackMode.Drop)
+            {
+                await PostCallbackAsync(url, CallbackBody(job, done: true), CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A vendor whose callback fails gives up after its retries; the server still polls.
+        }
+    }
+
+    /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="url"/> (signed where the vendor signs); the answer's status, 0 when none.</summary>
+    protected async Task<(int Status, string Answer)> PostCallbackAsync(string url, string? body, CancellationToken ct)
+    {
+        if (body is null)
+        {
+            return (0, "");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        SignCallback(request, body);
+        using var response = await (DeliverCallback ?? DefaultDelivery)(request, ct);
+        var answer = await response.Content.ReadAsStringAsync(ct);
+        CallbacksSent.Enqueue(new FakeCallback(url, body, (int)response.StatusCode));
+        return ((int)response.StatusCode, answer);
+    }
+
+    private static readonly HttpClient CallbackClient = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private static Task<HttpResponseMessage> DefaultDelivery(HttpRequestMessage request, CancellationToken ct) => CallbackClient.SendAsync(request, ct);
 
     /// <summary>" (key …)" when the fake echoes credentials, else empty.</summary>
     protected string Echo(string? credential) => Options.EchoKeyInErrors && !string.IsNullOrEmpty(credential) ? $" (request key {credential})" : "";

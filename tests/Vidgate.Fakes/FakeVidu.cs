@@ -89,10 +89,19 @@ public sealed class FakeVidu : FakeVendor
 
         var id = Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture);
         var job = NewJob(id, prompt, body.Value, family);
+        StartCallbacks(job, Field(body, "callback_url"));
         var root = body.Value;
         await WriteJsonAsync(http, 200, $$"""
             {"task_id":"{{id}}","state":"created","model":{{Quote(Text(root, "model") ?? "")}},"prompt":{{Quote(prompt)}},"duration":{{Duration(root)}},"seed":123456789,"aspect_ratio":{{Quote(Text(root, "aspect_ratio") ?? "16:9")}},"resolution":{{Quote(Text(root, "resolution") ?? "720p")}},"movement_amplitude":"auto","payload":"","credits":{{Credits(root)}},"off_peak":false,"created_at":"{{job.Created.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}"}
             """);
+    }
+
+    /// <summary>vendors.md §5.4: the task's latest state (Get Generation's shape), POSTed on each change.</summary>
+    protected override string? CallbackBody(FakeVendorJob job, bool done)
+    {
+        var state = !done ? "processing" : job.Marked("failed") || job.Marked("moderation") ? "failed" : "success";
+        var creations = state == "success" ? $$"""[{"id":"c{{job.Id}}","url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4"}]""" : "[]";
+        return $$"""{"id":"{{job.Id}}","state":"{{state}}","err_code":"","creations":{{creations}}}""";
     }
 
     private async Task PollAsync(HttpContext http, string id)

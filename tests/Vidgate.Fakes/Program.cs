@@ -64,7 +64,12 @@ public static class FakesMain
     }
 
     private static FakeVendorOptions VendorOptions(string[] args, string key)
-        => new() { ApiKey = Option(args, "--key") ?? key, JobLength = Seconds(args, "--max-seconds", 8) };
+        => new()
+        {
+            ApiKey = Option(args, "--key") ?? key,
+            JobLength = Seconds(args, "--max-seconds", 8),
+            MinJobLength = Option(args, "--min-seconds") is null ? null : Seconds(args, "--min-seconds", 8),
+        };
 
     private static TimeSpan Seconds(string[] args, string name, double fallback) =>
         TimeSpan.FromSeconds(Option(args, name) is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fallback);

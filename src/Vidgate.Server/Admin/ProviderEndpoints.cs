@@ -1,5 +1,6 @@
 using Vidgate.Contracts;
 using Vidgate.Server.Accounts;
+using Vidgate.Server.Callbacks;
 using Vidgate.Server.Models;
 using Vidgate.Server.Providers.Registry;
 using Vidgate.Server.Tasks;
@@ -142,9 +143,10 @@ internal static class ProviderEndpoints
         }
 
         var (settings, invalid) = ProviderRequests.ToSettings(body!, urlId, existing?.Settings.ApiKeys, registry.Type, registry.Types);
-        if (invalid is not null)
+        if ((invalid ?? CallbackSettings.Problem(settings!, registry.Type(settings!.Type)!, request.HttpContext.RequestServices
+                .GetRequiredService<Microsoft.Extensions.Options.IOptions<VidgateOptions>>().Value.PublicBaseUrl)) is { } refused)
         {
-            return invalid.ToResult();
+            return refused.ToResult();
         }
 
         var now = clock.GetUtcNow();

@@ -11,6 +11,10 @@ internal sealed class NotifyingUpstreamJobStore(IUpstreamJobStore inner, TaskCha
 {
     public Task<bool> AnyQueuedAsync(IReadOnlyCollection<string> except, DateTimeOffset now, CancellationToken ct) => inner.AnyQueuedAsync(except, now, ct);
 
+    public Task<bool> SetCallbackAsync(string taskId, string owner, string tokenHash, CancellationToken ct) => inner.SetCallbackAsync(taskId, owner, tokenHash, ct);
+
+    public Task<CallbackWake> WakeAsync(string providerId, string tokenHash, DateTimeOffset now, CancellationToken ct) => inner.WakeAsync(providerId, tokenHash, now, ct);
+
     public Task<bool> BeginSubmitAsync(string taskId, string owner, string providerId, int keyIndex, DateTimeOffset now, DateTimeOffset deadline, CancellationToken ct)
         => inner.BeginSubmitAsync(taskId, owner, providerId, keyIndex, now, deadline, ct);
 

@@ -27,6 +27,10 @@ internal sealed class VidgateMetrics
     private readonly Counter<long> _upstream;
     private readonly Counter<long> _charged;
     private readonly Counter<long> _refunded;
+    private readonly Counter<long> _callbacks;
+
+    /// <summary>The <c>result</c> words of <c>vidgate_upstream_callbacks_total</c>.</summary>
+    public static readonly string[] CallbackResults = ["woken", "idle", "challenge", "unknown", "bad_signature", "rate_limited", "too_large"];
 
     /// <param name="exporter">Taken so the exporter listens before the first measurement (the zeros below) is made.</param>
     public VidgateMetrics(IMeterFactory meters, MeterProvider exporter)
@@ -43,7 +47,15 @@ internal sealed class VidgateMetrics
         _refunded = meter.CreateCounter<long>("vidgate.billing.refunded_micros", "{micro}",
             "Micro-units of holds given back: whole holds of failed and cancelled tasks, the unused part of settled ones.");
 
+        _callbacks = meter.CreateCounter<long>("vidgate.upstream.callbacks", "{callback}",
+            "Upstream callbacks received, by result (woken, idle, challenge, unknown, bad_signature, rate_limited, too_large).");
+
         // Known series start at zero, so rate() and absent-series alerts work from the first scrape.
+        foreach (var result in CallbackResults)
+        {
+            _callbacks.Add(0, new KeyValuePair<string, object?>("result", result));
+        }
+
         _charged.Add(0);
         _refunded.Add(0);
         foreach (var status in (ReadOnlySpan<VideoStatus>)[VideoStatus.Completed, VideoStatus.Failed, VideoStatus.Cancelled])
@@ -82,6 +94,9 @@ internal sealed class VidgateMetrics
 
     public void UpstreamRequest(string provider, string operation, string outcome)
         => _upstream.Add(1, new("provider", provider), new("operation", operation), new("outcome", outcome));
+
+    /// <summary>An upstream callback was answered; <paramref name="result"/> is one of <see cref="CallbackResults"/>.</summary>
+    public void UpstreamCallback(string result) => _callbacks.Add(1, new KeyValuePair<string, object?>("result", result));
 
     public static string StatusLabel(VideoStatus status) => status.Word();
 

@@ -51,7 +51,9 @@ internal static class VidgateTracing
     /// <summary>What is traced, whatever the exporter (OTLP here, in-memory in the tests).</summary>
     public static TracerProviderBuilder Instrument(TracerProviderBuilder tracing) => tracing
         .AddSource(SourceName)
-        .AddAspNetCoreInstrumentation(options => options.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
+        // Upstream callbacks carry a per-job secret in the path: it must not reach a trace backend.
+        .AddAspNetCoreInstrumentation(options => options.Filter = http =>
+            !http.Request.Path.StartsWithSegments("/metrics") && !http.Request.Path.StartsWithSegments(Tasks.CallbackTokens.Path))
         .AddHttpClientInstrumentation();
 
     /// <summary>A worker step's span (claim, submit, poll, finish, render), or null when nobody listens; disposing ends it.</summary>

@@ -49,6 +49,12 @@ internal sealed record UpstreamJob(VideoTask Task, IReadOnlyList<UpstreamImage> 
     /// </summary>
     public Action<int> OnProgress { get; init; } = static _ => { };
 
+    /// <summary>
+    /// Our callback URL for this job (it holds the job's secret, so it is never printed), when the instance has callbacks
+    /// on and <c>Vidgate:PublicBaseUrl</c> is set; the vendor's submit carries it where the vendor takes one.
+    /// </summary>
+    public string? CallbackUrl { get; init; }
+
     // A record prints every member; the key must never reach a log line or an exception message that way.
     private bool PrintMembers(System.Text.StringBuilder builder)
     {

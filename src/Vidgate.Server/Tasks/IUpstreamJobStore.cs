@@ -84,4 +84,30 @@ internal interface IUpstreamJobStore
 
     /// <summary>Jobs in flight per provider instance (for <c>max_concurrent_jobs</c>).</summary>
     Task<IReadOnlyDictionary<string, int>> InFlightAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Records the hash of the callback secret the submit is about to carry, on the <c>submitting</c> row still leased by
+    /// <paramref name="owner"/> (before the paid call, so a callback never arrives for a secret we do not know).
+    /// </summary>
+    Task<bool> SetCallbackAsync(string taskId, string owner, string tokenHash, CancellationToken ct);
+
+    /// <summary>
+    /// An upstream called back with the secret hashed to <paramref name="tokenHash"/>: the job of <paramref name="providerId"/>
+    /// holding it is made due at <paramref name="now"/> (never later than it was), if it is being tracked and nobody holds
+    /// its task for a terminal step. On PostgreSQL every node's tracker is woken too. Never changes a task's state.
+    /// </summary>
+    Task<CallbackWake> WakeAsync(string providerId, string tokenHash, DateTimeOffset now, CancellationToken ct);
+}
+
+/// <summary>What a callback's secret found.</summary>
+internal enum CallbackWake
+{
+    /// <summary>No job of that instance holds the secret.</summary>
+    Unknown,
+
+    /// <summary>The job is due now: the tracker polls it at once.</summary>
+    Woken,
+
+    /// <summary>A known job with nothing to wake: not accepted yet, being finished, or ended.</summary>
+    Idle,
 }

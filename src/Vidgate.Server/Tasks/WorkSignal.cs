@@ -13,19 +13,21 @@ internal sealed class WorkSignal(TimeProvider clock)
     /// <summary>
     /// Waits for a hint, at most <paramref name="timeout"/>. Returns quietly when <paramref name="ct"/> fires too: the
     /// worker loops check their stopping token, and a throw here would end a worker with an error on a normal stop.
+    /// True when a hint was taken (false: timed out or stopping).
     /// </summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
         using var timer = new CancellationTokenSource(timeout, clock);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
         {
             await _channel.Reader.WaitToReadAsync(either.Token);
-            _channel.Reader.TryRead(out _);
+            return _channel.Reader.TryRead(out _);
         }
         catch (OperationCanceledException)
         {
             // Timed out (look at the store anyway) or stopping (the caller's loop ends).
+            return false;
         }
     }
 }

@@ -60,7 +60,8 @@ internal sealed partial class SubmitCall(
         await instance.Gate.WaitAsync(ct);
         var job = new UpstreamJob(task, images, instance.UpstreamModel(task.Model, routeModel), settings.ApiKeys[keyIndex], task.Id);
         var started = clock.GetTimestamp();
-        var result = await instance.Provider.SubmitAsync(job, ct);
+        var callbackUrl = await CallbackUrlAsync(task, instance, ct);
+        var result = await instance.Provider.SubmitAsync(job with { CallbackUrl = callbackUrl }, ct);
         RecordHealth(instance, result, clock.GetElapsedTime(started));
         if (result is UpstreamSubmit.Unavailable { KeyRefused: false, RetryAfter: null } unanswered)
         {
@@ -130,6 +131,21 @@ internal sealed partial class SubmitCall(
                 await endings.FailAsync(task.Id, settings.Id, "internal_error", "The server failed while running this task; it was not charged.");
                 return (SubmitAttempt.Ended, null);
         }
+    }
+
+    /// <summary>
+    /// A fresh callback URL for this submit when the instance has callbacks on and there is a public address to be called
+    /// at; its secret's hash is stored first, so a callback can never outrun what it is checked against. Null: polling only.
+    /// </summary>
+    private async Task<string?> CallbackUrlAsync(VideoTask task, UpstreamInstance instance, CancellationToken ct)
+    {
+        if (instance.Callbacks is not { CallbacksOn: true } || vidgate.Value.PublicBaseUrl is not { Length: > 0 } root)
+        {
+            return null;
+        }
+
+        var (token, hash) = CallbackTokens.New();
+        return await jobs.SetCallbackAsync(task.Id, me.Owner, hash, ct) ? CallbackTokens.Url(root, instance.Settings.Id, token) : null;
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ internal sealed partial class Tracker(
     private readonly SemaphoreSlim _slots = new(options.Value.PollConcurrency, options.Value.PollConcurrency);
     private readonly TransientRetries _retries = new();
 
+    // Jobs this node is polling right now; true: a callback asked for another poll meanwhile.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _polling = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -86,6 +89,28 @@ internal sealed partial class Tracker(
 
     private async Task PollAsync(UpstreamJobRow job, CancellationToken ct)
     {
+        if (!_polling.TryAdd(job.TaskId, false))
+        {
+            // An upstream callback made it due while this node's poll of it is still out (two polls at once could both
+            // see it done): that poll asks again as soon as it is back instead.
+            _polling[job.TaskId] = true;
+            _slots.Release();
+            return;
+        }
+
+        try
+        {
+            await PollOnceAsync(job, ct);
+        }
+        finally
+        {
+            _polling.TryRemove(job.TaskId, out _);
+            _slots.Release();
+        }
+    }
+
+    private async Task PollOnceAsync(UpstreamJobRow job, CancellationToken ct)
+    {
         using var span = VidgateTracing.Step("poll", job.TaskId);
         try
         {
@@ -133,7 +158,8 @@ internal sealed partial class Tracker(
             {
                 case UpstreamPoll.Running running:
                     var progress = running.Progress is { } p ? Math.Max(p, job.LastProgress) : job.LastProgress;
-                    await jobs.RecordPollAsync(job.TaskId, now + PollSchedule.Next(age, progress, options.Value), running.Progress, ct);
+                    var due = _polling.TryGetValue(job.TaskId, out var again) && again ? now : now + PollSchedule.Next(age, progress, options.Value);
+                    await jobs.RecordPollAsync(job.TaskId, due, running.Progress, ct);
                     break;
                 case UpstreamPoll.Transient transient:
                     // A failed poll says nothing about the job: ask again soon (then less often while it keeps failing),
@@ -168,10 +194,6 @@ internal sealed partial class Tracker(
         catch (Exception ex)
         {
             Log.PollFailed(logger, job.TaskId, ex);
-        }
-        finally
-        {
-            _slots.Release();
         }
     }
 

@@ -44,6 +44,37 @@ public abstract class UpstreamJobStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_callback_secret_wakes_only_its_own_tracked_job_never_later_and_not_while_it_is_being_finished()
+    {
+        var task = await SubmittingAsync();
+        Assert.False(await Jobs.SetCallbackAsync(task.Id, "intruder", "hash-1", Ct));
+        Assert.True(await Jobs.SetCallbackAsync(task.Id, "submitter", "hash-1", Ct));
+
+        // Before the submit's answer is recorded the secret is known but there is nothing to poll yet.
+        Assert.Equal(CallbackWake.Idle, await Jobs.WakeAsync("xai-1", "hash-1", Now, Ct));
+        Assert.Equal(CallbackWake.Unknown, await Jobs.WakeAsync("xai-2", "hash-1", Now, Ct));
+        Assert.Equal(CallbackWake.Unknown, await Jobs.WakeAsync("xai-1", "hash-2", Now, Ct));
+
+        Assert.True(await Jobs.AcceptedAsync(task.Id, "submitter", "up-1", null, Now, Now.AddMinutes(1), Ct));
+        Assert.Equal(CallbackWake.Woken, await Jobs.WakeAsync("xai-1", "hash-1", Now.AddSeconds(2), Ct));
+        Assert.Equal(Now.AddSeconds(2), await Jobs.NextDueAsync(Ct));
+        Assert.Equal(CallbackWake.Woken, await Jobs.WakeAsync("xai-1", "hash-1", Now.AddSeconds(30), Ct));
+        Assert.Equal(Now.AddSeconds(2), await Jobs.NextDueAsync(Ct));
+
+        // A wake-up never touches the task itself.
+        Assert.Equal(VideoStatus.Processing, (await Engine.Tasks.GetAsync(task.Id, accountId: null, Ct))!.Status);
+
+        // Taken for finishing: a poll now could take it twice, so nothing is woken; nor once it ended.
+        var claimed = await Jobs.ClaimDueAsync(Now.AddSeconds(3), Now.AddSeconds(63), 10, Ct);
+        Assert.Equal(task.Id, Assert.Single(claimed).TaskId);
+        Assert.True(await Jobs.TryLeaseAsync(task.Id, "finisher", Now.AddSeconds(4), Now.AddSeconds(64), Ct));
+        Assert.Equal(CallbackWake.Idle, await Jobs.WakeAsync("xai-1", "hash-1", Now.AddSeconds(5), Ct));
+        Assert.Equal(Now.AddSeconds(63), await Jobs.NextDueAsync(Ct));
+        await Jobs.MarkFinishedAsync(task.Id, Ct);
+        Assert.Equal(CallbackWake.Idle, await Jobs.WakeAsync("xai-1", "hash-1", Now.AddSeconds(100), Ct));
+    }
+
+    [Fact]
     public async Task A_submit_is_recorded_only_under_the_tasks_lease()
     {
         var task = NewTask(provider: "upstream");

@@ -19,11 +19,29 @@ internal sealed partial class PostgresWakeUps(
     /// <summary>Run inside the insert's transaction with the task's provider as <c>@provider</c>; delivered on commit.</summary>
     public const string NotifySql = $"SELECT pg_notify('{Channel}', @provider);";
 
+    /// <summary>The payload that wakes trackers (an upstream called back): never a provider id, which cannot start with '~'.</summary>
+    public const string TrackPayload = "~track";
+
+    /// <summary>Run inside a callback's wake-up write; delivered on commit.</summary>
+    public const string NotifyTrackSql = $"SELECT pg_notify('{Channel}', '{TrackPayload}');";
+
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(5);
 
     // Notifications that arrived while not listening are lost: wake the workers once to look for them.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => PgListen.RunAsync(
-        db, Channel, signals.Requeued, _ => signals.Requeued(), (pause, ex) => Log.ListenLost(logger, pause, ex), Reconnect, clock, stoppingToken);
+        db, Channel, signals.Requeued, Notified, (pause, ex) => Log.ListenLost(logger, pause, ex), Reconnect, clock, stoppingToken);
+
+    private void Notified(string payload)
+    {
+        if (payload == TrackPayload)
+        {
+            signals.Track.Notify();
+        }
+        else
+        {
+            signals.Requeued();
+        }
+    }
 
     private static partial class Log
     {

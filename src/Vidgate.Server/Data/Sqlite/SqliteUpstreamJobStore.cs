@@ -160,6 +160,29 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             SELECT j.provider_id, COUNT(*) FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id WHERE t.status = 'processing' GROUP BY j.provider_id;
             """).All(static r => (Provider: r.GetString(0), Count: r.GetInt32(1))).ToDictionary(p => p.Provider, p => p.Count, StringComparer.Ordinal), ct);
 
+    public Task<bool> SetCallbackAsync(string taskId, string owner, string tokenHash, CancellationToken ct) => db.WriteAsync(connection =>
+        Sql.Command(connection, $"UPDATE upstream_jobs SET callback_hash = $hash WHERE task_id = $id AND phase = 'submitting' AND {Leased};")
+            .Bind("$id", taskId).Bind("$owner", owner).Bind("$hash", tokenHash).Changed(), ct);
+
+    public Task<CallbackWake> WakeAsync(string providerId, string tokenHash, DateTimeOffset now, CancellationToken ct) => db.WriteAsync(connection =>
+    {
+        if (Sql.Command(connection, WakeSql).Bind("$provider", providerId).Bind("$hash", tokenHash).Bind("$now", Sql.Ms(now)).Changed())
+        {
+            return CallbackWake.Woken;
+        }
+
+        return Sql.Command(connection, "SELECT 1 FROM upstream_jobs WHERE callback_hash = $hash AND provider_id = $provider;")
+            .Bind("$provider", providerId).Bind("$hash", tokenHash).ExecuteScalar() is null ? CallbackWake.Unknown : CallbackWake.Idle;
+    }, ct);
+
+    // A task leased for a terminal step (the finisher downloading it) is left alone: a poll now could take it twice.
+    private const string WakeSql = """
+        UPDATE upstream_jobs SET next_poll_at = MIN(next_poll_at, $now)
+         WHERE callback_hash = $hash AND provider_id = $provider AND phase = 'tracking'
+           AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = upstream_jobs.task_id AND t.status = 'processing'
+                        AND (t.lease_owner IS NULL OR t.lease_until < $now));
+        """;
+
     private static UpstreamJobRow Map(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.TextOrNull(4), r.TextOrNull(5),
         r.Time(6), r.TimeOrNull(7), r.Time(8), r.GetInt32(9), r.GetInt32(10));

@@ -30,6 +30,9 @@ internal sealed class ArkProvider(UpstreamSettings settings, VendorOptions optio
             ? new UpstreamSubmit.Rejected("unsupported_value", $"Seedance takes at most {MaxImages} reference images.")
             : Plan(job).Refusal;
 
+    /// <summary>Ark POSTs the task (the query shape) to <c>callback_url</c> on every status change (vendors.md, Ark callback).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.Body("callback_url");
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);

@@ -36,6 +36,9 @@ internal sealed class FalProvider(UpstreamSettings settings, VendorOptions optio
             : null;
     }
 
+    /// <summary>fal POSTs the result to <c>?fal_webhook=</c> when done (vendors.md §5.8; its ED25519 signature is not checked: the URL's secret is the credential).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.InQuery("fal_webhook");
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, family, fit, _) = Plan(job);

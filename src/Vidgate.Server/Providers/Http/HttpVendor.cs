@@ -114,6 +114,11 @@ internal abstract partial class HttpVendor : IVideoProvider
         }
 
         using var request = BuildSubmit(job);
+        if (job.CallbackUrl is { } callbackUrl && CallbacksOn)
+        {
+            await Callbacks!.ApplyAsync(request, callbackUrl, ct);
+        }
+
         var sent = SentMark.Wrap(request);
         try
         {

@@ -15,7 +15,8 @@ internal sealed record ModelChoice(string Text, string Image)
 /// camera control, watermark; never from client input) and <c>models</c> (accepted values per vendor model, overriding
 /// the built-in table: <c>{"seconds": [5, 10], "resolutions": [720, 1080], "ratios": ["16:9"]}</c>) and
 /// <c>usd_per_credit</c> (what one of the vendor's credits costs the operator, for vendors whose answers report the
-/// job's price in credits only: Vidu).
+/// job's price in credits only: Vidu), <c>callbacks</c> (true: the submit carries our callback URL, see
+/// <see cref="HttpVendor.Callbacks"/>) and <c>webhook_secret</c> (the key Replicate signs its callbacks with).
 /// </summary>
 internal sealed record VendorOptions(
     bool Strict,
@@ -23,7 +24,7 @@ internal sealed record VendorOptions(
     JsonElement? Parameters,
     IReadOnlyDictionary<string, ModelSpec> Models)
 {
-    private static readonly string[] Known = ["fit", "model_map", "parameters", "models", "usd_per_credit"];
+    private static readonly string[] Known = ["fit", "model_map", "parameters", "models", "usd_per_credit", "callbacks", "webhook_secret"];
 
     /// <summary>USD per vendor credit, when the operator stated it (null: credits are not turned into a cost).</summary>
     public decimal? UsdPerCredit { get; init; }
@@ -115,6 +116,17 @@ internal sealed record VendorOptions(
                     break;
                 case "usd_per_credit":
                     error = "options.usd_per_credit must be a number above 0 (USD per vendor credit, e.g. 0.005)";
+                    return null;
+                // Read by the kit (HttpVendor.Callbacks), which also knows whether the type takes callbacks at all.
+                case "callbacks" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    break;
+                case "callbacks":
+                    error = "options.callbacks must be true (the submit carries our callback URL; needs Vidgate:PublicBaseUrl) or false";
+                    return null;
+                case "webhook_secret" when value.ValueKind == JsonValueKind.String && CallbackPlace.SecretKey(value.GetString()) is not null:
+                    break;
+                case "webhook_secret":
+                    error = "options.webhook_secret must be a signing secret \"whsec_<base64>\" (Replicate: GET /v1/webhooks/default/secret)";
                     return null;
                 case var name when own.Contains(name):
                     break;

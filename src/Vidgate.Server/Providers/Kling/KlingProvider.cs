@@ -32,6 +32,9 @@ internal sealed class KlingProvider(UpstreamSettings settings, VendorOptions opt
             ? new UpstreamSubmit.Rejected("unsupported_value", "Kling takes at most two images: the first frame and the last (image_tail).")
             : Plan(job).Refusal;
 
+    /// <summary>Kling POSTs the task (the query shape) to <c>callback_url</c> on every status change (vendors.md §1.5).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.Body("callback_url");
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);

@@ -37,6 +37,9 @@ internal sealed class LumaProvider(UpstreamSettings settings, VendorOptions opti
         return Plan(job).Refusal;
     }
 
+    /// <summary>Luma POSTs the generation to <c>callback_url</c> on every change, retrying 3 times on non-200 (vendors.md §4.5).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.Body("callback_url");
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);

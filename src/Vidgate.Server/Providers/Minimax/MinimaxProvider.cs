@@ -25,6 +25,9 @@ internal sealed class MinimaxProvider(UpstreamSettings settings, VendorOptions o
             ? new UpstreamSubmit.Rejected("unsupported_value", "MiniMax takes at most two images: the first frame and the last.")
             : Plan(job).Refusal;
 
+    /// <summary>MiniMax first verifies <c>callback_url</c> with a <c>challenge</c> to echo, then POSTs status updates (vendors.md §2.5).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.Body("callback_url") with { EchoesChallenge = true };
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);

@@ -33,6 +33,9 @@ internal sealed class UpstreamInstance(IVideoProvider provider, InstanceGate gat
     public RequestFit FitOf(VideoTask task, IReadOnlyList<UpstreamImage> images, string routeModel)
         => Fit?.Fit(new UpstreamJob(task, images, UpstreamModel(task.Model, routeModel), "", task.Id)) ?? new RequestFit.Takes(null);
 
+    /// <summary>The provider's upstream callbacks (under the metering wrappers), or null where the type has none.</summary>
+    public IUpstreamCallbacks? Callbacks { get; init; }
+
     /// <summary>This node's circuit breaker and recent record of the instance's submits.</summary>
     public InstanceHealth Health { get; } = new(clock);
 
@@ -241,6 +244,7 @@ internal sealed partial class UpstreamRegistry(
                     {
                         Check = inner as ICredentialCheck,
                         Fit = inner as IRequestFit,
+                        Callbacks = inner as IUpstreamCallbacks,
                     };
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)

@@ -29,6 +29,15 @@ internal sealed partial class ReplicateProvider(UpstreamSettings settings, Vendo
             : null);
     }
 
+    private static readonly CallbackPlace Webhook = CallbackPlace.Body("webhook") with
+    {
+        Alongside = new Dictionary<string, string[]> { ["webhook_events_filter"] = ["start", "completed"] },
+        Signing = CallbackSigning.StandardWebhooks,
+    };
+
+    /// <summary>Replicate POSTs the prediction to <c>webhook</c> (start and completed only), signed per Standard Webhooks (vendors.md §6.6).</summary>
+    protected override CallbackPlace? Callbacks => Webhook;
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, family, fit, _) = Plan(job);

@@ -26,6 +26,9 @@ internal sealed class ViduProvider(UpstreamSettings settings, VendorOptions opti
             ? new UpstreamSubmit.Rejected("unsupported_value", "Vidu takes at most two images: the first frame and the last (start-end2video).")
             : Plan(job).Refusal;
 
+    /// <summary>Vidu POSTs the task to <c>callback_url</c> on each status change (vendors.md §5.4).</summary>
+    protected override CallbackPlace? Callbacks => CallbackPlace.Body("callback_url");
+
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {
         var (model, fit, _) = Plan(job);

@@ -280,6 +280,32 @@ public sealed class PostgresNodesTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task An_upstream_callback_taken_by_one_node_wakes_the_tracker_of_another()
+    {
+        var signals = new WorkSignals(TimeProvider.System);
+        using var listener = new PostgresWakeUps(_node1.Database, signals, TimeProvider.System, NullLogger<PostgresWakeUps>.Instance);
+        await listener.StartAsync(Ct);
+        try
+        {
+            var task = StoreContract.NewTask(provider: "upstream");
+            await _node2.Tasks.InsertAsync(task, Ct);
+            Assert.NotNull(await _node2.Tasks.TryClaimAsync(["upstream"], "submitter", Now, Now.AddMinutes(1), Ct));
+            Assert.True(await _node2.UpstreamJobs.BeginSubmitAsync(task.Id, "submitter", "kling-1", 0, Now, Now.AddHours(1), Ct));
+            Assert.True(await _node2.UpstreamJobs.SetCallbackAsync(task.Id, "submitter", "hash-1", Ct));
+            Assert.True(await _node2.UpstreamJobs.AcceptedAsync(task.Id, "submitter", "up-1", null, Now, Now.AddMinutes(1), Ct));
+
+            // Node 2 took the callback; node 1's tracker hears of it and finds the job due now in the shared store.
+            Assert.Equal(CallbackWake.Woken, await _node2.UpstreamJobs.WakeAsync("kling-1", "hash-1", Now.AddSeconds(1), Ct));
+            Assert.True(await signals.Track.WaitAsync(TimeSpan.FromSeconds(30), Ct), "node 1's tracker was not woken");
+            Assert.Equal(Now.AddSeconds(1), await _node1.UpstreamJobs.NextDueAsync(Ct));
+        }
+        finally
+        {
+            await listener.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static Task<(int ExitCode, string Output)> RunWithAsync(string data, string connectionString)
         => ServerProcess.RunToExitAsync(data, TimeSpan.FromSeconds(60), "--Vidgate:Database:Provider=postgres", $"--ConnectionStrings:Vidgate={connectionString}");
 
