@@ -124,13 +124,18 @@ public sealed class CrashProof
             var ended = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             var waited = Stopwatch.StartNew();
             var turn = 0;
+            var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             while (ended.Count < plans.Count)
             {
-                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(ProofRun.Pick(150, 300, 900)),
-                    $"{plans.Count - ended.Count} accepted tasks never ended, e.g. {plans.First(p => !ended.ContainsKey(p.Id!)).Id}");
+                if (waited.Elapsed > TimeSpan.FromSeconds(ProofRun.Pick(150, 300, 900)))
+                {
+                    Assert.Fail(Stuck(plans.Where(p => !ended.ContainsKey(p.Id!)).ToList(), last, cluster, killLog.Select(k => k.At)));
+                }
+
                 foreach (var plan in plans.Where(p => !ended.ContainsKey(p.Id!)))
                 {
                     var video = await CrashRig.ReadAsync(users[plan.Account], $"/v1/videos/{plan.Id}", turn++, Ct);
+                    last[plan.Id!] = video;
                     if (video.GetProperty("status").GetString() is "completed" or "failed" or "cancelled")
                     {
                         ended[plan.Id!] = video;
@@ -314,6 +319,23 @@ public sealed class CrashProof
         }
 
         return (false, rng.Next(cluster.Count));
+    }
+
+    /// <summary>What a failed wait says: the tasks that never ended, as the server last showed them and as its logs name them.</summary>
+    private static string Stuck(List<CrashPlan> stuck, Dictionary<string, JsonElement> last, CrashCluster cluster, IEnumerable<double> kills)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{stuck.Count} accepted tasks never ended (kills at {string.Join(", ", kills.Select(k => k.ToString("0.0", CultureInfo.InvariantCulture)))} s)");
+        foreach (var plan in stuck.Take(3))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n{plan.Id} ({plan.Model}): {(last.TryGetValue(plan.Id!, out var v) ? v.ToString() : "never read")}");
+            foreach (var line in cluster.Outputs().SelectMany(o => o.Split('\n')).Where(l => l.Contains(plan.Id!, StringComparison.Ordinal)).Take(20))
+            {
+                text.Append("\n  ").Append(line.Length > 400 ? line[..400] : line);
+            }
+        }
+
+        return text.ToString();
     }
 
     private static int CountCompletions(string output)
