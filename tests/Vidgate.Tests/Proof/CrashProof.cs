@@ -312,14 +312,17 @@ public sealed class CrashProof
             };
             if (doing.Count > 0)
             {
-                return (true, doing[rng.Next(doing.Count)]);
+                return (true, Draw(doing, rng));
             }
 
             await Task.Delay(5, Ct);
         }
 
-        return (false, rng.Next(cluster.Count));
+        return (false, Draw(nodes, rng));
     }
+
+    // One candidate draws nothing, so a one-node run consumes the seeded sequence as it always did (seeds replay).
+    private static int Draw(IReadOnlyList<int> candidates, Random rng) => candidates.Count == 1 ? candidates[0] : candidates[rng.Next(candidates.Count)];
 
     /// <summary>What a failed wait says: the tasks that never ended, as the server last showed them and as its logs name them.</summary>
     private static string Stuck(List<CrashPlan> stuck, Dictionary<string, JsonElement> last, CrashCluster cluster, IEnumerable<double> kills)
