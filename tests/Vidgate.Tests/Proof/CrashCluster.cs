@@ -95,7 +95,9 @@ internal sealed partial class CrashCluster : IAsyncDisposable
         return new CrashCluster(engine, dirs, Args(all), null, s3, database, NpgsqlDataSource.Create(connection));
     }
 
-    public async Task StartAsync(int i) => _nodes[i] = await ServerProcess.StartAsync(_dirs[i], _ports[i], _args);
+    // A start on a machine shared with other builds can take well over ServerProcess's usual 30 s (seen at load ~60
+    // with two nodes, PostgreSQL and s3rver running): waiting longer keeps the start's progress, a second start does not.
+    public async Task StartAsync(int i) => _nodes[i] = await ServerProcess.StartAsync(_dirs[i], _ports[i], TimeSpan.FromSeconds(90), _args);
 
     /// <summary>SIGKILL node <paramref name="i"/> and the ffmpeg runs it leaves behind (a real crash leaves them too).</summary>
     public async Task KillAsync(int i)
@@ -113,9 +115,9 @@ internal sealed partial class CrashCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Restarts node <paramref name="i"/> on its folder and port; on a machine loaded enough that it misses
-    /// ServerProcess's 30 s readiness limit, the leftover process is stopped and it is started once more (a second
-    /// failure is a real one and fails the proof).
+    /// Restarts node <paramref name="i"/> on its folder and port; on a machine loaded enough that it misses the 90 s
+    /// readiness limit, the leftover process is stopped and it is started once more (a second failure is a real one and
+    /// fails the proof).
     /// </summary>
     public async Task RestartAsync(int i)
     {
