@@ -54,7 +54,9 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        // A long start limit means a loaded machine, where /readyz (a database query, a bucket check) can take over 2 s.
+        var probeTimeout = readyTimeout > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2);
+        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = probeTimeout };
         var deadline = DateTime.UtcNow.Add(readyTimeout);
         while (true)
         {
