@@ -9,12 +9,15 @@ using Vidgate.Tests.Support;
 namespace Vidgate.Tests.Proof;
 
 /// <summary>
-/// Issue 13, "Crash": a real server process on SQLite, builtin renders and fake-xAI jobs mixed over several accounts, a
-/// webhook endpoint per account, and the server SIGKILLed K times at moments aimed by watching what it does (mid-create,
+/// Issue 13, "Crash": real server processes, builtin renders and fake-xAI jobs mixed over several accounts, a webhook
+/// endpoint per account, and a server SIGKILLed K times at moments aimed by watching what it does (mid-create,
 /// mid-submit, mid-poll, mid-download, mid-settle, mid-webhook), restarted on the same data each time. Then: every
 /// accepted id is there and ended, no upstream job was made twice, no result was stored twice, each account's ledger is
 /// what our own price table says for the seconds each task delivered, no hold is open, every ending was delivered.
-/// Sizes: ./vidgate test 60 tasks and 2 kills; ./vidgate proof crash --short 200 and 4; ./vidgate proof crash 1,000 and 10.
+/// Run on each engine: SQLite with one node, and PostgreSQL + S3 (s3rver) with two nodes that both answer the API and
+/// both work, the client creating and polling through both, one of them killed each time while the other works on.
+/// Sizes (each engine): ./vidgate test 60 tasks and 2 kills; ./vidgate proof crash --short 200 and 4; ./vidgate proof
+/// crash 1,000 and 10. <c>./vidgate proof crash</c> runs both engines, <c>crash-sqlite</c> / <c>crash-pg</c> one.
 /// </summary>
 [Trait("Proof", "crash")]
 public sealed class CrashProof
@@ -28,14 +31,18 @@ public sealed class CrashProof
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    [Trait("Proof", "crash-sqlite")]
     public Task A_server_killed_at_aimed_moments_loses_nothing_makes_nothing_twice_and_keeps_exact_books()
-        => TestSeed.RunAsync((rng, seed) => RunAsync(rng, seed, ProofRun.Pick(60, 200, 1_000), ProofRun.Pick(2, 4, 10)));
+        => TestSeed.RunAsync((rng, seed) => RunAsync(CrashEngine.Sqlite, 1, rng, seed, ProofRun.Pick(60, 200, 1_000), ProofRun.Pick(2, 4, 10)));
 
-    private static async Task RunAsync(Random rng, int seed, int tasks, int kills)
+    [Fact]
+    [Trait("Proof", "crash-pg")]
+    public Task On_PostgreSQL_and_S3_one_of_two_nodes_killed_at_aimed_moments_loses_nothing_makes_nothing_twice_and_keeps_exact_books()
+        => TestSeed.RunAsync((rng, seed) => RunAsync(CrashEngine.Postgres, 2, rng, seed, ProofRun.Pick(60, 200, 1_000), ProofRun.Pick(2, 4, 10)));
+
+    private static async Task RunAsync(CrashEngine engine, int nodes, Random rng, int seed, int tasks, int kills)
     {
         var clock = Stopwatch.StartNew();
-        var dataDir = Directory.CreateTempSubdirectory("vidgate-crashproof-").FullName;
-        var port = ServerProcess.FreePort();
         await using var rig = await CrashRig.StartAsync(Ct);
 
         // Jobs last 1-2.5 s upstream; every answer takes 150 ms after the fake acted (a submit is recorded, then answered),
@@ -48,25 +55,32 @@ public sealed class CrashProof
             ResultDelay = TimeSpan.FromMilliseconds(400),
             Random = new Random(rng.Next()),
         }, ct: Ct);
-        var args = Arguments();
-        var outputs = new List<string>();
-        ServerProcess? server = await ServerProcess.StartAsync(dataDir, port, args);
-        using var watcher = BlobWatcher.Start(dataDir);
+        await using var cluster = await CrashCluster.CreateAsync(engine, nodes, Settings());
+        await cluster.StartAsync(0);
+
+        // Runtime data lives in the database: prices, tiers, accounts, keys, the upstream and its route are made on node
+        // 0 before the others start (they load them at start).
+        using var admin = rig.Client(cluster.Address(0), VidgateApp.AdminKey);
+        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
+        {
+            id = "xai",
+            type = "xai",
+            base_url = fake.BaseUrl.ToString(),
+            api_keys = new[] { fake.Options.ApiKey },
+            request_timeout_seconds = 30, // a slow answer on a loaded machine must not look like a lost submit
+        }, Ct));
+        await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = CrashRig.RoutedModel, provider = "xai" }, Ct));
+        var accounts = await rig.SetUpAsync(admin, 3, Ct);
+        for (var n = 1; n < nodes; n++)
+        {
+            await cluster.StartAsync(n);
+        }
+
+        // Each account's client talks to every node: creates alternate between them (and move to the next on a
+        // connection failure), polls take turns.
+        var users = accounts.Select(a => Enumerable.Range(0, nodes).Select(n => rig.Client(cluster.Address(n), a.Key, n)).ToList()).ToList();
         try
         {
-            using var admin = rig.Client(server.BaseAddress, VidgateApp.AdminKey);
-            await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/providers", new
-            {
-                id = "xai",
-                type = "xai",
-                base_url = fake.BaseUrl.ToString(),
-                api_keys = new[] { fake.Options.ApiKey },
-                request_timeout_seconds = 30, // a slow answer on a loaded machine must not look like a lost submit
-            }, Ct));
-            await Api.OkJsonAsync(await admin.PostAsJsonAsync("/admin/routes", new { model = CrashRig.RoutedModel, provider = "xai" }, Ct));
-            var accounts = await rig.SetUpAsync(admin, 3, Ct);
-            var users = accounts.Select(a => rig.Client(server.BaseAddress, a.Key)).ToList();
-
             var plans = Enumerable.Range(0, tasks).Select(i => new CrashPlan(
                 i, i % accounts.Count, rng.Next(2) == 0 ? CrashRig.BuiltinModel : CrashRig.RoutedModel, 1 + rng.Next(2),
                 $"crash proof {seed} task {i}, a slow pan over a harbour")).ToList();
@@ -74,55 +88,54 @@ public sealed class CrashProof
             var phases = Enumerable.Range(0, kills).Select(k => order[k % order.Count]).OrderBy(p => p == "create" ? 0 : 1).ToList();
             var pauses = phases.Select(_ => TimeSpan.FromMilliseconds(rng.Next(300, 1500))).ToList();
 
-            // The client: 4 creates at a time, each retried with its Idempotency-Key until the server answers.
+            // The client: 4 creates at a time, each retried with its Idempotency-Key until a node answers.
             using var gate = new SemaphoreSlim(4);
-            var inFlightCreates = 0;
             var creating = Task.WhenAll(plans.Select(async plan =>
             {
                 await gate.WaitAsync(Ct);
-                Interlocked.Increment(ref inFlightCreates);
                 try
                 {
-                    await CrashRig.CreateAsync(plan, seed, [users[plan.Account]], Ct);
+                    await CrashRig.CreateAsync(plan, seed, users[plan.Account], Ct);
                 }
                 finally
                 {
-                    Interlocked.Decrement(ref inFlightCreates);
                     gate.Release();
                 }
             }));
 
-            // The kills, each aimed by watching the server's work from outside.
-            var killLog = new List<(string Phase, bool Aimed, double At, int Accepted, double Restart)>();
+            // The kills, each aimed by watching the servers' work from outside, at the node doing it.
+            var killLog = new List<(string Phase, bool Aimed, int Node, double At, int Accepted, double Restart)>();
             for (var k = 0; k < phases.Count; k++)
             {
                 await Task.Delay(pauses[k], Ct);
                 var phase = phases[k];
-                var aimed = await AimAsync(phase, server, fake, rig, () => Volatile.Read(ref inFlightCreates) > 0);
+                var (aimed, victim) = await AimAsync(phase, cluster, fake, rig, rng);
                 var at = clock.Elapsed.TotalSeconds;
-                await server.KillAsync();
-                CrashRig.KillOrphans(dataDir);
-                outputs.Add(server.Output);
-                await server.DisposeAsync();
-                server = null;
-                var unfinished = plans.Count(p => p.Id is not null);
+                await cluster.KillAsync(victim);
+                var accepted = plans.Count(p => p.Id is not null);
                 var restart = Stopwatch.StartNew();
-                server = await RestartAsync(dataDir, port, args);
-                killLog.Add((phase, aimed, at, unfinished, restart.Elapsed.TotalSeconds));
+                await cluster.RestartAsync(victim);
+                killLog.Add((phase, aimed, victim, at, accepted, restart.Elapsed.TotalSeconds));
             }
 
             await creating;
 
-            // Every accepted id ends (polled through restarts; the last server stays up).
+            // Every accepted id ends (polled through every node in turn; the last servers stay up).
             var ended = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             var waited = Stopwatch.StartNew();
+            var turn = 0;
+            var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             while (ended.Count < plans.Count)
             {
-                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(ProofRun.Pick(150, 300, 900)),
-                    $"{plans.Count - ended.Count} accepted tasks never ended, e.g. {plans.First(p => !ended.ContainsKey(p.Id!)).Id}");
+                if (waited.Elapsed > TimeSpan.FromSeconds(ProofRun.Pick(150, 300, 900)))
+                {
+                    Assert.Fail(Stuck(plans.Where(p => !ended.ContainsKey(p.Id!)).ToList(), last, cluster, killLog.Select(k => k.At)));
+                }
+
                 foreach (var plan in plans.Where(p => !ended.ContainsKey(p.Id!)))
                 {
-                    var video = await CrashRig.ReadAsync([users[plan.Account]], $"/v1/videos/{plan.Id}", 0, Ct);
+                    var video = await CrashRig.ReadAsync(users[plan.Account], $"/v1/videos/{plan.Id}", turn++, Ct);
+                    last[plan.Id!] = video;
                     if (video.GetProperty("status").GetString() is "completed" or "failed" or "cancelled")
                     {
                         ended[plan.Id!] = video;
@@ -155,23 +168,23 @@ public sealed class CrashProof
             var madePrompts = made.Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
             var orphaned = plans.Count(p => madePrompts.Contains(p.Prompt) && ended[p.Id!].GetProperty("status").GetString() != "completed");
 
-            // 0 results stored twice: blob writes of each video seen on disk, and completion log lines, at most one per task.
-            outputs.Add(server.Output);
-            var completions = string.Join('\n', outputs).Split('\n')
+            // 0 results stored twice: stores of each video seen by the storage (file events on disk, or s3rver's own log of
+            // each object it stored), and completion log lines of every node, at most one per task.
+            var completions = string.Join('\n', cluster.Outputs()).Split('\n')
                 .Select(l => l.IndexOf("Task ", StringComparison.Ordinal) is var i and >= 0 && l.Contains(" completed on ", StringComparison.Ordinal) ? l[(i + 5)..].Split(' ')[0] : null)
                 .Where(id => id is not null).GroupBy(id => id!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-            var storedTwice = watcher.Writes.Where(w => w.Value > 1).Select(w => w.Key).Concat(completions.Where(c => c.Value > 1).Select(c => c.Key)).Distinct(StringComparer.Ordinal).ToList();
+            var stores = cluster.VideoStores();
+            var storedTwice = stores.Where(w => w.Value > 1).Select(w => w.Key).Concat(completions.Where(c => c.Value > 1).Select(c => c.Key)).Distinct(StringComparer.Ordinal).ToList();
             Check(failures, storedTwice.Count == 0, $"results stored twice: {string.Join(", ", storedTwice)}");
             foreach (var plan in plans)
             {
-                var folder = Path.Combine(dataDir, "blobs", "videos", plan.Id!);
-                var video = File.Exists(Path.Combine(folder, "video.mp4"));
+                var video = cluster.HasVideo(plan.Id!);
                 var completed = ended[plan.Id!].GetProperty("status").GetString() == "completed";
                 Check(failures, video == completed, $"task {plan.Id} is {(completed ? "completed without" : "not completed but has")} a stored video");
             }
 
-            var partial = Directory.EnumerateFiles(Path.Combine(dataDir, "blobs"), "*.tmp-*", SearchOption.AllDirectories).Count();
-            Check(failures, partial == 0, $"{partial} partial blob files left");
+            var partial = cluster.Leftovers();
+            Check(failures, partial == 0, engine == CrashEngine.Sqlite ? $"{partial} partial blob files left" : $"{partial} result files on the nodes' own disks");
 
             // The books, per account: our price × delivered seconds × the tier, for each completed task; nothing else.
             report.AppendLine("| account | tier × | tasks | completed | expected charges | ledger charges | balance (expected / server) | held | in flight |");
@@ -204,6 +217,10 @@ public sealed class CrashProof
                     $"| {a} | {account.Multiplier} | {mine.Count} | {expected.Count} | {expected.Values.Sum()} | {-charges.Sum(c => c.Amount)} | {wanted} / {balance} | {held} | {inFlight} |");
             }
 
+            // The database's own view of the holds (PostgreSQL): none open.
+            var dbHolds = await cluster.OpenHoldsAsync(Ct);
+            Check(failures, dbHolds is null or 0, $"{dbHolds} holds open in the database");
+
             // Every ending reached the account's webhook endpoint (at least once; duplicates are allowed and counted).
             var hooksWaited = Stopwatch.StartNew();
             List<string> undelivered;
@@ -218,13 +235,13 @@ public sealed class CrashProof
             Check(failures, rig.ServerErrors.Count == 0, "5xx answers: " + string.Join(" | ", rig.ServerErrors.Take(5)));
 
             var header = new StringBuilder();
-            header.AppendLine(CultureInfo.InvariantCulture, $"SQLite, one node, seed {seed}: {tasks} tasks ({plans.Count(p => p.Model == CrashRig.BuiltinModel)} builtin renders, {plans.Count(p => p.Model == CrashRig.RoutedModel)} fake-xAI jobs), {accounts.Count} accounts, {phases.Count} SIGKILLs, {clock.Elapsed.TotalSeconds:0} s in all.");
+            header.AppendLine(CultureInfo.InvariantCulture, $"{cluster.Name}, seed {seed}: {tasks} tasks ({plans.Count(p => p.Model == CrashRig.BuiltinModel)} builtin renders, {plans.Count(p => p.Model == CrashRig.RoutedModel)} fake-xAI jobs), {accounts.Count} accounts, {phases.Count} SIGKILLs, {clock.Elapsed.TotalSeconds:0} s in all.");
             header.AppendLine();
-            header.AppendLine("| kill | aimed at | hit the moment | at (s) | tasks accepted by then | restart to ready (s) |");
-            header.AppendLine("|---|---|---|---|---|---|");
+            header.AppendLine("| kill | aimed at | hit the moment | node killed | at (s) | tasks accepted by then | restart to ready (s) |");
+            header.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var (kill, i) in killLog.Select((k, i) => (k, i)))
             {
-                header.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {kill.Phase} | {(kill.Aimed ? "yes" : "no (not seen in 15 s; killed anyway)")} | {kill.At:0.0} | {kill.Accepted} | {kill.Restart:0.0} |");
+                header.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {kill.Phase} | {(kill.Aimed ? "yes" : "no (not seen in 15 s; killed anyway)")} | {kill.Node + 1} | {kill.At:0.0} | {kill.Accepted} | {kill.Restart:0.0} |");
             }
 
             header.AppendLine();
@@ -236,77 +253,92 @@ public sealed class CrashProof
             header.AppendLine(CultureInfo.InvariantCulture, $"| upstream submits received / jobs made / made twice | {fake.Submits} / {fake.Accepted} / {twice.Count} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| fake-xAI tasks completed (one job each) | {routedCompleted} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| upstream jobs made for tasks a kill failed (billed upstream, refunded to the user) | {orphaned} |");
-            header.AppendLine(CultureInfo.InvariantCulture, $"| video blob writes seen (inotify may miss one; never doubles one) / results stored twice | {watcher.Writes.Values.Sum()} / {storedTwice.Count} |");
-            header.AppendLine(CultureInfo.InvariantCulture, $"| partial blob files left | {partial} |");
-            header.AppendLine(CultureInfo.InvariantCulture, $"| holds left open (held + in flight, all accounts) | {holdsOpen} |");
+            if (engine == CrashEngine.Sqlite)
+            {
+                header.AppendLine(CultureInfo.InvariantCulture, $"| video blob writes seen (inotify may miss one; never doubles one) / results stored twice | {stores.Values.Sum()} / {storedTwice.Count} |");
+                header.AppendLine(CultureInfo.InvariantCulture, $"| partial blob files left | {partial} |");
+            }
+            else
+            {
+                header.AppendLine(CultureInfo.InvariantCulture, $"| videos stored in the bucket (s3rver's log) / results stored twice | {stores.Values.Sum()} / {storedTwice.Count} |");
+                header.AppendLine(CultureInfo.InvariantCulture, $"| result files on the nodes' own disks / multipart uploads left incomplete | {partial} / {cluster.IncompleteUploads()} |");
+            }
+
+            header.AppendLine(CultureInfo.InvariantCulture, $"| holds left open (held + in flight, all accounts) | {holdsOpen}{(dbHolds is { } h ? $" (database: {h})" : "")} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| webhook deliveries / endings undelivered / repeats (at least once) | {rig.Deliveries.Count} / {undelivered.Count} / {duplicateDeliveries} |");
             header.AppendLine(CultureInfo.InvariantCulture, $"| 5xx answers seen by clients | {rig.ServerErrors.Count} |");
             header.AppendLine();
-            ProofRun.Report("crash", header.ToString() + report);
+            ProofRun.Report(cluster.Part, header.ToString() + report);
             Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
-            foreach (var user in users)
-            {
-                user.Dispose();
-            }
         }
         finally
         {
-            if (server is not null)
+            foreach (var client in users.SelectMany(u => u))
             {
-                await server.DisposeAsync();
+                client.Dispose();
             }
-
-            // A restart that never became ready leaves its process behind (ServerProcess fails without stopping it).
-            CrashRig.KillOrphans($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-            CrashRig.KillOrphans(dataDir);
-            Directory.Delete(dataDir, recursive: true);
         }
     }
 
-    /// <summary>Waits for the moment <paramref name="phase"/> names, seen from outside; false when it did not come in 15 s.</summary>
-    private static async Task<bool> AimAsync(string phase, ServerProcess server, FakeXaiUpstream fake, CrashRig rig, Func<bool> creating)
+    /// <summary>
+    /// Waits for the moment <paramref name="phase"/> names, seen from outside, and says which node is in it: the one the
+    /// client's creates are on; the one holding the lease of the task whose job the fake just made (submit), of a task
+    /// being finished (download) or of a webhook delivery; the one that just logged a completion (settle); the one with a
+    /// request to the upstream awaiting its answer right after a poll arrived (no table records who polls). False (and a
+    /// node drawn at random) when the moment did not come in 15 s.
+    /// </summary>
+    private static async Task<(bool Hit, int Node)> AimAsync(string phase, CrashCluster cluster, FakeXaiUpstream fake, CrashRig rig, Random rng)
     {
-        var completions = CountCompletions(server.Output);
+        var nodes = Enumerable.Range(0, cluster.Count).ToList();
+        var completions = nodes.Select(n => CountCompletions(cluster.Node(n).Output)).ToList();
+        var jobs = fake.Requests.Keys.ToHashSet(StringComparer.Ordinal);
         var (submits, polls, downloads) = (fake.Accepted, fake.Polls, fake.Downloads);
-        Func<bool> now = phase switch
-        {
-            "create" => creating,
-            "submit" => () => fake.Accepted > submits,
-            "poll" => () => fake.Polls > polls,
-            "download" => () => fake.Downloads > downloads,
-            "settle" => () => CountCompletions(server.Output) > completions,
-            _ => () => rig.HooksInFlight > 0,
-        };
         var waited = Stopwatch.StartNew();
-        while (!now())
+        while (waited.Elapsed < TimeSpan.FromSeconds(15))
         {
-            if (waited.Elapsed > TimeSpan.FromSeconds(15))
+            IReadOnlyList<int> doing = phase switch
             {
-                return false;
+                "create" => [.. nodes.Where(n => rig.CreatesInFlight(n) > 0)],
+                "submit" when fake.Accepted > submits && fake.Requests.FirstOrDefault(r => !jobs.Contains(r.Key)) is { Key: not null } made
+                    => await cluster.LeaseHoldersAsync("SELECT lease_owner FROM tasks WHERE prompt = @text;", made.Value.GetProperty("prompt").GetString(), Ct),
+                "poll" when fake.Polls > polls => cluster.Count == 1 ? [0]
+                    : [.. CrashSockets.ProcessesAwaitingAnswer(fake.BaseUrl.Port).Select(cluster.NodeOfProcess).Where(n => n >= 0)],
+                "download" when fake.Downloads > downloads => await cluster.LeaseHoldersAsync(
+                    "SELECT lease_owner FROM tasks WHERE status = 'processing' AND upstream_id IS NOT NULL;", null, Ct),
+                "settle" => [.. nodes.Where(n => CountCompletions(cluster.Node(n).Output) > completions[n])],
+                "webhook" when rig.HooksInFlight > 0 => await cluster.LeaseHoldersAsync(
+                    "SELECT lease_owner FROM webhook_deliveries WHERE status = 'pending';", null, Ct),
+                _ => [],
+            };
+            if (doing.Count > 0)
+            {
+                return (true, Draw(doing, rng));
             }
 
             await Task.Delay(5, Ct);
         }
 
-        return true;
+        return (false, Draw(nodes, rng));
     }
 
-    /// <summary>
-    /// A restart; on a machine loaded enough that it misses ServerProcess's 30 s readiness limit, the leftover process is
-    /// stopped and it is started once more (a second failure is a real one and fails the proof).
-    /// </summary>
-    private static async Task<ServerProcess> RestartAsync(string dataDir, int port, string[] args)
+    // One candidate draws nothing, so a one-node run consumes the seeded sequence as it always did (seeds replay).
+    private static int Draw(IReadOnlyList<int> candidates, Random rng) => candidates.Count == 1 ? candidates[0] : candidates[rng.Next(candidates.Count)];
+
+    /// <summary>What a failed wait says: the tasks that never ended, as the server last showed them and as its logs name them.</summary>
+    private static string Stuck(List<CrashPlan> stuck, Dictionary<string, JsonElement> last, CrashCluster cluster, IEnumerable<double> kills)
     {
-        try
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{stuck.Count} accepted tasks never ended (kills at {string.Join(", ", kills.Select(k => k.ToString("0.0", CultureInfo.InvariantCulture)))} s)");
+        foreach (var plan in stuck.Take(3))
         {
-            return await ServerProcess.StartAsync(dataDir, port, args);
+            text.Append(CultureInfo.InvariantCulture, $"\n{plan.Id} ({plan.Model}): {(last.TryGetValue(plan.Id!, out var v) ? v.ToString() : "never read")}");
+            foreach (var line in cluster.Outputs().SelectMany(o => o.Split('\n')).Where(l => l.Contains(plan.Id!, StringComparison.Ordinal)).Take(20))
+            {
+                text.Append("\n  ").Append(line.Length > 400 ? line[..400] : line);
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            TestContext.Current.TestOutputHelper?.WriteLine("restart failed, trying once more: " + ex.Message.Split('\n')[0]);
-            CrashRig.KillOrphans($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-            return await ServerProcess.StartAsync(dataDir, port, args);
-        }
+
+        return text.ToString();
     }
 
     private static int CountCompletions(string output)
@@ -328,7 +360,8 @@ public sealed class CrashProof
         }
     }
 
-    private static string[] Arguments()
+    /// <summary>Every node's settings: short leases and retries so a kill's effects play out within the proof.</summary>
+    private static Dictionary<string, string> Settings()
     {
         var settings = new Dictionary<string, string>
         {
@@ -352,6 +385,6 @@ public sealed class CrashProof
             ["Providers:Builtin:Preset"] = "ultrafast",
             ["Providers:Builtin:Concurrency"] = "2",
         };
-        return [.. settings.Select(s => $"--{s.Key}={s.Value}")];
+        return settings;
     }
 }

@@ -42,6 +42,7 @@ internal sealed class CrashRig : IAsyncDisposable
 
     private readonly ConcurrentQueue<(string EventId, string TaskId, string Type)> _deliveries = new();
     private readonly ConcurrentQueue<string> _serverErrors = new();
+    private readonly int[] _createsInFlight = new int[8];
     private int _hooksInFlight;
 
     private CrashRig(FakeHost hooks) => Hooks = hooks;
@@ -53,6 +54,9 @@ internal sealed class CrashRig : IAsyncDisposable
     public IReadOnlyCollection<(string EventId, string TaskId, string Type)> Deliveries => _deliveries;
 
     public IReadOnlyCollection<string> ServerErrors => _serverErrors;
+
+    /// <summary>Creates sent to node <paramref name="node"/> and not answered yet (the moment a mid-create kill aims at).</summary>
+    public int CreatesInFlight(int node) => Volatile.Read(ref _createsInFlight[node]);
 
     public static async Task<CrashRig> StartAsync(CancellationToken ct)
     {
@@ -95,10 +99,10 @@ internal sealed class CrashRig : IAsyncDisposable
     /// <summary>What a completed task must have cost: our price × the seconds it delivered × the tier, rounded up (docs/billing.md).</summary>
     public static long Charge(string model, int seconds, decimal multiplier) => (long)Math.Ceiling(PerSecond[model] * seconds * multiplier);
 
-    /// <summary>A client whose every answer is checked: a 5xx is recorded (and fails the proof at the end).</summary>
-    public HttpClient Client(Uri baseAddress, string key)
+    /// <summary>A client of node <paramref name="node"/> whose every answer is checked: a 5xx is recorded (and fails the proof at the end).</summary>
+    public HttpClient Client(Uri baseAddress, string key, int node = 0)
     {
-        var client = new HttpClient(new Checking(_serverErrors) { InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(5) } })
+        var client = new HttpClient(new Checking(this, node) { InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(5) } })
         {
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
@@ -243,17 +247,33 @@ internal sealed class CrashRig : IAsyncDisposable
         }
     }
 
-    private sealed class Checking(ConcurrentQueue<string> seen) : DelegatingHandler
+    private sealed class Checking(CrashRig rig, int node) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var response = await base.SendAsync(request, cancellationToken);
-            if ((int)response.StatusCode >= 500)
+            var create = request.Method == HttpMethod.Post && request.RequestUri?.AbsolutePath == "/v1/videos";
+            if (create)
             {
-                seen.Enqueue($"{(int)response.StatusCode} {request.Method} {request.RequestUri}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                Interlocked.Increment(ref rig._createsInFlight[node]);
             }
 
-            return response;
+            try
+            {
+                var response = await base.SendAsync(request, cancellationToken);
+                if ((int)response.StatusCode >= 500)
+                {
+                    rig._serverErrors.Enqueue($"{(int)response.StatusCode} {request.Method} {request.RequestUri}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                }
+
+                return response;
+            }
+            finally
+            {
+                if (create)
+                {
+                    Interlocked.Decrement(ref rig._createsInFlight[node]);
+                }
+            }
         }
     }
 }

@@ -39,7 +39,11 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDir, int? port = null, params string[] args)
+    public static Task<ServerProcess> StartAsync(string dataDir, int? port = null, params string[] args)
+        => StartAsync(dataDir, port ?? FreePort(), TimeSpan.FromSeconds(30), args);
+
+    /// <summary>A start that may take up to <paramref name="readyTimeout"/> to answer /readyz (a restart on a loaded machine).</summary>
+    public static async Task<ServerProcess> StartAsync(string dataDir, int? port, TimeSpan readyTimeout, string[] args)
     {
         port ??= FreePort();
         var start = StartInfo(dataDir, port.Value, args);
@@ -50,8 +54,10 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // A long start limit means a loaded machine, where /readyz (a database query, a bucket check) can take over 2 s.
+        var probeTimeout = readyTimeout > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2);
+        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = probeTimeout };
+        var deadline = DateTime.UtcNow.Add(readyTimeout);
         while (true)
         {
             Assert.False(process.HasExited, "the server exited at start-up:\n" + server.Output);
