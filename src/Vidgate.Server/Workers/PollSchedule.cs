@@ -32,7 +32,7 @@ internal static class PollSchedule
             var earliest = age * ((99 - p) / (double)(p + 1));
             return earliest > options.MinPollInterval * 2
                 ? Clamp(remaining / 2 < earliest ? remaining / 2 : earliest, options.MinPollInterval, options.MaxPollInterval)
-                : Clamp(earliest, options.EndPollInterval, options.MinPollInterval * 2);
+                : Clamp(earliest, options.EndPollInterval < options.MinPollInterval ? options.EndPollInterval : options.MinPollInterval, options.MinPollInterval * 2);
         }
 
         return Clamp(age / 5, options.MinPollInterval, options.MaxBlindPollInterval);

@@ -323,6 +323,21 @@ public abstract class UpstreamJobStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task The_next_due_poll_passes_over_jobs_whose_task_has_ended_so_the_tracker_never_spins_on_them()
+    {
+        // Between a cancel and the purge that marks its job finished, the job is still "tracking" but no claim takes it;
+        // a due time from it would wake the tracker every few milliseconds for nothing.
+        var cancelled = await TrackingAsync(firstPoll: Now);
+        var running = await TrackingAsync(firstPoll: Now.AddSeconds(7));
+        await Engine.Tasks.CancelAsync(cancelled.Id, "acct_a", Now, Ct);
+        Assert.Empty(await Jobs.ClaimDueAsync(Now.AddSeconds(1), Now.AddSeconds(30), 10, Ct));
+        Assert.Equal(Now.AddSeconds(7), await Jobs.NextDueAsync(Ct));
+
+        await Engine.Tasks.CancelAsync(running.Id, "acct_a", Now, Ct);
+        Assert.Null(await Jobs.NextDueAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_finished_job_is_no_longer_polled_but_its_row_stays()
     {
         var task = await TrackingAsync(firstPoll: Now);

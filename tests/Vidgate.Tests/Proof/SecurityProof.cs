@@ -33,7 +33,8 @@ public sealed class SecurityProof(SecurityServer fixture) : IClassFixture<Securi
         var failures = new List<string>();
         foreach (var (method, template) in routes)
         {
-            var path = template.Replace("{id}", fixture.AliceTask, StringComparison.Ordinal).Replace("{wid}", fixture.AliceWebhook, StringComparison.Ordinal)
+            var id = template.StartsWith("/v1/account/keys/", StringComparison.Ordinal) ? fixture.AliceKeyId : fixture.AliceTask;
+            var path = template.Replace("{id}", id, StringComparison.Ordinal).Replace("{wid}", fixture.AliceWebhook, StringComparison.Ordinal)
                 .Replace("{did}", "whd_" + fixture.AliceWebhook, StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), path);
             if (method is "POST" or "PUT" or "PATCH")

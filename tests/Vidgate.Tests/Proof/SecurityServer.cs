@@ -30,16 +30,20 @@ public sealed class SecurityServer : IAsyncLifetime
 
     public string AliceWebhook { get; private set; } = "";
 
+    /// <summary>The id of alice's key (self-service keys are on here, so bob's tries on it are real).</summary>
+    public string AliceKeyId { get; private set; } = "";
+
     public string AliceWebhookSecret { get; private set; } = "";
 
     public async ValueTask InitializeAsync()
     {
         Server = await ServerProcess.StartAsync(_dataDir, null, "--Vidgate:Fetch:Allow:0=127.0.0.2/32", "--Billing:FailedAuthPerMinute=1000000",
-            "--Logging:LogLevel:Vidgate=Debug");
+            "--Vidgate:Dashboard:AllowUserKeys=true", "--Logging:LogLevel:Vidgate=Debug");
         using var admin = Server.Client(VidgateApp.AdminKey);
         (AliceKey, AliceAccount) = await NewKeyAsync(admin, "alice");
         (BobKey, _) = await NewKeyAsync(admin, "bob");
         using var alice = Server.Client(AliceKey);
+        AliceKeyId = (await Api.OkJsonAsync(await alice.GetAsync("/v1/account/keys", TestContext.Current.CancellationToken))).GetProperty("data")[0].GetProperty("id").GetString()!;
         AliceTask = (await alice.CreateAsync(new { model = "grok-imagine-video", prompt = AlicePrompt, seconds = 1, resolution = "480P" })).GetProperty("id").GetString()!;
         AliceSpareTask = (await alice.CreateAsync(new { model = "grok-imagine-video", prompt = AlicePrompt, seconds = 1, resolution = "480P" })).GetProperty("id").GetString()!;
         await alice.WaitForAsync(AliceTask, "completed");

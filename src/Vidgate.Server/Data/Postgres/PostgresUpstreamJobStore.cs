@@ -87,8 +87,15 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
             RETURNING {Columns};
             """).Bind("now", Pg.Ms(now)).Bind("lease", Pg.Ms(leaseUntil)).Bind("limit", limit).AllAsync(Map, ct), ct);
 
+    // The claim's own condition, as on SQLite (see SqliteUpstreamJobStore.NextDueSql: an ended task's job must not wake the tracker).
+    private const string NextDueSql = """
+        SELECT j.next_poll_at FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
+         WHERE j.phase = 'tracking' AND t.status = 'processing'
+         ORDER BY j.next_poll_at LIMIT 1;
+        """;
+
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) => db.ReadAsync(async connection =>
-        await Pg.Command(connection, "SELECT MIN(next_poll_at) FROM upstream_jobs WHERE phase = 'tracking';").ScalarAsync(ct) is long ms
+        await Pg.Command(connection, NextDueSql).ScalarAsync(ct) is long ms
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : (DateTimeOffset?)null, ct);
 

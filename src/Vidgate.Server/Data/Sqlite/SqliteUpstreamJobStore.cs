@@ -77,8 +77,19 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
             RETURNING {Columns};
             """).Bind("$now", Sql.Ms(now)).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$limit", limit).All(Map), ct);
 
+    /// <summary>
+    /// The earliest poll a claim could take: the same condition as the claim (a job whose task has ended stays
+    /// "tracking" until the purge, and a due time from it would wake the tracker every few milliseconds for nothing).
+    /// Walks the due index in order and stops at the first job of a running task.
+    /// </summary>
+    private const string NextDueSql = """
+        SELECT j.next_poll_at FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
+         WHERE j.phase = 'tracking' AND t.status = 'processing'
+         ORDER BY j.next_poll_at LIMIT 1;
+        """;
+
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) => db.ReadAsync(connection =>
-        Sql.Command(connection, "SELECT MIN(next_poll_at) FROM upstream_jobs WHERE phase = 'tracking';").ExecuteScalar() is long ms
+        Sql.Command(connection, NextDueSql).ExecuteScalar() is long ms
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : (DateTimeOffset?)null, ct);
 
