@@ -295,25 +295,6 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         return true;
     }, ct));
 
-    /// <summary>
-    /// Raises a processing task's progress (an upstream's poll), and tells the participant when it went up. The row is
-    /// locked by the subquery, so the progress returned as before is the one this update replaced.
-    /// </summary>
-    internal static async Task RaiseProgressAsync(NpgsqlConnection connection, ITaskParticipant? participant, string id, int progress, CancellationToken ct)
-    {
-        var to = Math.Clamp(progress, 0, 99);
-        var from = await Pg.Command(connection, """
-            UPDATE tasks t SET progress = GREATEST(t.progress, @progress)
-              FROM (SELECT id, progress FROM tasks WHERE id = @id FOR UPDATE) previous
-             WHERE t.id = previous.id AND t.status = 'processing'
-            RETURNING previous.progress;
-            """).Bind("id", id).Bind("progress", to).ScalarAsync(ct);
-        if (participant is not null && from is int before && before < to)
-        {
-            await participant.ProgressedAsync(connection, id, before, to, ct);
-        }
-    }
-
     public Task<bool> CompleteAsync(string id, string owner, DateTimeOffset now, DateTimeOffset? expiresAt, CancellationToken ct)
         => CompleteAsync(id, owner, now, expiresAt, null, ct);
 

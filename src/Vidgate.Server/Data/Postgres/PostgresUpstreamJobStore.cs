@@ -178,7 +178,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
         }
 
         // Rows locked in id order, so two nodes' groups (or a group and a heartbeat) never lock them in opposite orders; the
-        // progress returned as before is the one this update replaced, as in RaiseProgressAsync.
+        // subquery's lock makes the progress returned as before the one this update replaced.
         var raised = await Pg.Command(connection, """
             UPDATE tasks t SET progress = GREATEST(t.progress, p.progress)
               FROM (SELECT id, progress FROM tasks WHERE id = ANY(@ids) AND status = 'processing' ORDER BY id FOR UPDATE) previous,
