@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using Vidgate.Fakes;
 using Vidgate.Server.Tasks;
@@ -97,6 +98,7 @@ public sealed class TrackerTests
         await user.CreateAsync(new { model = "grok-imagine-video", prompt = "a long job", seconds = "2" });
 
         var track = h.App.Service<WorkSignals>().Track;
+        var jobs = h.App.Service<IUpstreamJobStore>();
         async Task<TimeSpan> UntilNextPollAsync()
         {
             var before = h.Fake.Polls;
@@ -109,8 +111,16 @@ public sealed class TrackerTests
                 await Task.Delay(5, Ct);
             }
 
-            // Let the poll's answer be recorded before time moves on.
-            await Task.Delay(50, Ct);
+            // Let the poll's answer be recorded before time moves on: the claim pushed the job's due time a lease (60 s)
+            // ahead, the record brings it back within the schedule's 10 s. Waiting a fixed real time instead let a slow
+            // record (a loaded machine) land after the clock had run on, stretching the interval measured next.
+            var recorded = Stopwatch.StartNew();
+            while (await jobs.NextDueAsync(Ct) is { } due && due > clock.GetUtcNow() + TimeSpan.FromSeconds(30))
+            {
+                Assert.True(recorded.Elapsed < TimeSpan.FromSeconds(30), "the poll's answer was never recorded");
+                await Task.Delay(5, Ct);
+            }
+
             return clock.GetUtcNow() - start;
         }
 
