@@ -75,6 +75,9 @@ Console.Error.WriteLine($"tracking: creating {options.Tasks} tasks…");
 var ids = new string?[options.Tasks];
 var created = Stopwatch.StartNew();
 var lags = new ConcurrentBag<double>();
+// Per task: id, upstream done (ms), first "completed" seen (ms); written when BENCH_TRACKING_LAGS_FILE names a file, to
+// split a lag into the server's part (its "completed" log line) and the observer's.
+var seen = new ConcurrentBag<string>();
 var failed = 0;
 var notCompleted = 0;
 var lateStarts = 0;
@@ -185,7 +188,9 @@ async Task WatchUntilAsync(int i, long doneAtMs)
             var status = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("status").GetString();
             if (status == "completed")
             {
-                lags.Add((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - doneAtMs) / 1000.0);
+                var seenMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                lags.Add((seenMs - doneAtMs) / 1000.0);
+                seen.Add(string.Create(CultureInfo.InvariantCulture, $"{id} {doneAtMs} {seenMs}"));
                 return;
             }
 
@@ -210,6 +215,11 @@ async Task WatchUntilAsync(int i, long doneAtMs)
 
 var stats = (await http.GetStringAsync($"{options.Fake.TrimEnd('/')}/_fake/stats", CancellationToken.None)).Split(' ');
 var requests = long.Parse(stats[0], CultureInfo.InvariantCulture) + long.Parse(stats[1], CultureInfo.InvariantCulture) + long.Parse(stats[2], CultureInfo.InvariantCulture);
+if (Environment.GetEnvironmentVariable("BENCH_TRACKING_LAGS_FILE") is { Length: > 0 } lagsFile)
+{
+    await File.WriteAllLinesAsync(lagsFile, seen, CancellationToken.None);
+}
+
 var sorted = lags.Order().ToArray();
 double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 var rssMb = PeakRssMb(options.ServerPid);

@@ -14,8 +14,10 @@ namespace Vidgate.Server.Workers;
 /// polled every <see cref="UpstreamOptions.EndPollInterval"/> (0.5 s): lag ≤ 0.5 s plus the download. Simulated on
 /// linear progress (jobs of 1–4, 5–120, 60–300 s): p99 lag 0.99 / 0.99 / 1.32 s → 0.50 / 0.50 / 0.50 s, polls per
 /// task 2.98 / 10.8 / 23.0 → 3.15 / 11.0 / 24.1 (docs/benchmarks.md).</item>
-/// <item>Without progress nothing can be predicted: the interval grows with age (age / 5) from MinPollInterval up to
-/// <see cref="UpstreamOptions.MaxBlindPollInterval"/> (4 s), which then bounds the lag directly.</item>
+/// <item>Without progress nothing can be predicted: the interval grows with age (age / 5) up to
+/// <see cref="UpstreamOptions.MaxBlindPollInterval"/> (4 s), which then bounds the lag directly; its floor is
+/// EndPollInterval while the job is younger than 2 × MinPollInterval (xAI's first polls report no progress, and short
+/// jobs end there), MinPollInterval after.</item>
 /// </list>
 /// </summary>
 internal static class PollSchedule
@@ -32,11 +34,18 @@ internal static class PollSchedule
             var earliest = age * ((99 - p) / (double)(p + 1));
             return earliest > options.MinPollInterval * 2
                 ? Clamp(remaining / 2 < earliest ? remaining / 2 : earliest, options.MinPollInterval, options.MaxPollInterval)
-                : Clamp(earliest, options.EndPollInterval < options.MinPollInterval ? options.EndPollInterval : options.MinPollInterval, options.MinPollInterval * 2);
+                : Clamp(earliest, End(options), options.MinPollInterval * 2);
         }
 
-        return Clamp(age / 5, options.MinPollInterval, options.MaxBlindPollInterval);
+        // Blind: the interval is the lag bound. A young job is polled at the end interval (xAI's first answers carry no
+        // progress, and a 1–2 s job would otherwise wait a whole second past its end); from 2 × MinPollInterval on the
+        // interval grows with age. That is one or two more polls per job, only in its first seconds.
+        var floor = age < options.MinPollInterval * 2 ? End(options) : options.MinPollInterval;
+        return Clamp(age / 5, floor, options.MaxBlindPollInterval);
     }
+
+    private static TimeSpan End(UpstreamOptions options)
+        => options.EndPollInterval < options.MinPollInterval ? options.EndPollInterval : options.MinPollInterval;
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 }

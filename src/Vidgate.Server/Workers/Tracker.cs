@@ -159,6 +159,7 @@ internal sealed partial class Tracker(
                 case UpstreamPoll.Running running:
                     var progress = running.Progress is { } p ? Math.Max(p, job.LastProgress) : job.LastProgress;
                     var due = _polling.TryGetValue(job.TaskId, out var again) && again ? now : now + PollSchedule.Next(age, progress, options.Value);
+                    Log.Running(logger, job.TaskId, job.ProviderId, running.Progress, due - now);
                     await jobs.RecordPollAsync(job.TaskId, due, running.Progress, ct);
                     break;
                 case UpstreamPoll.Transient transient:
@@ -178,6 +179,7 @@ internal sealed partial class Tracker(
                     await FailAsync(job, failed.Code, failed.Message, cancelUpstream: false);
                     break;
                 case UpstreamPoll.Done done:
+                    Log.Done(logger, job.TaskId, job.ProviderId);
                     // The upstream's cost (if it reported one) is recorded with the lease: it billed us whatever happens next.
                     if (await jobs.TryLeaseDoneAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, done.CostUsdTicks, ct))
                     {
@@ -215,6 +217,12 @@ internal sealed partial class Tracker(
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: {Provider} says running ({Progress} %); next poll in {Next}")]
+        public static partial void Running(ILogger logger, string taskId, string provider, int? progress, TimeSpan next);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: {Provider} says done")]
+        public static partial void Done(ILogger logger, string taskId, string provider);
+
         [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: poll of {Provider} inconclusive ({Reason}); polling again later")]
         public static partial void Transient(ILogger logger, string taskId, string provider, string reason);
 

@@ -8,8 +8,14 @@ public sealed class PollScheduleTests
     private static readonly UpstreamOptions Defaults = new();
 
     [Fact]
-    public void A_young_job_without_progress_is_polled_at_the_shortest_interval()
-        => Assert.Equal(TimeSpan.FromSeconds(1), PollSchedule.Next(TimeSpan.FromSeconds(2), null, Defaults));
+    public void A_young_job_without_progress_is_polled_at_the_end_interval_then_the_minimum()
+    {
+        // xAI's first answers carry no progress: a 1.3 s job polled at 1 s must not wait until 2 s to be seen done.
+        Assert.Equal(Defaults.EndPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(1), null, Defaults));
+        Assert.Equal(Defaults.EndPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(1.9), null, Defaults));
+        Assert.Equal(Defaults.MinPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(2), null, Defaults));
+        Assert.Equal(Defaults.MinPollInterval, PollSchedule.Next(TimeSpan.FromSeconds(4), null, Defaults));
+    }
 
     [Fact]
     public void Without_progress_the_interval_grows_with_age_up_to_the_blind_cap()
