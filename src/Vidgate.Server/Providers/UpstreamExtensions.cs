@@ -61,6 +61,7 @@ internal static class UpstreamExtensions
                 AllowAutoRedirect = false,
                 UseCookies = false,
             });
+        services.AddSingleton<IHostResolver, SystemHostResolver>();
         services.AddSingleton<IGuardedFetcher, GuardedFetcher>();
         services.AddSingleton<UpstreamRegistry>();
         return services;

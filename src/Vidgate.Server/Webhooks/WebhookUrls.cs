@@ -12,11 +12,11 @@ namespace Vidgate.Server.Webhooks;
 /// delivery (<see cref="ConnectAsync"/>: the socket goes to exactly the address that was checked, so DNS rebinding
 /// cannot slip a private address in between).
 /// </summary>
-internal sealed class WebhookUrls(IOptions<FetchOptions> options)
+internal sealed class WebhookUrls(IOptions<FetchOptions> options, IHostResolver dns)
 {
     public const int MaxLength = 2048;
 
-    private readonly GuardedConnect _guard = new(options.Value);
+    private readonly GuardedConnect _guard = new(options.Value, dns);
 
     /// <summary>The URL's problem as a 400 on <paramref name="param"/>, or null when deliveries may go there.</summary>
     public async Task<(Uri? Url, ApiError? Error)> CheckAsync(string? text, string param, CancellationToken ct)

@@ -11,7 +11,7 @@ public sealed class GuardedFetcherTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static GuardedFetcher Fetcher(params string[] allow) => new(Options.Create(new FetchOptions { Allow = allow }));
+    private static GuardedFetcher Fetcher(params string[] allow) => new(Options.Create(new FetchOptions { Allow = allow }), new SystemHostResolver());
 
     [Theory]
     [InlineData("file:///etc/passwd")]

@@ -10,7 +10,7 @@ namespace Vidgate.Server.Providers.Fetch;
 /// is allowlisted, and the socket connects to exactly a checked address, so DNS rebinding cannot swap in a private
 /// address between check and use.
 /// </summary>
-internal sealed class GuardedConnect(FetchOptions options)
+internal sealed class GuardedConnect(FetchOptions options, IHostResolver dns)
 {
     private readonly AddressPolicy _policy = new(options.Networks());
     private readonly IReadOnlySet<string> _hosts = options.Hosts();
@@ -18,7 +18,7 @@ internal sealed class GuardedConnect(FetchOptions options)
     /// <summary>The host's addresses, every one checked; <see cref="FetchRefusedException"/> says why one is refused.</summary>
     public async Task<IPAddress[]> CheckHostAsync(string host, CancellationToken ct)
     {
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await dns.ResolveAsync(host, ct);
         if (addresses.Length == 0)
         {
             throw new FetchRefusedException($"the host '{host}' has no address");

@@ -13,11 +13,11 @@ internal sealed class GuardedFetcher : IGuardedFetcher, IDisposable
 {
     private readonly HttpClient _client;
 
-    public GuardedFetcher(IOptions<FetchOptions> options)
+    public GuardedFetcher(IOptions<FetchOptions> options, IHostResolver dns)
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = new GuardedConnect(options.Value).ConnectAsync,
+            ConnectCallback = new GuardedConnect(options.Value, dns).ConnectAsync,
             ConnectTimeout = options.Value.ConnectTimeout,
             AllowAutoRedirect = true,
             MaxAutomaticRedirections = 5,
