@@ -55,8 +55,9 @@ internal interface IBillingStore
     Task<bool> DeletePriceAsync(string model, int resolution, CancellationToken ct);
 
     /// <summary>
-    /// Usage by account, key, model and UTC day (of the create), from the holds: one per task, closed once. Each row
-    /// carries the upstream cost of its tasks, summed exactly.
+    /// Usage by account, key, model and UTC day (of the create), from the holds: one per task, closed once. Read from the
+    /// daily rollup the engine keeps with every hold change (so its cost does not grow with the tasks ever made), equal to
+    /// the holds' aggregate. Each row carries the upstream cost of its tasks, summed exactly.
     /// </summary>
     Task<IReadOnlyList<UsageLine>> UsageAsync(UsageFilter filter, CancellationToken ct);
 

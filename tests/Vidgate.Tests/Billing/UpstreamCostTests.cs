@@ -136,11 +136,18 @@ public sealed class UpstreamCostTests
             }
 
             // Turn the database back into what the previous version (migrations up to 0005) left: no cost columns, no 0006.
+            // The daily usage rollup (0012) reads the cost column, so it goes first; the restart applies 0006, then 0012.
             await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dataDir, "vidgate.db")};Pooling=False"))
             {
                 await connection.OpenAsync(Ct);
                 await using var command = connection.CreateCommand();
                 command.CommandText = """
+                    DROP TRIGGER holds_usage_insert;
+                    DROP TRIGGER holds_usage_update;
+                    DROP TRIGGER holds_usage_delete;
+                    DROP TRIGGER holds_group_fixed;
+                    DROP TABLE usage_daily;
+                    DELETE FROM schema_version WHERE version = 12;
                     ALTER TABLE upstream_jobs DROP COLUMN cost_usd_ticks;
                     ALTER TABLE holds DROP COLUMN upstream_cost_usd_ticks;
                     DELETE FROM schema_version WHERE version = 6;

@@ -126,11 +126,14 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
     public Task<bool> DeletePriceAsync(string model, int resolution, CancellationToken ct) => db.WriteAsync(connection =>
         Pg.Command(connection, "DELETE FROM prices WHERE model = @m AND resolution = @r;").Bind("m", model).Bind("r", resolution).ChangedAsync(ct), ct);
 
-    /// <summary>Usage from the holds, as on SQLite: upstream cost summed exactly as whole dollars and leftover ticks.</summary>
+    /// <summary>
+    /// Usage from the daily rollup (<c>usage_daily</c>, migration 0007), kept equal to the holds' aggregate by a trigger
+    /// that runs at each commit changing a hold, as on SQLite.
+    /// </summary>
     public Task<IReadOnlyList<UsageLine>> UsageAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(async connection =>
         (IReadOnlyList<UsageLine>)await Pg.Command(connection, UsageSql)
             .Bind("a", filter.AccountId).Bind("k", filter.KeyId).Bind("m", filter.Model)
-            .Bind("from", filter.From is { } f ? DayStart(f) : null).Bind("to", filter.To is { } t ? DayStart(t.AddDays(1)) : null)
+            .Bind("from", filter.From is { } f ? Day(f) : null).Bind("to", filter.To is { } t ? Day(t) : null)
             .AllAsync(static r =>
             {
                 var row = new UsageRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6),
@@ -139,21 +142,14 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
                 return new UsageLine(row, new UpstreamCost(ticks, r.GetInt32(16)));
             }, ct), ct);
 
+    // tasks > 0: a group whose holds were all deleted reads as no group, as the aggregate of the holds would.
     private const string UsageSql = """
-        SELECT account_id, key_id, model, to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*)::integer,
-               (COUNT(*) FILTER (WHERE outcome = 'completed'))::integer, (COUNT(*) FILTER (WHERE outcome = 'failed'))::integer,
-               (COUNT(*) FILTER (WHERE outcome = 'cancelled'))::integer,
-               (COUNT(*) FILTER (WHERE state <> 'held' AND outcome NOT IN ('completed', 'failed', 'cancelled')))::integer,
-               (COUNT(*) FILTER (WHERE state = 'held'))::integer,
-               COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_seconds END), 0)::bigint,
-               COALESCE(SUM(charged), 0)::bigint, COALESCE(SUM(CASE WHEN state <> 'held' THEN amount - charged END), 0)::bigint,
-               COALESCE(SUM(CASE WHEN state = 'held' THEN amount END), 0)::bigint,
-               COALESCE(SUM(upstream_cost_usd_ticks / 10000000000), 0)::bigint, COALESCE(SUM(upstream_cost_usd_ticks % 10000000000), 0)::bigint,
-               COUNT(upstream_cost_usd_ticks)::integer
-          FROM holds
-         WHERE (@a::text IS NULL OR account_id = @a::text) AND (@k::text IS NULL OR key_id = @k::text) AND (@m::text IS NULL OR model = @m::text)
-           AND (@from::bigint IS NULL OR created_at >= @from::bigint) AND (@to::bigint IS NULL OR created_at < @to::bigint)
-         GROUP BY account_id, key_id, model, day
+        SELECT account_id, key_id, model, day, tasks, completed, failed, cancelled, other, in_flight, seconds_generated,
+               charged, refunded, held, cost_dollars, cost_ticks, cost_tasks
+          FROM usage_daily
+         WHERE tasks > 0 AND (@a::text IS NULL OR account_id = @a::text) AND (@k::text IS NULL OR key_id = @k::text)
+           AND (@m::text IS NULL OR model = @m::text)
+           AND (@from::text IS NULL OR day >= @from::text) AND (@to::text IS NULL OR day <= @to::text)
          ORDER BY day, account_id, key_id, model;
         """;
 
@@ -179,6 +175,8 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
          GROUP BY 1, 2, 3
          ORDER BY 1, 2, 3;
         """;
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     private static long? DayStart(DateOnly day) => Pg.Ms(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
 

@@ -131,13 +131,14 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
         Sql.Command(connection, "DELETE FROM prices WHERE model = $m AND resolution = $r;").Bind("$m", model).Bind("$r", resolution).Changed(), ct);
 
     /// <summary>
-    /// Usage from the holds. Each row carries the upstream cost of its tasks (migration 0006), summed exactly as whole
-    /// dollars and leftover ticks, so no sum can overflow a 64-bit integer.
+    /// Usage from the daily rollup (<c>usage_daily</c>, migration 0012), which triggers on <c>holds</c> keep equal to the
+    /// holds' aggregate: a report reads one row per day, account, key and model, however many tasks there were. The
+    /// upstream cost is summed exactly as whole dollars and leftover ticks, so no sum can overflow a 64-bit integer.
     /// </summary>
     public Task<IReadOnlyList<UsageLine>> UsageAsync(UsageFilter filter, CancellationToken ct) => db.ReadAsync(connection =>
         (IReadOnlyList<UsageLine>)Sql.Command(connection, UsageSql)
             .Bind("$a", filter.AccountId).Bind("$k", filter.KeyId).Bind("$m", filter.Model)
-            .Bind("$from", filter.From is { } f ? DayStart(f) : null).Bind("$to", filter.To is { } t ? DayStart(t.AddDays(1)) : null)
+            .Bind("$from", filter.From is { } f ? Day(f) : null).Bind("$to", filter.To is { } t ? Day(t) : null)
             .All(static r =>
             {
                 var row = new UsageRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6),
@@ -146,21 +147,13 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
                 return new UsageLine(row, new UpstreamCost(ticks, r.GetInt32(16)));
             }), ct);
 
+    // tasks > 0: a group whose holds were all deleted reads as no group, as the aggregate of the holds would.
     private const string UsageSql = """
-        SELECT account_id, key_id, model, date(created_at / 1000, 'unixepoch') AS day, COUNT(*),
-               COUNT(*) FILTER (WHERE outcome = 'completed'), COUNT(*) FILTER (WHERE outcome = 'failed'),
-               COUNT(*) FILTER (WHERE outcome = 'cancelled'),
-               COUNT(*) FILTER (WHERE state <> 'held' AND outcome NOT IN ('completed', 'failed', 'cancelled')),
-               COUNT(*) FILTER (WHERE state = 'held'),
-               COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_seconds END), 0),
-               COALESCE(SUM(charged), 0), COALESCE(SUM(CASE WHEN state <> 'held' THEN amount - charged END), 0),
-               COALESCE(SUM(CASE WHEN state = 'held' THEN amount END), 0),
-               COALESCE(SUM(upstream_cost_usd_ticks / 10000000000), 0), COALESCE(SUM(upstream_cost_usd_ticks % 10000000000), 0),
-               COUNT(upstream_cost_usd_ticks)
-          FROM holds
-         WHERE ($a IS NULL OR account_id = $a) AND ($k IS NULL OR key_id = $k) AND ($m IS NULL OR model = $m)
-           AND ($from IS NULL OR created_at >= $from) AND ($to IS NULL OR created_at < $to)
-         GROUP BY account_id, key_id, model, day
+        SELECT account_id, key_id, model, day, tasks, completed, failed, cancelled, other, in_flight, seconds_generated,
+               charged, refunded, held, cost_dollars, cost_ticks, cost_tasks
+          FROM usage_daily
+         WHERE tasks > 0 AND ($a IS NULL OR account_id = $a) AND ($k IS NULL OR key_id = $k) AND ($m IS NULL OR model = $m)
+           AND ($from IS NULL OR day >= $from) AND ($to IS NULL OR day <= $to)
          ORDER BY day, account_id, key_id, model;
         """;
 
@@ -186,6 +179,8 @@ internal sealed class SqliteBillingStore(SqliteDatabase db, TimeProvider clock) 
          GROUP BY 1, 2, 3
          ORDER BY 1, 2, 3;
         """;
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     private static long? DayStart(DateOnly day) => Sql.Ms(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
 
