@@ -228,7 +228,9 @@ internal sealed partial class VideoService(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} created: {Model} {Width}x{Height} {Seconds}s, {Images} image(s)")]
+        // Debug, not Information: one line per create was a tenth of a create's CPU at load (docs/benchmarks.md, "Create
+        // CPU"); the created task is in the answer and in vidgate_tasks_created_total, and its ending is logged.
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} created: {Model} {Width}x{Height} {Seconds}s, {Images} image(s)")]
         public static partial void Created(ILogger logger, string taskId, string model, int width, int height, int seconds, int images);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} cancelled by its owner")]
