@@ -14,10 +14,14 @@ internal sealed class SceneFrames : IDisposable
     private readonly Scene _scene;
     private readonly SceneGeometry _g;
     private readonly SceneLayers _layers;
+    private readonly SceneZoomLevels?[] _levels;
     private readonly SceneEffects _effects;
     private readonly SKImage? _label;
     private readonly int _frames;
     private readonly SKImageInfo _info;
+
+    // Layers moved at least this much by the camera travel with it: sampled smoothly, not by the nearest pixel.
+    private const float Travelling = 0.5f;
 
     public SceneFrames(Scene scene, int width, int height, int frames, bool label)
     {
@@ -25,6 +29,7 @@ internal sealed class SceneFrames : IDisposable
         _g = new SceneGeometry(width, height);
         _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
         _layers = ScenePainter.Paint(scene, _g);
+        _levels = [.. _layers.Layers.Select(Levels)];
         _effects = new SceneEffects(scene, width, height);
         _label = label ? PreviewLabel.Create(Math.Min(width, height)) : null;
     }
@@ -108,11 +113,18 @@ internal sealed class SceneFrames : IDisposable
     {
         var pose = SceneCamera.At(_scene, _g, frame, _frames);
         using var over = new SKPaint();
-        foreach (var layer in _layers.Layers)
+        for (var i = 0; i < _layers.Layers.Count; i++)
         {
+            var layer = _layers.Layers[i];
+            var matrix = SceneCamera.Layer(pose, _g, layer.Parallax);
+            if (_levels[i] is { } levels && IsZoom(matrix))
+            {
+                levels.Draw(c, matrix, over);
+                continue;
+            }
             // Bilinear sampling is most of a frame's cost. The sky and the far layer move and zoom so little that
             // nearest sampling cannot be told apart there; the middle and near layers, which travel, get it.
-            DrawLayer(c, layer, SceneCamera.Layer(pose, _g, layer.Parallax), over, smooth: layer.Parallax >= 0.5f);
+            DrawLayer(c, layer, matrix, over, smooth: layer.Parallax >= Travelling);
         }
         var seconds = frame / (float)BuiltinOptions.Fps;
         if (_layers.Rays is { } rays)
@@ -137,6 +149,21 @@ internal sealed class SceneFrames : IDisposable
         }
     }
 
+    // The travelling layers of a camera that zooms are drawn from pre-scaled copies (SceneZoomLevels).
+    private SceneZoomLevels? Levels(SceneLayer layer)
+    {
+        if (layer.Parallax < Travelling)
+        {
+            return null;
+        }
+        var most = Enumerable.Range(0, _frames).Max(f => SceneCamera.Layer(SceneCamera.At(_scene, _g, f, _frames), _g, layer.Parallax).ScaleX);
+        return most > 1 ? new SceneZoomLevels(layer, most) : null;
+    }
+
+    // A uniform magnification and a shift, nothing else (a handheld roll turns the image: drawn bilinearly as before).
+    private static bool IsZoom(SKMatrix m) =>
+        m.SkewX == 0 && m.SkewY == 0 && m.ScaleX == m.ScaleY && m.ScaleX > 1 && m.Persp0 == 0 && m.Persp1 == 0 && m.Persp2 == 1;
+
     // Only the layer's non-empty tiles are drawn. A pure translation (pans, tilts, a static or handheld camera without
     // roll) is snapped to whole pixels and copied without resampling: several times cheaper than bilinear sampling.
     private static void DrawLayer(SKCanvas c, SceneLayer layer, SKMatrix matrix, SKPaint paint, bool smooth)
@@ -156,6 +183,10 @@ internal sealed class SceneFrames : IDisposable
 
     public void Dispose()
     {
+        foreach (var levels in _levels)
+        {
+            levels?.Dispose();
+        }
         _layers.Dispose();
         _label?.Dispose();
     }

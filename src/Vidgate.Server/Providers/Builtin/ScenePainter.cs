@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using SkiaSharp;
 
 namespace Vidgate.Server.Providers.Builtin;
@@ -24,15 +25,31 @@ internal static partial class ScenePainter
     {
         var light = SceneLight.For(scene.Time, scene.Style, scene.Has(SceneElements.Rain));
         var view = new View(scene, light, g, Sun(scene, light, g));
-        var sky = Draw(g, c => Sky(c, view, new SceneRandom(scene.Seed)));
-        var far = Draw(g, c => Far(c, view, new SceneRandom(scene.Seed ^ 0xA5A5A5A5)));
-        var mid = Draw(g, c => Ground(c, view, new SceneRandom(scene.Seed ^ 0x3C3C3C3C), near: false));
-        var near = Draw(g, c => Ground(c, view, new SceneRandom(scene.Seed ^ 0x3C3C3C3C), near: true));
-        var rays = scene.Has(SceneElements.SunRays) && !light.Night ? Draw(g, c => Rays(c, view)) : null;
-        var overlay = scene.Is(SceneStyle.Vintage) ? Vignette(g) : null;
-        return new SceneLayers(
-            [SceneLayer.Of(sky, SkyParallax), SceneLayer.Of(far, FarParallax), SceneLayer.Of(mid, MidParallax), SceneLayer.Of(near, NearParallax)],
-            rays is null ? null : SceneLayer.Of(rays, RaysParallax), overlay);
+        SceneLayer? sky = null, far = null, mid = null, near = null, rays = null;
+        SKImage? overlay = null;
+        // The layers are independent and nothing is drawn (or piped to ffmpeg) before all of them exist: painting them
+        // on every core shortens the wait before a render's first frame.
+        try
+        {
+            Parallel.Invoke(
+                () => sky = SceneLayer.Of(Draw(g, c => Sky(c, view, new SceneRandom(scene.Seed))), SkyParallax),
+                () => far = SceneLayer.Of(Draw(g, c => Far(c, view, new SceneRandom(scene.Seed ^ 0xA5A5A5A5))), FarParallax),
+                () => mid = SceneLayer.Of(Draw(g, c => Ground(c, view, new SceneRandom(scene.Seed ^ 0x3C3C3C3C), near: false)), MidParallax),
+                () => near = SceneLayer.Of(Draw(g, c => Ground(c, view, new SceneRandom(scene.Seed ^ 0x3C3C3C3C), near: true)), NearParallax),
+                () => rays = scene.Has(SceneElements.SunRays) && !light.Night ? SceneLayer.Of(Draw(g, c => Rays(c, view)), RaysParallax) : null,
+                () => overlay = scene.Is(SceneStyle.Vintage) ? Vignette(g) : null);
+        }
+        catch (AggregateException e)
+        {
+            foreach (var done in (SceneLayer?[])[sky, far, mid, near, rays])
+            {
+                done?.Image.Dispose();
+            }
+            overlay?.Dispose();
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
+        }
+        return new SceneLayers([sky!, far!, mid!, near!], rays, overlay);
     }
 
     /// <summary>What every painting step needs to know.</summary>
