@@ -80,6 +80,16 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
             ? ledger.SettleAsync(connection, taskId, ending.ActualSeconds, now, ct)
             : ledger.ReleaseAsync(connection, taskId, ending.Outcome, now, ct);
 
+    /// <summary>All of a group's holds in one call of the ledger (on PostgreSQL: a read, then one round trip under the account rows' locks).</summary>
+    public ValueTask<HoldClosed?[]> EndedManyAsync(DbConnection connection, IReadOnlyList<EndedTask> endings, CancellationToken ct)
+        => ledger.CloseManyAsync(
+            connection,
+            [.. endings.Select(e => new HoldClose(e.TaskId, e.Ending.Status == VideoStatus.Completed, e.Ending.ActualSeconds, e.Ending.Outcome, e.Now))],
+            ct);
+
+    /// <summary>Money takes the account row: it runs after the other participants, so the row is held only to the commit.</summary>
+    public bool LocksSharedRows => true;
+
     public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
         => ledger.RecordUpstreamCostAsync(connection, taskId, costUsdTicks, ct);
 

@@ -45,6 +45,28 @@ internal interface ITaskParticipant
     /// </summary>
     ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="EndedAsync"/> for several tasks ended in one transaction (PostgreSQL's grouped endings), one answer
+    /// per ending in order. Each task appears once, and only tasks whose transition changed a row are passed.
+    /// </summary>
+    async ValueTask<HoldClosed?[]> EndedManyAsync(DbConnection connection, IReadOnlyList<EndedTask> endings, CancellationToken ct)
+    {
+        var answers = new HoldClosed?[endings.Count];
+        for (var i = 0; i < endings.Count; i++)
+        {
+            answers[i] = await EndedAsync(connection, endings[i].TaskId, endings[i].Ending, endings[i].Now, ct);
+        }
+
+        return answers;
+    }
+
+    /// <summary>
+    /// True for a participant whose ending work locks rows many writes share (billing: the account row). Such
+    /// participants run after every other one (<see cref="TaskParticipants"/>), so the shared lock is taken last and held
+    /// only until the commit, not while the others' statements go back and forth.
+    /// </summary>
+    bool LocksSharedRows => false;
+
     /// <summary>In the write that took the lease of a remote job the upstream reported done, with the cost it reported.</summary>
     ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct);
 
@@ -96,6 +118,9 @@ internal readonly record struct TaskEnding(VideoStatus Status, string Outcome, i
 
     public static TaskEnding Completed(int? actualSeconds) => new(VideoStatus.Completed, "completed", actualSeconds);
 }
+
+/// <summary>One task a grouped write ended: which, how, and when (each ending keeps its own time).</summary>
+internal readonly record struct EndedTask(string TaskId, TaskEnding Ending, DateTimeOffset Now);
 
 /// <summary>
 /// What the participant moved when a task ended, in micro-units: charged to the account, and given back to its balance.

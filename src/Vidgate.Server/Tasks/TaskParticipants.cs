@@ -4,11 +4,18 @@ namespace Vidgate.Server.Tasks;
 
 /// <summary>
 /// Every registered <see cref="ITaskParticipant"/> as one (billing's money, the webhooks' outbox), so a store keeps
-/// calling one participant and each still commits or rolls back with the store's write. In registration order; the first
+/// calling one participant and each still commits or rolls back with the store's write. In registration order (an ending runs
+/// those that lock shared rows last, <see cref="ITaskParticipant.LocksSharedRows"/>); the first
 /// refusal of an insert wins, and an ending's <see cref="HoldClosed"/> is the first one a participant returns (billing's).
 /// </summary>
 internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipant
 {
+    // Endings run the participants that lock shared rows last (stable: registration order otherwise), so e.g. the
+    // webhook outbox's reads and inserts happen before billing takes the account row, not while it holds it.
+    private readonly ITaskParticipant[] _endingOrder = [.. all.Where(p => !p.LocksSharedRows), .. all.Where(p => p.LocksSharedRows)];
+
+    public bool LocksSharedRows => all.Any(p => p.LocksSharedRows);
+
     /// <summary>Null when nothing takes part (store-level tests and tools), so stores keep their "no participant" path.</summary>
     public static TaskParticipants? Of(IEnumerable<ITaskParticipant>? participants)
         => participants?.ToArray() is { Length: > 0 } all ? new TaskParticipants(all) : null;
@@ -59,11 +66,26 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
     public async ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
     {
         HoldClosed? closed = null;
-        foreach (var participant in all)
+        foreach (var participant in _endingOrder)
         {
             // Every participant runs; only the first answer is kept (`??=` would skip the others once one answered).
             var answer = await participant.EndedAsync(connection, taskId, ending, now, ct);
             closed ??= answer;
+        }
+
+        return closed;
+    }
+
+    public async ValueTask<HoldClosed?[]> EndedManyAsync(DbConnection connection, IReadOnlyList<EndedTask> endings, CancellationToken ct)
+    {
+        var closed = new HoldClosed?[endings.Count];
+        foreach (var participant in _endingOrder)
+        {
+            var answers = await participant.EndedManyAsync(connection, endings, ct);
+            for (var i = 0; i < closed.Length; i++)
+            {
+                closed[i] ??= answers[i];
+            }
         }
 
         return closed;

@@ -38,6 +38,22 @@ internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : 
         return null;
     }
 
+    /// <summary>
+    /// A group of endings (PostgreSQL's grouped endings): one read says which of the tasks have anywhere to send to (a
+    /// live endpoint of their account, or a callback URL); only those take <see cref="EndedAsync"/>'s reads and inserts.
+    /// Most tasks have neither, and a group then costs one round trip here instead of two per task.
+    /// </summary>
+    public async ValueTask<HoldClosed?[]> EndedManyAsync(DbConnection connection, IReadOnlyList<EndedTask> endings, CancellationToken ct)
+    {
+        var addressed = await WebhookStore.AddressedAsync(connection, [.. endings.Select(e => e.TaskId)], ct);
+        foreach (var ending in endings.Where(e => addressed.Contains(e.TaskId)))
+        {
+            await EndedAsync(connection, ending.TaskId, ending.Ending, ending.Now, ct);
+        }
+
+        return new HoldClosed?[endings.Count];
+    }
+
     public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct) => ValueTask.CompletedTask;
 
     /// <summary>

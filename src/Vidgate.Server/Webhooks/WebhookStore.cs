@@ -135,6 +135,23 @@ internal sealed class WebhookStore(WebhookDb db)
     }
 
     /// <summary>
+    /// Which of <paramref name="taskIds"/> have a destination <see cref="EnqueueAsync"/> could write (a callback URL, or
+    /// a live endpoint of the task's account), in one read. A parameter per id keeps it one plain statement on both engines.
+    /// </summary>
+    public static async ValueTask<HashSet<string>> AddressedAsync(DbConnection connection, IReadOnlyList<string> taskIds, CancellationToken ct)
+    {
+        var names = taskIds.Select((_, i) => "@t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var sql = $"""
+            SELECT t.id FROM tasks t
+             WHERE t.id IN ({string.Join(", ", names)})
+               AND (t.callback_url IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.account_id = t.account_id AND e.deleted_at IS NULL AND e.disabled_at IS NULL));
+            """;
+        var found = await Db.Command(connection, sql, [.. names.Select((n, i) => (n, (object?)taskIds[i]))]).AllAsync(r => r.GetString(0), ct);
+        return found.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Leases up to <paramref name="limit"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.
     /// On PostgreSQL the rows are taken with <c>FOR UPDATE SKIP LOCKED</c>, so nodes never wait for, nor take, each other's.
     /// </summary>
