@@ -4,10 +4,12 @@ namespace Vidgate.Tests.Data.Postgres;
 public sealed class PostgresUsageRollupTests() : UsageRollupContract(new PostgresEngine())
 {
     private protected override string Unmigrate => """
-        DROP TRIGGER holds_usage ON holds;
+        DROP TRIGGER holds_usage_insert ON holds;
+        DROP TRIGGER holds_usage_update ON holds;
+        DROP TRIGGER holds_usage_delete ON holds;
         DROP TRIGGER holds_group_fixed ON holds;
-        DROP FUNCTION holds_usage_track();
-        DROP FUNCTION usage_daily_move(holds, holds);
+        DROP FUNCTION holds_usage_apply();
+        DROP FUNCTION usage_daily_share(holds, integer);
         DROP FUNCTION holds_group_fixed();
         DROP TABLE usage_daily;
         DELETE FROM schema_version WHERE version = 7;
