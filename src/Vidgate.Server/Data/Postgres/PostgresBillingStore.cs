@@ -142,14 +142,19 @@ internal sealed class PostgresBillingStore(PostgresDatabase db, TimeProvider clo
                 return new UsageLine(row, new UpstreamCost(ticks, r.GetInt32(16)));
             }, ct), ct);
 
-    // tasks > 0: a group whose holds were all deleted reads as no group, as the aggregate of the holds would.
+    // A group's shards summed (migration 0007); tasks > 0: a group whose holds were all deleted reads as no group, as the
+    // aggregate of the holds would.
     private const string UsageSql = """
-        SELECT account_id, key_id, model, day, tasks, completed, failed, cancelled, other, in_flight, seconds_generated,
-               charged, refunded, held, cost_dollars, cost_ticks, cost_tasks
+        SELECT account_id, key_id, model, day, SUM(tasks)::integer, SUM(completed)::integer, SUM(failed)::integer,
+               SUM(cancelled)::integer, SUM(other)::integer, SUM(in_flight)::integer, SUM(seconds_generated)::bigint,
+               SUM(charged)::bigint, SUM(refunded)::bigint, SUM(held)::bigint, SUM(cost_dollars)::bigint,
+               SUM(cost_ticks)::bigint, SUM(cost_tasks)::integer
           FROM usage_daily
-         WHERE tasks > 0 AND (@a::text IS NULL OR account_id = @a::text) AND (@k::text IS NULL OR key_id = @k::text)
+         WHERE (@a::text IS NULL OR account_id = @a::text) AND (@k::text IS NULL OR key_id = @k::text)
            AND (@m::text IS NULL OR model = @m::text)
            AND (@from::text IS NULL OR day >= @from::text) AND (@to::text IS NULL OR day <= @to::text)
+         GROUP BY day, account_id, key_id, model
+        HAVING SUM(tasks) > 0
          ORDER BY day, account_id, key_id, model;
         """;
 

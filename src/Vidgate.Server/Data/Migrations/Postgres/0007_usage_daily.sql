@@ -8,6 +8,9 @@ CREATE TABLE usage_daily (
     account_id        TEXT NOT NULL,
     key_id            TEXT NOT NULL,
     model             TEXT NOT NULL,
+    -- A group is split over 8 rows by a hash of the task id, so that writes of one account's tasks (a finish's lease
+    -- records the upstream cost on the hold) do not all queue on one row lock; a report sums the shards.
+    shard             SMALLINT NOT NULL,
     tasks             INTEGER NOT NULL,
     completed         INTEGER NOT NULL,
     failed            INTEGER NOT NULL,
@@ -21,14 +24,14 @@ CREATE TABLE usage_daily (
     cost_dollars      BIGINT NOT NULL,
     cost_ticks        BIGINT NOT NULL,
     cost_tasks        INTEGER NOT NULL,
-    PRIMARY KEY (day, account_id, key_id, model)
+    PRIMARY KEY (day, account_id, key_id, model, shard)
 );
 
 -- GET /v1/usage reads one account's days.
 CREATE INDEX usage_daily_account ON usage_daily (account_id, day);
 
 INSERT INTO usage_daily
-SELECT to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), account_id, key_id, model, COUNT(*),
+SELECT to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), account_id, key_id, model, (hashtext(task_id) & 7)::smallint, COUNT(*),
        COUNT(*) FILTER (WHERE outcome = 'completed'), COUNT(*) FILTER (WHERE outcome = 'failed'),
        COUNT(*) FILTER (WHERE outcome = 'cancelled'),
        COUNT(*) FILTER (WHERE state <> 'held' AND outcome NOT IN ('completed', 'failed', 'cancelled')),
@@ -39,13 +42,13 @@ SELECT to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
        COALESCE(SUM(upstream_cost_usd_ticks / 10000000000), 0), COALESCE(SUM(upstream_cost_usd_ticks % 10000000000), 0),
        COUNT(upstream_cost_usd_ticks)
   FROM holds
- GROUP BY 1, 2, 3, 4;
+ GROUP BY 1, 2, 3, 4, 5;
 
 -- One hold's share of its group (the report's expressions for one row), times s: +1 for a row as it is now, -1 for a
 -- row as it was before an update or delete.
 CREATE FUNCTION usage_daily_share(h holds, s integer) RETURNS usage_daily LANGUAGE sql STABLE AS $$
     SELECT to_char(to_timestamp(h.created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), h.account_id, h.key_id, h.model,
-           s,
+           (hashtext(h.task_id) & 7)::smallint, s,
            s * (CASE WHEN h.outcome = 'completed' THEN 1 ELSE 0 END),
            s * (CASE WHEN h.outcome = 'failed' THEN 1 ELSE 0 END),
            s * (CASE WHEN h.outcome = 'cancelled' THEN 1 ELSE 0 END),
@@ -70,13 +73,13 @@ CREATE FUNCTION holds_usage_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO usage_daily AS u
-        SELECT r.day, r.account_id, r.key_id, r.model, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
+        SELECT r.day, r.account_id, r.key_id, r.model, r.shard, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
                SUM(r.other), SUM(r.in_flight), SUM(r.seconds_generated), SUM(r.charged), SUM(r.refunded), SUM(r.held),
                SUM(r.cost_dollars), SUM(r.cost_ticks), SUM(r.cost_tasks)
           FROM new_holds n CROSS JOIN LATERAL usage_daily_share(n, 1) r
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (day, account_id, key_id, model) DO UPDATE SET
+         GROUP BY 1, 2, 3, 4, 5
+         ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (day, account_id, key_id, model, shard) DO UPDATE SET
             tasks = u.tasks + excluded.tasks, completed = u.completed + excluded.completed, failed = u.failed + excluded.failed,
             cancelled = u.cancelled + excluded.cancelled, other = u.other + excluded.other, in_flight = u.in_flight + excluded.in_flight,
             seconds_generated = u.seconds_generated + excluded.seconds_generated, charged = u.charged + excluded.charged,
@@ -84,13 +87,13 @@ BEGIN
             cost_ticks = u.cost_ticks + excluded.cost_ticks, cost_tasks = u.cost_tasks + excluded.cost_tasks;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO usage_daily AS u
-        SELECT r.day, r.account_id, r.key_id, r.model, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
+        SELECT r.day, r.account_id, r.key_id, r.model, r.shard, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
                SUM(r.other), SUM(r.in_flight), SUM(r.seconds_generated), SUM(r.charged), SUM(r.refunded), SUM(r.held),
                SUM(r.cost_dollars), SUM(r.cost_ticks), SUM(r.cost_tasks)
           FROM old_holds o CROSS JOIN LATERAL usage_daily_share(o, -1) r
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (day, account_id, key_id, model) DO UPDATE SET
+         GROUP BY 1, 2, 3, 4, 5
+         ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (day, account_id, key_id, model, shard) DO UPDATE SET
             tasks = u.tasks + excluded.tasks, completed = u.completed + excluded.completed, failed = u.failed + excluded.failed,
             cancelled = u.cancelled + excluded.cancelled, other = u.other + excluded.other, in_flight = u.in_flight + excluded.in_flight,
             seconds_generated = u.seconds_generated + excluded.seconds_generated, charged = u.charged + excluded.charged,
@@ -98,15 +101,15 @@ BEGIN
             cost_ticks = u.cost_ticks + excluded.cost_ticks, cost_tasks = u.cost_tasks + excluded.cost_tasks;
     ELSE
         INSERT INTO usage_daily AS u
-        SELECT r.day, r.account_id, r.key_id, r.model, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
+        SELECT r.day, r.account_id, r.key_id, r.model, r.shard, SUM(r.tasks), SUM(r.completed), SUM(r.failed), SUM(r.cancelled),
                SUM(r.other), SUM(r.in_flight), SUM(r.seconds_generated), SUM(r.charged), SUM(r.refunded), SUM(r.held),
                SUM(r.cost_dollars), SUM(r.cost_ticks), SUM(r.cost_tasks)
           FROM (SELECT x.* FROM new_holds n CROSS JOIN LATERAL usage_daily_share(n, 1) x
                 UNION ALL
                 SELECT x.* FROM old_holds o CROSS JOIN LATERAL usage_daily_share(o, -1) x) r
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (day, account_id, key_id, model) DO UPDATE SET
+         GROUP BY 1, 2, 3, 4, 5
+         ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (day, account_id, key_id, model, shard) DO UPDATE SET
             tasks = u.tasks + excluded.tasks, completed = u.completed + excluded.completed, failed = u.failed + excluded.failed,
             cancelled = u.cancelled + excluded.cancelled, other = u.other + excluded.other, in_flight = u.in_flight + excluded.in_flight,
             seconds_generated = u.seconds_generated + excluded.seconds_generated, charged = u.charged + excluded.charged,
