@@ -105,6 +105,25 @@ public sealed class FuzzProof
             replayed++;
         }
 
+        // Warm-up with the largest bodies the generator makes (a 10 MB JSON string, a 25 MB upload), each client at once,
+        // so the server's heap reaches that working set here, in the first third, and not whenever the random sequence
+        // first draws them: "flat" compares the last third with the middle one, and a seed that drew its big bodies
+        // late read as growth (the GC collects such garbage lazily), on a server fast enough to reach them.
+        var prompt = Encoding.UTF8.GetBytes("{\"model\":\"grok-imagine-video\",\"prompt\":\"" + new string('x', 10 * 1024 * 1024) + "\"}");
+        using var upload = new MultipartFormDataContent
+        {
+            { new StringContent("grok-imagine-video"), "model" },
+            { new StringContent("warm-up"), "prompt" },
+            { new ByteArrayContent(new byte[25 * 1024 * 1024]), "input_reference", "big.png" },
+        };
+        var uploadBody = await upload.ReadAsByteArrayAsync(Ct);
+        List<(string Name, string Value)> Auth(string contentType) => [("Authorization", "Bearer " + userKey), ("Content-Type", contentType)];
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(worker => Task.Run(async () =>
+        {
+            await run.SendAsync(new FuzzCorpus.Entry("warm-up json", "POST", "/v1/videos", Auth("application/json"), prompt), minimise: false);
+            await run.SendAsync(new FuzzCorpus.Entry("warm-up upload", "POST", "/v1/videos", Auth(upload.Headers.ContentType!.ToString()), uploadBody), minimise: false);
+        }, Ct)));
+
         var until = DateTime.UtcNow + duration;
         await Task.WhenAll(Enumerable.Range(0, Workers).Select(worker => Task.Run(async () =>
         {
