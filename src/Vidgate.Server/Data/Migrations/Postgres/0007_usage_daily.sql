@@ -69,6 +69,8 @@ $$;
 -- Lock order: every statement that writes holds runs after its transaction has locked the accounts involved (a create
 -- batch locks them before inserting its holds, an ending group before closing them), or touches no account (the
 -- upstream cost), so the rollup row is always taken after the account row and the two cannot deadlock.
+-- The three branches repeat one upsert on purpose: a transition table is visible only to its own event's trigger, and
+-- handing the shares to one shared function as an array measured slower (bench pg-create 0.86-0.98x against 1.10-1.27x).
 CREATE FUNCTION holds_usage_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
