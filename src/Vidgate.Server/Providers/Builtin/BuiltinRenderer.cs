@@ -94,10 +94,10 @@ internal sealed partial class BuiltinRenderer(
                 "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
                 "-movflags", "+faststart", output.VideoPath,
             ],
-            async (stdin, token) =>
+            (stdin, token) =>
             {
                 using var scene = new SceneFrames(SceneReader.Read(job.Prompt), DrawSize(job.Width), DrawSize(job.Height), frames, options.Value.PreviewLabel);
-                await scene.WriteAsync(stdin, previews, token);
+                scene.Write(stdin, previews, token);
             },
             progress.OnFrame, ct);
         // ffmpeg can exit 0 after a broken input and write nothing; the frame count tells.

@@ -24,13 +24,19 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
     public Task<FfmpegResult> RunAsync(IReadOnlyList<string> arguments, Action<long>? onFrame, CancellationToken ct) =>
         RunAsync(arguments, null, onFrame, ct);
 
-    /// <summary>As above, with <paramref name="input"/> writing ffmpeg's stdin (closed when it returns or fails).</summary>
+    /// <summary>
+    /// As above, with <paramref name="input"/> writing ffmpeg's stdin (closed when it returns or fails). The writer runs
+    /// on a thread of its own and writes with blocking calls into a pipe grown to <see cref="PipeBuffer.Size"/>: async
+    /// writes into the default 64 KiB pipe cost two to three times the CPU (a wake-up of the socket engine and a thread
+    /// pool hop per 64 KiB), taken from the cores x264 needs.
+    /// </summary>
     /// <remarks>
     /// If ffmpeg exits early the writer sees a broken pipe; that is not the error to report, ffmpeg's exit code and stderr
     /// are. Any other failure of the writer is rethrown once ffmpeg has exited (it sees the end of its input and stops).
+    /// A cancelled run kills ffmpeg, which breaks a write that is blocked on the pipe.
     /// </remarks>
     public async Task<FfmpegResult> RunAsync(
-        IReadOnlyList<string> arguments, Func<Stream, CancellationToken, Task>? input, Action<long>? onFrame, CancellationToken ct)
+        IReadOnlyList<string> arguments, Action<Stream, CancellationToken>? input, Action<long>? onFrame, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var start = new ProcessStartInfo(options.Value.FfmpegPath)
@@ -122,12 +128,13 @@ internal sealed partial class FfmpegRunner(IOptions<BuiltinOptions> options, ILo
         return new FfmpegResult(frames, Tail(tail));
     }
 
-    private static async Task FeedAsync(Stream stdin, Func<Stream, CancellationToken, Task> input, CancellationToken ct)
+    private static async Task FeedAsync(Stream stdin, Action<Stream, CancellationToken> input, CancellationToken ct)
     {
         try
         {
-            // Off the caller's thread: the writer may draw for a while before its first write.
-            await Task.Run(() => input(stdin, ct), ct);
+            PipeBuffer.TryGrow(stdin);
+            // A thread of its own: the writer blocks on the pipe (and on the frames being drawn) for the whole run.
+            await Task.Factory.StartNew(() => input(stdin, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (IOException)
         {

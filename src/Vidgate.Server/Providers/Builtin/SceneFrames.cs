@@ -34,13 +34,16 @@ internal sealed class SceneFrames : IDisposable
         _label = label ? PreviewLabel.Create(Math.Min(width, height)) : null;
     }
 
-    /// <summary>The ffmpeg input format of what <see cref="WriteAsync"/> writes.</summary>
+    /// <summary>The ffmpeg input format of what <see cref="Write"/> writes.</summary>
     public string PixelFormat => "bgra";
 
     public int FrameBytes => _info.BytesSize;
 
-    /// <summary>Writes every frame in order; <paramref name="previews"/>, if given, sees each one after it went out.</summary>
-    public async Task WriteAsync(Stream output, ScenePreviews? previews, CancellationToken ct)
+    /// <summary>
+    /// Writes every frame in order; <paramref name="previews"/>, if given, sees each one after it went out. Blocking: run
+    /// it on a thread of its own (the frames are drawn on the thread pool meanwhile).
+    /// </summary>
+    public void Write(Stream output, ScenePreviews? previews, CancellationToken ct)
     {
         // Two frames in flight per core: one drawing, one waiting for the pipe.
         var ahead = Math.Clamp(Environment.ProcessorCount, 1, 4) + 1;
@@ -56,10 +59,11 @@ internal sealed class SceneFrames : IDisposable
                     pending.Enqueue(Task.Run(() => Render(frame), ct));
                 }
                 var index = next - pending.Count;
-                var buffer = await pending.Dequeue();
+                var buffer = pending.Dequeue().GetAwaiter().GetResult();
                 try
                 {
-                    await output.WriteAsync(buffer.AsMemory(0, FrameBytes), ct);
+                    ct.ThrowIfCancellationRequested();
+                    output.Write(buffer, 0, FrameBytes);
                     previews?.Take(index, buffer, _info);
                 }
                 finally
@@ -75,7 +79,7 @@ internal sealed class SceneFrames : IDisposable
             {
                 try
                 {
-                    ArrayPool<byte>.Shared.Return(await pending.Dequeue());
+                    ArrayPool<byte>.Shared.Return(pending.Dequeue().GetAwaiter().GetResult());
                 }
                 catch (OperationCanceledException)
                 {
