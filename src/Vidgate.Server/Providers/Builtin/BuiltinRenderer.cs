@@ -87,9 +87,9 @@ internal sealed partial class BuiltinRenderer(
         using var previews = new ScenePreviews(job.Width, job.Height, frames, output.ThumbnailPath, output.SpritesheetPath);
         var encoded = await ffmpeg.RunAsync(
             [
-                "-y", "-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{Number(DrawSize(job.Width))}x{Number(DrawSize(job.Height))}",
+                "-y", "-f", "rawvideo", "-pix_fmt", SceneFrames.PixelFormat, "-s", $"{Number(DrawSize(job.Width))}x{Number(DrawSize(job.Height))}",
                 "-r", Number(BuiltinOptions.Fps), "-i", "pipe:0",
-                "-vf", $"scale={Number(job.Width)}:{Number(job.Height)}:flags=bilinear,format=yuv420p",
+                "-vf", $"scale={Number(job.Width)}:{Number(job.Height)}:flags=bilinear",
                 "-an", "-sn", "-frames:v", Number(frames),
                 "-c:v", "libx264", "-preset", options.Value.Preset, "-pix_fmt", "yuv420p", "-r", Number(BuiltinOptions.Fps),
                 "-movflags", "+faststart", output.VideoPath,

@@ -5,9 +5,10 @@ using SkiaSharp;
 namespace Vidgate.Server.Providers.Builtin;
 
 /// <summary>
-/// Draws the frames of a text scene (layers moved by the camera, effects, the label) as raw BGRA and writes them in
-/// order to a stream (ffmpeg's stdin). Frames are drawn on several threads while the previous ones are being written
-/// and encoded, so drawing and encoding overlap; at most a few frames are in memory at once.
+/// Draws the frames of a text scene (layers moved by the camera, effects, the label) in BGRA and writes them in order
+/// to a stream (ffmpeg's stdin) as I420 (<see cref="I420"/>). Frames are drawn and converted on several threads while
+/// the previous ones are being written and encoded, so drawing and encoding overlap; at most a few frames are in
+/// memory at once.
 /// </summary>
 internal sealed class SceneFrames : IDisposable
 {
@@ -35,9 +36,10 @@ internal sealed class SceneFrames : IDisposable
     }
 
     /// <summary>The ffmpeg input format of what <see cref="Write"/> writes.</summary>
-    public string PixelFormat => "bgra";
+    public const string PixelFormat = "yuv420p";
 
-    public int FrameBytes => _info.BytesSize;
+    /// <summary>Bytes of one frame as written.</summary>
+    public int FrameBytes => I420.Size(_info.Width, _info.Height);
 
     /// <summary>
     /// Writes every frame in order; <paramref name="previews"/>, if given, sees each one after it went out. Blocking: run
@@ -47,7 +49,7 @@ internal sealed class SceneFrames : IDisposable
     {
         // Two frames in flight per core: one drawing, one waiting for the pipe.
         var ahead = Math.Clamp(Environment.ProcessorCount, 1, 4) + 1;
-        var pending = new Queue<Task<byte[]>>();
+        var pending = new Queue<Task<Frame>>();
         var next = 0;
         try
         {
@@ -56,19 +58,19 @@ internal sealed class SceneFrames : IDisposable
                 while (next < _frames && pending.Count < ahead)
                 {
                     var frame = next++;
-                    pending.Enqueue(Task.Run(() => Render(frame), ct));
+                    pending.Enqueue(Task.Run(() => Drawn(frame), ct));
                 }
                 var index = next - pending.Count;
-                var buffer = pending.Dequeue().GetAwaiter().GetResult();
+                var drawn = pending.Dequeue().GetAwaiter().GetResult();
                 try
                 {
                     ct.ThrowIfCancellationRequested();
-                    output.Write(buffer, 0, FrameBytes);
-                    previews?.Take(index, buffer, _info);
+                    output.Write(drawn.I420, 0, FrameBytes);
+                    previews?.Take(index, drawn.Bgra, _info);
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    drawn.Return();
                 }
             }
         }
@@ -79,7 +81,7 @@ internal sealed class SceneFrames : IDisposable
             {
                 try
                 {
-                    ArrayPool<byte>.Shared.Return(pending.Dequeue().GetAwaiter().GetResult());
+                    pending.Dequeue().GetAwaiter().GetResult().Return();
                 }
                 catch (OperationCanceledException)
                 {
@@ -89,10 +91,10 @@ internal sealed class SceneFrames : IDisposable
         }
     }
 
-    /// <summary>One frame as BGRA bytes (a pooled buffer of at least <see cref="FrameBytes"/>).</summary>
+    /// <summary>One frame as BGRA bytes (a pooled buffer of at least <see cref="SKImageInfo.BytesSize"/>).</summary>
     public byte[] Render(int frame)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(FrameBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(_info.BytesSize);
         var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
         try
         {
@@ -111,6 +113,25 @@ internal sealed class SceneFrames : IDisposable
             handle.Free();
         }
         return buffer;
+    }
+
+    // Drawn, then converted on the same thread: the writer only copies bytes into the pipe.
+    private Frame Drawn(int frame)
+    {
+        var bgra = Render(frame);
+        var i420 = ArrayPool<byte>.Shared.Rent(FrameBytes);
+        I420.FromBgra(bgra, _info.Width, _info.Height, _info.RowBytes, i420);
+        return new Frame(bgra, i420);
+    }
+
+    /// <summary>A frame in both forms: BGRA for the previews, I420 for ffmpeg (pooled buffers).</summary>
+    private sealed record Frame(byte[] Bgra, byte[] I420)
+    {
+        public void Return()
+        {
+            ArrayPool<byte>.Shared.Return(Bgra);
+            ArrayPool<byte>.Shared.Return(I420);
+        }
     }
 
     private void Draw(SKCanvas c, int frame)
