@@ -43,7 +43,9 @@ public sealed class ReconcilerAdoptionTests
                     type = "kling",
                     base_url = fake.BaseUrl.ToString(),
                     api_keys = new[] { fake.Options.ApiKey },
-                    request_timeout_seconds = 5,
+                    // Long enough that the submit is still waiting when the server dies (it would look the job up itself on
+                    // a timeout); the restarted node reconciles it once this plus the lease has passed.
+                    request_timeout_seconds = 8,
                 }, Ct));
                 await UpstreamServer.RouteAsync(before, "kling");
                 using var user = await before.NewUserAsync();
@@ -63,7 +65,8 @@ public sealed class ReconcilerAdoptionTests
                     await Task.Delay(50, Ct);
                 }
 
-                Assert.Equal(("processing", "7"), (Text(await user.GetVideoAsync(adoptedId), "status"), Text(await user.GetVideoAsync(adoptedId), "seconds")));
+                var stranded = await user.GetVideoAsync(adoptedId);
+                Assert.Equal(("processing", "7"), (Text(stranded, "status"), Text(stranded, "seconds")));
             }
 
             // Nothing looked the job up before the crash: it is the restarted node's Reconciler that finds and adopts it.
