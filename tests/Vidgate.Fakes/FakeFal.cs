@@ -1,6 +1,12 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
+using Org.BouncyCastle.Security;
 
 namespace Vidgate.Fakes;
 
@@ -14,10 +20,13 @@ namespace Vidgate.Fakes;
 /// <c>CANCELLATION_REQUESTED</c>, 400 <c>ALREADY_COMPLETED</c>, 404 <c>NOT_FOUND</c>. Input is checked against the Kling and
 /// Veo 3 schemas (a 422 <c>detail[]</c> at submit); images must be URLs or data URIs. A missing or wrong key is 401, a
 /// locked (unpaid) account 403; 429 and 500 carry <c>{"detail": …}</c>. No model moderates a prompt at submit.
+/// Webhooks are signed as fal signs them (vendors.md §5.8: Ed25519 over request id, user id, timestamp and the body's
+/// SHA-256 hex, joined by newlines) with the fake's own key, published as a JWKS at <c>/.well-known/jwks.json</c>.
 /// </summary>
 public sealed class FakeFal : FakeVendor
 {
     private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+    private int _jwksFetches;
 
     private FakeFal(FakeVendorOptions options)
         : base(options)
@@ -31,12 +40,32 @@ public sealed class FakeFal : FakeVendor
         return fake;
     }
 
+    /// <summary>The key this fake signs its webhooks with (a test signs forgeries with another one).</summary>
+    public Ed25519PrivateKeyParameters WebhookKey { get; } = NewWebhookKey();
+
+    /// <summary>The <c>X-Fal-Webhook-User-Id</c> this fake's account has.</summary>
+    public string UserId { get; } = "user_" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Where this fake publishes its webhook public key (fal: <c>https://rest.alpha.fal.ai/.well-known/jwks.json</c>).</summary>
+    public string JwksUrl => BaseUrl.ToString().TrimEnd('/') + "/.well-known/jwks.json";
+
+    /// <summary>The public key as the JWKS's <c>x</c> (base64url, no padding).</summary>
+    public string PublicKeyX => Base64Url(WebhookKey.GeneratePublicKey().GetEncoded());
+
+    /// <summary>JWKS fetches served.</summary>
+    public int JwksFetches => Volatile.Read(ref _jwksFetches);
+
     /// <summary>The account's balance is used up: every call answers 403 "User is locked".</summary>
     public bool Locked { get; set; }
 
     protected override void Map(WebApplication app)
     {
         app.MapGet("/_cdn/{id}.mp4", (HttpContext http, string id) => ServeVideoAsync(http, id, Retention));
+        app.MapGet("/.well-known/jwks.json", (HttpContext http) =>
+        {
+            Interlocked.Increment(ref _jwksFetches);
+            return WriteJsonAsync(http, 200, $$"""{"keys":[{"kty":"OKP","crv":"Ed25519","x":"{{PublicKeyX}}","alg":"EdDSA","use":"sig"}]}""");
+        });
         app.MapGet("/{owner}/{app}/requests/{id}/status", StatusAsync);
         app.MapGet("/{owner}/{app}/requests/{id}", ResultAsync);
         app.MapPut("/{owner}/{app}/requests/{id}/cancel", CancelAsync);
@@ -55,6 +84,30 @@ public sealed class FakeFal : FakeVendor
             : job.Marked("failed") || job.Marked("moderation")
                 ? $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"ERROR","error":"Invalid status code: 422","payload":{"detail":"generation failed"} }"""
                 : $$"""{"request_id":"{{job.Id}}","gateway_request_id":"{{job.Id}}","status":"OK","payload":{"video":{"url":"{{BaseUrl.ToString().TrimEnd('/')}}/_cdn/{{job.Id}}.mp4","content_type":"video/mp4"} } }""";
+
+    protected override void SignCallback(HttpRequestMessage request, string body)
+    {
+        var requestId = body.Split("\"request_id\":\"")[1].Split('"')[0];
+        var timestamp = Options.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        request.Headers.Add("X-Fal-Webhook-Request-Id", requestId);
+        request.Headers.Add("X-Fal-Webhook-User-Id", UserId);
+        request.Headers.Add("X-Fal-Webhook-Timestamp", timestamp);
+        request.Headers.Add("X-Fal-Webhook-Signature", Sign(WebhookKey, requestId, UserId, timestamp, Encoding.UTF8.GetBytes(body)));
+    }
+
+    /// <summary>fal's webhook signature of <paramref name="body"/>: hex Ed25519 of <c>request_id\nuser_id\ntimestamp\nsha256_hex(body)</c>.</summary>
+    public static string Sign(Ed25519PrivateKeyParameters key, string requestId, string userId, string timestamp, byte[] body)
+    {
+        var message = Encoding.UTF8.GetBytes($"{requestId}\n{userId}\n{timestamp}\n{Convert.ToHexStringLower(SHA256.HashData(body))}");
+        var signer = new Ed25519Signer();
+        signer.Init(true, key);
+        signer.BlockUpdate(message, 0, message.Length);
+        return Convert.ToHexStringLower(signer.GenerateSignature());
+    }
+
+    public static Ed25519PrivateKeyParameters NewWebhookKey() => new(new SecureRandom());
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private async Task SubmitAsync(HttpContext http, string model)
     {

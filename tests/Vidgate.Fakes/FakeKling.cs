@@ -16,6 +16,7 @@ namespace Vidgate.Fakes;
 /// <c>task_status_msg</c> (<c>[fake:failed]</c>; <c>[fake:moderation]</c>: risk control). <c>[fake:reject]</c> is input
 /// moderation at create (1301, HTTP 400); invalid values are 1201; 429 is 1302 (with <c>Retry-After</c> when queued so)
 /// or 1303; 5xx is 5000; a second create with the same <c>external_task_id</c> is 1201. There is no cancel.
+/// <c>[fake:submit-hang]</c>: the job is taken but the create's answer never sent (the crash window).
 /// </summary>
 public sealed class FakeKling : FakeVendor
 {
@@ -99,6 +100,13 @@ public sealed class FakeKling : FakeVendor
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var job = NewJob(id, prompt, body.Value, family);
         StartCallbacks(job, Field(body, "callback_url"));
+        if (prompt.Contains("[fake:submit-hang]", StringComparison.Ordinal))
+        {
+            // Taken, but the answer never arrives: the window where a gateway can crash before storing the task_id.
+            await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return;
+        }
+
         var external = body.Value.TryGetProperty("external_task_id", out var e) ? e.GetString() : "";
         var ms = job.Created.ToUnixTimeMilliseconds();
         await WriteJsonAsync(http, 200, $$$"""

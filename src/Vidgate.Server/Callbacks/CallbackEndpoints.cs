@@ -7,7 +7,7 @@ namespace Vidgate.Server.Callbacks;
 
 /// <summary>
 /// <c>POST /v1/upstream-callbacks/{instance}/{token}</c>: an upstream saying one of its jobs changed. No API key: the
-/// per-job secret in the path is the credential (and Replicate's signature on top). A callback is only a wake-up: the
+/// per-job secret in the path is the credential (and Replicate's or fal's signature on top). A callback is only a wake-up: the
 /// job is made due now and the tracker polls it, and the poll's answer is what counts, so a forged or replayed callback
 /// can at most cause one poll; its body is never read for a status. Answers are fast and small, as vendors retry on
 /// anything but 200; an unknown secret is a 404 that leaves nothing but a counter behind.
@@ -44,7 +44,7 @@ internal static class CallbackEndpoints
         }
 
         var now = clock.GetUtcNow();
-        if (callbacks.Verify(name => request.Headers.TryGetValue(name, out var value) ? value.ToString() : null, body, now) is not null)
+        if (await callbacks.VerifyAsync(name => request.Headers.TryGetValue(name, out var value) ? value.ToString() : null, body, now, ct) is not null)
         {
             // Which check failed is not said: it would only help a forger.
             metrics.UpstreamCallback("bad_signature");

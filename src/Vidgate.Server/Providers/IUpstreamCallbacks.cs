@@ -17,10 +17,11 @@ internal interface IUpstreamCallbacks
     string? CallbackProblem { get; }
 
     /// <summary>
-    /// Checks the vendor's own signature of a callback (Replicate's Standard Webhooks HMAC); null when it holds or the
-    /// vendor signs nothing, otherwise why it was refused. <paramref name="header"/> reads a request header (null: absent).
+    /// Checks the vendor's own signature of a callback (Replicate's Standard Webhooks HMAC, fal's Ed25519, whose keys may
+    /// have to be fetched first); null when it holds or the vendor signs nothing, otherwise why it was refused.
+    /// <paramref name="header"/> reads a request header (null: absent).
     /// </summary>
-    string? Verify(Func<string, string?> header, ReadOnlySpan<byte> body, DateTimeOffset now);
+    ValueTask<string?> VerifyAsync(Func<string, string?> header, ReadOnlyMemory<byte> body, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>The JSON answer to a vendor's verification request (MiniMax's <c>challenge</c>), or null when the body is a notice.</summary>
     string? Challenge(ReadOnlySpan<byte> body);

@@ -42,6 +42,7 @@ internal static class UpstreamExtensions
         services.AddSingleton<IVideoProviderType, LumaProviderType>();
         services.AddUpstreamImageLinks();
         services.AddSingleton<IVideoProviderType, FalProviderType>();
+        services.AddSingleton<FalWebhookKeys>();
         services.AddSingleton<IVideoProviderType, ReplicateProviderType>();
         services.AddSingleton<IVideoProviderType, VertexProviderType>();
 

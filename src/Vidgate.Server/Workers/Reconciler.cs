@@ -145,7 +145,10 @@ internal sealed partial class Reconciler(
         switch (lookup)
         {
             case UpstreamLookup.Found found:
-                if (await jobs.AcceptedAsync(job.TaskId, me.Owner, found.UpstreamId, found.State, now, now, CancellationToken.None))
+                // Adopted like an accepted submit: what the upstream model makes of the request (a snapped length or size)
+                // is what the task shows and is billed on, exactly as if the submit's answer had arrived.
+                var delivered = await DeliveredAsync(job, instance, ct);
+                if (await jobs.AcceptedAsync(job.TaskId, me.Owner, found.UpstreamId, found.State, now, now, delivered, CancellationToken.None))
                 {
                     Log.Adopted(logger, job.TaskId, job.ProviderId, found.UpstreamId);
                     signals.Track.Notify();
@@ -179,6 +182,21 @@ internal sealed partial class Reconciler(
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// What <paramref name="instance"/> delivers for the job's task, judged as the submit judged it (its images, its route's
+    /// model); null when the instance takes everything as asked or the task is gone.
+    /// </summary>
+    private async Task<Delivered?> DeliveredAsync(UpstreamJobRow job, UpstreamInstance instance, CancellationToken ct)
+    {
+        if (instance.Fit is null || await store.GetAsync(job.TaskId, null, ct) is not { } task)
+        {
+            return null;
+        }
+
+        var routeModel = registry.TryOrder(task.Model).FirstOrDefault(r => r.ProviderId == job.ProviderId)?.Model ?? task.Model;
+        return (instance.FitOf(task, await images.LoadAsync(task, ct), routeModel) as RequestFit.Takes)?.Delivered;
     }
 
     /// <summary>Sends the task once more to the same instance and key (same idempotency key: the task id). False: not taken.</summary>

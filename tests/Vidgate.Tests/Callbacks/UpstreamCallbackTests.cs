@@ -255,8 +255,13 @@ public sealed class UpstreamCallbackTests
         _ => "fal-ai/kling-video/v2.1/pro/text-to-video",
     };
 
-    private static object Options(string type, FakeVendor fake)
-        => fake is FakeReplicate replicate ? new { callbacks = true, webhook_secret = replicate.WebhookSecret } : new { callbacks = true };
+    private static object Options(string type, FakeVendor fake) => fake switch
+    {
+        FakeReplicate replicate => new { callbacks = true, webhook_secret = replicate.WebhookSecret },
+        // fal's signing keys come from its JWKS: the fake publishes its own.
+        FakeFal fal => new { callbacks = true, webhook_jwks_url = fal.JwksUrl },
+        _ => new { callbacks = true },
+    };
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -11,11 +11,13 @@ namespace Vidgate.Tests.Data;
 /// The daily usage rollup (<c>usage_daily</c>) on any engine: after any mix of creates, settles (full and short), failures,
 /// cancels, deletes and upstream cost writes, some of them concurrent, the usage report read from the rollup equals a
 /// fresh aggregate of the raw holds computed here in C#, for every filter; and a database upgraded to the rollup is
-/// backfilled from the holds it already had.
+/// backfilled from the holds it already had. The margin report, still aggregated from the holds, is held to the same kind
+/// of fresh aggregate (with the provider each task went to), the reference a margin rollup must keep equal to.
 /// </summary>
 public abstract class UsageRollupContract : StoreContract
 {
     private static readonly string[] Builtin = ["builtin"];
+    private static readonly string[] Remotes = ["up-a", "up-b", "up-c"];
     private static readonly string[] KeyIds = ["key_a", "key_b"];
     private static readonly string[] ModelIds = ["grok-imagine-video", "sora-2"];
 
@@ -97,6 +99,124 @@ public abstract class UsageRollupContract : StoreContract
             return await command.ExecuteNonQueryAsync(Ct);
         }));
         Assert.Equal(before, await Engine.Billing.UsageAsync(new UsageFilter(account, null, null, null, null), Ct));
+    }
+
+    /// <summary>
+    /// The margin report (per UTC day, model and the provider instance that took the task: the upstream job's, else the
+    /// task's planned one) equals a fresh aggregate of the raw holds, tasks and upstream jobs computed here in C#, after a
+    /// random mix that also hands tasks to remote instances and fails them over, for every filter. The reference any
+    /// rollup of the margin must keep equal to.
+    /// </summary>
+    [Fact]
+    public Task The_margin_equals_a_fresh_aggregate_of_the_holds_after_a_random_mix_of_money_moves_and_submits() => TestSeed.RunAsync(async (random, _) =>
+    {
+        var accounts = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            accounts.Add((await NewAccountAsync(10_000 * Money.Unit)).Id);
+        }
+
+        var tasks = new List<VideoTask>();
+        for (var round = 0; round < 10; round++)
+        {
+            var moves = Enumerable.Range(0, random.Next(1, 7)).Select(_ => random.Next(4) == 0 ? SubmitAsync(random.Next()) : MoveAsync(random.Next(), accounts, tasks)).ToList();
+            await Task.WhenAll(moves);
+            if (round % 3 == 2)
+            {
+                await AssertMarginMatchesAsync(Engine, random, accounts);
+            }
+        }
+
+        await AssertMarginMatchesAsync(Engine, random, accounts);
+    });
+
+    /// <summary>A remote lane's move: a queued task handed to one instance (again: a failover), then sometimes ended.</summary>
+    private async Task SubmitAsync(int seed)
+    {
+        var random = new Random(seed);
+        var owner = "submitter-" + seed;
+        if (await Engine.Tasks.TryClaimAsync(Builtin, owner, Now, Now.AddMinutes(5), Ct) is not { } claimed)
+        {
+            return;
+        }
+
+        for (var i = random.Next(1, 3); i > 0; i--)
+        {
+            await Engine.UpstreamJobs.BeginSubmitAsync(claimed.Id, owner, Remotes[random.Next(Remotes.Length)], 0, Now, Now.AddHours(1), Ct);
+        }
+
+        _ = random.Next(3) switch
+        {
+            0 => await Engine.Tasks.CompleteAsync(claimed.Id, owner, Now, null, null, Ct),
+            1 => await Engine.Tasks.FailAsync(claimed.Id, owner, "x", "y", Now, Ct),
+            _ => true,
+        };
+    }
+
+    private static async Task AssertMarginMatchesAsync(StoreEngine engine, Random random, List<string> accounts)
+    {
+        var expected = await FreshMarginAsync(engine);
+        Assert.Equal(SortedMargin(expected.Select(e => e.Line)), SortedMargin(await engine.Billing.MarginAsync(new UsageFilter(null, null, null, null, null), Ct)));
+
+        var days = expected.Select(e => DateOnly.ParseExact(e.Line.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture)).Distinct().Order().ToList();
+        for (var i = 0; i < 4; i++)
+        {
+            var account = random.Next(2) == 0 ? accounts[random.Next(accounts.Count)] : null;
+            var model = random.Next(3) == 0 ? ModelIds[random.Next(ModelIds.Length)] : null;
+            DateOnly? from = random.Next(2) == 0 && days.Count > 0 ? days[random.Next(days.Count)] : null;
+            DateOnly? to = random.Next(2) == 0 && days.Count > 0 ? days[random.Next(days.Count)] : null;
+            var fresh = await FreshMarginAsync(engine, account, model, from, to);
+            Assert.Equal(SortedMargin(fresh.Select(e => e.Line)), SortedMargin(await engine.Billing.MarginAsync(new UsageFilter(account, null, model, from, to), Ct)));
+        }
+    }
+
+    private static List<MarginLine> SortedMargin(IEnumerable<MarginLine> lines)
+        => [.. lines.OrderBy(l => l.Day, StringComparer.Ordinal).ThenBy(l => l.Model, StringComparer.Ordinal).ThenBy(l => l.Provider ?? "", StringComparer.Ordinal)];
+
+    private sealed record RawMarginHold(string AccountId, string Model, long CreatedAt, long? Charged, long? CostTicks, string? Provider);
+
+    /// <summary>
+    /// The margin as the report means it, from the raw rows in C#: per UTC day of the create, model and provider, the tasks
+    /// and what they were charged; of those with an upstream cost, their count, charge and cost; of the charged ones without,
+    /// their count and charge.
+    /// </summary>
+    private static async Task<List<(string AccountId, MarginLine Line)>> FreshMarginAsync(
+        StoreEngine engine, string? account = null, string? model = null, DateOnly? from = null, DateOnly? to = null)
+    {
+        var holds = await engine.InWriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT h.account_id, h.model, h.created_at, h.charged, h.upstream_cost_usd_ticks,
+                       (SELECT j.provider_id FROM upstream_jobs j WHERE j.task_id = h.task_id),
+                       (SELECT t.provider FROM tasks t WHERE t.id = h.task_id)
+                  FROM holds h;
+                """;
+            await using var reader = await command.ExecuteReaderAsync(Ct);
+            var rows = new List<RawMarginHold>();
+            while (await reader.ReadAsync(Ct))
+            {
+                rows.Add(new RawMarginHold(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? (reader.IsDBNull(6) ? null : reader.GetString(6)) : reader.GetString(5)));
+            }
+
+            return rows;
+        });
+
+        static string DayOf(long ms) => Day(DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime));
+        return [.. holds
+            .Where(h => (account is null || h.AccountId == account) && (model is null || h.Model == model)
+                && (from is not { } f || string.CompareOrdinal(DayOf(h.CreatedAt), Day(f)) >= 0)
+                && (to is not { } t || string.CompareOrdinal(DayOf(h.CreatedAt), Day(t)) <= 0))
+            .GroupBy(h => (Day: DayOf(h.CreatedAt), h.Model, h.Provider))
+            .Select(g =>
+            {
+                var costed = g.Where(h => h.CostTicks is not null).ToList();
+                var unknown = g.Where(h => h.CostTicks is null).ToList();
+                return (account ?? "", new MarginLine(g.Key.Day, g.Key.Model, g.Key.Provider, g.Count(), g.Sum(h => h.Charged ?? 0), costed.Count,
+                    costed.Sum(h => h.Charged ?? 0), costed.Aggregate(Int128.Zero, (s, h) => s + h.CostTicks!.Value),
+                    unknown.Count(h => h.Charged > 0), unknown.Sum(h => h.Charged ?? 0)));
+            })];
     }
 
     /// <summary>One random money move: a create, a claimed task's ending, a cancel, a cost report or a delete.</summary>

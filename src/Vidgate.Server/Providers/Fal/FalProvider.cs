@@ -13,7 +13,7 @@ namespace Vidgate.Server.Providers.Fal;
 /// the common ones get their input shape and snapping from <see cref="FalModels"/>. Images go as data URIs in
 /// <c>image_url</c>. The handle's state keeps the delivered length and the app path.
 /// </summary>
-internal sealed class FalProvider(UpstreamSettings settings, VendorOptions options, VendorServices services)
+internal sealed class FalProvider(UpstreamSettings settings, VendorOptions options, VendorServices services, FalWebhookOptions webhooks, FalWebhookKeys webhookKeys)
     : HttpVendor(settings, services, "fal", UpstreamAuth.WithScheme("Key"))
 {
     /// <summary>Fields the adapter sets from the request; <c>options.parameters</c> may set the rest (negative_prompt, seed, cfg_scale, generate_audio, enable_safety_checker, …).</summary>
@@ -36,8 +36,34 @@ internal sealed class FalProvider(UpstreamSettings settings, VendorOptions optio
             : null;
     }
 
-    /// <summary>fal POSTs the result to <c>?fal_webhook=</c> when done (vendors.md §5.8; its ED25519 signature is not checked: the URL's secret is the credential).</summary>
-    protected override CallbackPlace? Callbacks => CallbackPlace.InQuery("fal_webhook");
+    private static readonly CallbackPlace Webhook = CallbackPlace.InQuery("fal_webhook") with { Signing = CallbackSigning.Ed25519Jwks };
+
+    /// <summary>fal POSTs the result to <c>?fal_webhook=</c> when done (vendors.md §5.8), signed with Ed25519 on top of the URL's secret.</summary>
+    protected override CallbackPlace? Callbacks => Webhook;
+
+    /// <summary>
+    /// fal's Ed25519 signature, with the instance's inline keys or those of its JWKS URL (kept; fetched again when none of
+    /// the kept ones verifies, for a rotation). Headers and timestamp are checked before any key is looked for, so an
+    /// unsigned or stale callback never causes a fetch.
+    /// </summary>
+    public override async ValueTask<string?> VerifyAsync(Func<string, string?> header, ReadOnlyMemory<byte> body, DateTimeOffset now, CancellationToken ct)
+    {
+        var (signed, refused) = FalWebhookSignature.Read(header, body.Span, now, SignatureTolerance);
+        if (signed is null)
+        {
+            return refused;
+        }
+
+        if (webhooks.Keys is { } inline)
+        {
+            return signed.MadeByOneOf(inline) ? null : "X-Fal-Webhook-Signature does not match the configured keys";
+        }
+
+        return signed.MadeByOneOf(await webhookKeys.KeysAsync(webhooks.JwksUrl, refresh: false, ct))
+               || signed.MadeByOneOf(await webhookKeys.KeysAsync(webhooks.JwksUrl, refresh: true, ct))
+            ? null
+            : "X-Fal-Webhook-Signature does not match fal's keys";
+    }
 
     protected override HttpRequestMessage BuildSubmit(UpstreamJob job)
     {

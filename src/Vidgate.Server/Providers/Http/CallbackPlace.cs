@@ -13,6 +13,9 @@ internal enum CallbackSigning
 
     /// <summary>Standard Webhooks (Replicate): <c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c> = <c>v1,base64(HMAC-SHA256(key, id.timestamp.body))</c>.</summary>
     StandardWebhooks,
+
+    /// <summary>fal: Ed25519 over request id, user id, timestamp and the body's SHA-256, keys from a JWKS (<c>Providers/Fal/FalWebhookSignature</c>).</summary>
+    Ed25519Jwks,
 }
 
 /// <summary>
@@ -74,8 +77,13 @@ internal sealed record CallbackPlace(string? Field, string? Query)
     }
 
     /// <summary>Null when the callback's signature holds (or the vendor signs none); otherwise the reason it is refused.</summary>
-    public string? Verify(string? secret, Func<string, string?> header, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance)
-        => Signing == CallbackSigning.StandardWebhooks ? StandardWebhook(secret, header, body, now, tolerance) : null;
+    public string? Verify(string? secret, Func<string, string?> header, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance) => Signing switch
+    {
+        CallbackSigning.StandardWebhooks => StandardWebhook(secret, header, body, now, tolerance),
+        // Needs keys only the vendor's adapter can get: refused unless it overrides the check (fail closed).
+        CallbackSigning.Ed25519Jwks => "the vendor's Ed25519 signature is checked by its adapter",
+        _ => null,
+    };
 
     /// <summary>The echo of MiniMax's verification request, or null when <paramref name="body"/> is not one.</summary>
     public string? Challenge(ReadOnlySpan<byte> body)

@@ -31,7 +31,7 @@ internal abstract partial class HttpVendor : IUpstreamCallbacks
 
             if (secret is not null && Callbacks?.Signing != CallbackSigning.StandardWebhooks)
             {
-                return $"options.webhook_secret is only for a type whose callbacks are signed (replicate), not {Settings.Type}";
+                return $"options.webhook_secret is only for a type whose callbacks are signed with a shared secret (replicate), not {Settings.Type}";
             }
 
             return on && Callbacks!.Signing == CallbackSigning.StandardWebhooks && CallbackPlace.SecretKey(secret) is null
@@ -40,8 +40,9 @@ internal abstract partial class HttpVendor : IUpstreamCallbacks
         }
     }
 
-    public string? Verify(Func<string, string?> header, ReadOnlySpan<byte> body, DateTimeOffset now)
-        => Callbacks is { } place ? place.Verify(WebhookSecret, header, body, now, SignatureTolerance) : "this type has no callbacks";
+    /// <summary>The kit checks what it can offline (<see cref="CallbackSigning.StandardWebhooks"/>); a vendor whose keys come from elsewhere (fal) overrides this.</summary>
+    public virtual ValueTask<string?> VerifyAsync(Func<string, string?> header, ReadOnlyMemory<byte> body, DateTimeOffset now, CancellationToken ct)
+        => ValueTask.FromResult(Callbacks is { } place ? place.Verify(WebhookSecret, header, body.Span, now, SignatureTolerance) : "this type has no callbacks");
 
     public string? Challenge(ReadOnlySpan<byte> body) => Callbacks?.Challenge(body);
 
