@@ -316,11 +316,12 @@ cpu_lines() {
     local s="$2" b="$3"
     emit "bench $1: $(awk -v rs="$(field requests "$s")" -v as="$(field app_cpu_ms "$s")" -v ps="$(field pg_cpu_ms "$s")" \
         -v rb="$(field requests "$b")" -v ab="$(field app_cpu_ms "$b")" -v pb="$(field pg_cpu_ms "$b")" \
-        -v cs="$(field commits "$s")" -v is="$(field inserted "$s")" -v cb="$(field commits "$b")" -v ib="$(field inserted "$b")" 'BEGIN {
+        -v ss="$(field seconds "$s")" -v sb="$(field seconds "$b")" -v cs="$(field commits "$s")" -v is="$(field inserted "$s")" -v cb="$(field commits "$b")" -v ib="$(field inserted "$b")" 'BEGIN {
         if (rs == 0 || rb == 0) { print "CPU per request: n/a"; exit }
         ts = (as + ps) / rs; tb = (ab + pb) / rb
-        printf "CPU ms per request: server %.3f + PostgreSQL %.3f = %.3f (baseline %.3f + %.3f = %.3f, ratio %.2f); rows inserted per commit %.1f (baseline %.1f)",
-            as / rs, ps / rs, ts, ab / rb, pb / rb, tb, (tb > 0) ? ts / tb : 0, (cs > 0) ? is / cs : 0, (cb > 0) ? ib / cb : 0 }')"
+        printf "CPU ms per request: server %.3f + PostgreSQL %.3f = %.3f (baseline %.3f + %.3f = %.3f, ratio %.2f); cores busy %.2f (baseline %.2f); rows inserted per commit %.1f (baseline %.1f)",
+            as / rs, ps / rs, ts, ab / rb, pb / rb, tb, (tb > 0) ? ts / tb : 0, (as + ps) / ss / 1000, (ab + pb) / sb / 1000,
+            (cs > 0) ? is / cs : 0, (cb > 0) ? ib / cb : 0 }')"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

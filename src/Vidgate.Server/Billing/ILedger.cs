@@ -33,6 +33,14 @@ internal interface ILedger
     }
 
     /// <summary>
+    /// <see cref="HoldManyAsync"/> as statements added to the caller's <paramref name="batch"/>, assuming every hold is
+    /// taken: the returned check says, after the batch ran, whether each account's row really covered all of its holds
+    /// (balance and in-flight limit, against the row as it was once locked). If not, the caller rolls back and calls
+    /// <see cref="HoldManyAsync"/>, which decides hold by hold. Null: this engine does not batch statements so.
+    /// </summary>
+    Func<bool>? AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests) => null;
+
+    /// <summary>
     /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)
     /// and give the rest back. Null if the hold was already closed (or never existed).
     /// </summary>

@@ -67,6 +67,15 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
         return answers;
     }
 
+    /// <summary>
+    /// Creates without an <c>Idempotency-Key</c> (a key needs its lookup first, and its record after): every hold as
+    /// statements in the store's batch, guarded by the ledger so the check fails unless every create was affordable.
+    /// </summary>
+    public Func<bool>? AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+        => inserts.Any(static i => ((HoldRequest)i.Terms).Idempotency is not null)
+            ? null
+            : ledger.AddHoldManyCommands(batch, [.. inserts.Select(static i => ((HoldRequest)i.Terms, i.Task.CreatedAt))]);
+
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         if (((HoldRequest)terms).Idempotency is { } claim)
