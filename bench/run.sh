@@ -281,7 +281,7 @@ bench_create() {
 
     # The round whose ratio is the median: its requests/s and p99 are the figures (its ratio is the median ratio).
     local mid; mid="$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="${#ratios[@]}" 'NR == int((n + 1) / 2) { print $2 }')"
-    emit "bench $name: ratios of the $rounds rounds: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1) ? " " : "", $1 }'); the median is round $((mid + 1))'s"
+    emit "bench $name: ratios of the $rounds rounds: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", NR > 1 ? " " : "", $1 }'); the median is round $((mid + 1))'s"
     emit "bench $name: server p99 ms of the rounds: $(for line in "${servers[@]}"; do printf '%s ' "$(field p99_ms "$line")"; done)"
     figure "$name" requests/s "$(field rps "${servers[$mid]}")" "$(field rps "${bases[$mid]}")" min-ratio 1.5 "$failed"
     figure "$name" "p99 ms" "$(field p99_ms "${servers[$mid]}")" "$(field p99_ms "${bases[$mid]}")" max 50 "$failed"

@@ -6,8 +6,8 @@ namespace Vidgate.Server.Data.Postgres;
 /// Group commit on PostgreSQL, the way SQLite's single writer gets it: writes queued by concurrent requests are taken
 /// together, as many as are waiting (up to <see cref="MaxBatch"/>), and written by <paramref name="writeBatch"/> in one
 /// transaction, so one WAL flush and one lock of each row they share serve them all; a request is answered only after
-/// its batch committed. While a batch is written the next gathers and is sent (<see cref="Lanes"/>), so the batch grows
-/// with the load and a lone request waits for nobody. Items with the same serial key never share a batch (the later one waits for the next), so
+/// its batch committed. While one batch is written the next gathers, so the batch grows with the load and a lone
+/// request waits for nobody. Items with the same serial key never share a batch (the later one waits for the next), so
 /// each sees what the one before it committed. If a batch fails as a whole (a database error, not an answer), its items
 /// are written again one by one with <paramref name="writeOne"/>, each in its own transaction, so one bad item fails
 /// alone.
@@ -36,33 +36,12 @@ internal sealed class PgGroupCommit<TItem, TResult>(
         return pending.Done.Task;
     }
 
-    /// <summary>
-    /// Batches in flight at once. Two, so the next batch is gathered, built and sent while one waits for its WAL flush:
-    /// with one, every create waited for the whole cycle of the batch before it (building, round trips, flush) before its
-    /// own began. Batches of one account still commit one after the other on the account's row (each waits for the
-    /// previous one's commit), as two nodes' batches do; more lanes would only make smaller batches wait there.
-    /// </summary>
-    public const int Lanes = 2;
-
+    // One writer per queue (per node): batches of one node never wait for each other's row locks.
     private async Task RunAsync()
     {
         var waiting = new List<Pending>();
-        var inFlight = new List<Task>(Lanes);
-        while (true)
+        while (waiting.Count > 0 || await _queue.Reader.WaitToReadAsync())
         {
-            // A free lane first, so the batch taken next holds everything that arrived until then.
-            inFlight.RemoveAll(static t => t.IsCompleted);
-            if (inFlight.Count >= Lanes)
-            {
-                await Task.WhenAny(inFlight);
-                continue;
-            }
-
-            if (waiting.Count == 0 && !await _queue.Reader.WaitToReadAsync())
-            {
-                break;
-            }
-
             var batch = new List<Pending>();
             var keys = new HashSet<string>(StringComparer.Ordinal);
             var later = new List<Pending>();
@@ -77,17 +56,7 @@ internal sealed class PgGroupCommit<TItem, TResult>(
             }
 
             waiting = later;
-            if (keys.Count > 0)
-            {
-                // A serial key's item must see what the one before it committed, and the next one must see its commit:
-                // a batch with keys runs alone, after the batches in flight and before any other.
-                await Task.WhenAll(inFlight);
-                await WriteBatchAsync(batch);
-            }
-            else
-            {
-                inFlight.Add(WriteBatchAsync(batch));
-            }
+            await WriteBatchAsync(batch);
         }
     }
 
