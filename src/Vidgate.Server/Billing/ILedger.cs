@@ -34,11 +34,11 @@ internal interface ILedger
 
     /// <summary>
     /// <see cref="HoldManyAsync"/> as statements added to the caller's <paramref name="batch"/>, assuming every hold is
-    /// taken: the returned check says, after the batch ran, whether each account's row really covered all of its holds
-    /// (balance and in-flight limit, against the row as it was once locked). If not, the caller rolls back and calls
-    /// <see cref="HoldManyAsync"/>, which decides hold by hold. Null: this engine does not batch statements so.
+    /// taken, that fail the batch (a database error) unless each account's row really covers all of its holds (balance
+    /// and in-flight limit, against the row once locked). The caller then rolls back and calls
+    /// <see cref="HoldManyAsync"/>, which decides hold by hold. False: this engine does not batch statements so.
     /// </summary>
-    Func<bool>? AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests) => null;
+    bool AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests) => false;
 
     /// <summary>
     /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)

@@ -69,12 +69,11 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
 
     /// <summary>
     /// Creates without an <c>Idempotency-Key</c> (a key needs its lookup first, and its record after): every hold as
-    /// statements in the store's batch, guarded by the ledger so the check fails unless every create was affordable.
+    /// statements in the store's batch, which the ledger's guard fails unless every create was affordable.
     /// </summary>
-    public Func<bool>? AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
-        => inserts.Any(static i => ((HoldRequest)i.Terms).Idempotency is not null)
-            ? null
-            : ledger.AddHoldManyCommands(batch, [.. inserts.Select(static i => ((HoldRequest)i.Terms, i.Task.CreatedAt))]);
+    public bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+        => inserts.All(static i => ((HoldRequest)i.Terms).Idempotency is null)
+            && ledger.AddHoldManyCommands(batch, [.. inserts.Select(static i => ((HoldRequest)i.Terms, i.Task.CreatedAt))]);
 
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {

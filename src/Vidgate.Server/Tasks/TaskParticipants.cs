@@ -55,21 +55,8 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         return answers;
     }
 
-    public Func<bool>? AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
-    {
-        var checks = new Func<bool>[all.Length];
-        for (var i = 0; i < all.Length; i++)
-        {
-            if (all[i].AddInsertManyCommands(batch, inserts) is not { } check)
-            {
-                return null;
-            }
-
-            checks[i] = check;
-        }
-
-        return () => checks.All(static check => check());
-    }
+    public bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+        => all.All(participant => participant.AddInsertManyCommands(batch, inserts));
 
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {

@@ -147,14 +147,14 @@ internal sealed class PostgresLedger : ILedger
 
     /// <summary>
     /// A batch of holds as three statements of the store's round trip: the accounts' rows locked in id order (as every
-    /// batch and ending takes them), each row moved once by the sum of its holds if it covers ALL of them, and the holds
-    /// inserted. Taking them all is exactly what <see cref="HoldManyAsync"/> decides when the locked row's balance is at
+    /// batch and ending takes them), each row moved once by the sum of its holds if it covers ALL of them (else the
+    /// statement raises, SQLSTATE VG001, migration 0009), and the holds inserted. Taking them all is exactly what <see cref="HoldManyAsync"/> decides when the locked row's balance is at
     /// least the account's sum (the amounts are never negative, so every running balance is then enough too) and its
     /// in-flight count is below the bound of every hold: a hold with limit L that is an account's k-th in the batch
-    /// passes iff in_flight + k - 1 &lt; L. The check is that every account's row moved; if one did not (short of money
-    /// or of in-flight room, or no such account) the caller rolls back and asks <see cref="HoldManyAsync"/>.
+    /// passes iff in_flight + k - 1 &lt; L. If a row did not move (short of money or of in-flight room, or no such
+    /// account) the batch fails and the caller rolls back and asks <see cref="HoldManyAsync"/>.
     /// </summary>
-    public Func<bool>? AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests)
+    public bool AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests)
     {
         var pg = (NpgsqlBatch)batch;
         var sums = new SortedDictionary<string, (long Amount, int Count, int? Bound)>(StringComparer.Ordinal);
@@ -171,7 +171,7 @@ internal sealed class PostgresLedger : ILedger
 
         var ids = sums.Keys.ToArray();
         pg.BatchCommands.Add(new NpgsqlBatchCommand(LockAccountsSql) { Parameters = { new("a", ids) } });
-        var move = new NpgsqlBatchCommand(MoveSql)
+        pg.BatchCommands.Add(new NpgsqlBatchCommand(MoveAllSql)
         {
             Parameters =
             {
@@ -179,12 +179,25 @@ internal sealed class PostgresLedger : ILedger
                 new("xs", sums.Values.Select(s => s.Amount).ToArray()),
                 new("ns", sums.Values.Select(s => s.Count).ToArray()),
                 new("bounds", sums.Values.Select(s => s.Bound).ToArray()),
+                new("n", ids.Length),
             },
-        };
-        pg.BatchCommands.Add(move);
+        });
         pg.BatchCommands.Add(HoldRowsCommand(requests));
-        return () => move.RecordsAffected == ids.Length;
+        return true;
     }
+
+    /// <summary>Raised by <see cref="AddHoldManyCommands"/>'s batch when a row did not cover all of its holds.</summary>
+    public const string NotAllHeld = "VG001";
+
+    // MoveSql, and the raise when it did not move every row it was given.
+    private const string MoveAllSql = """
+        WITH moved AS (
+            UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
+              FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[], @bounds::integer[]) AS d(id, x, n, bound)
+             WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound)
+            RETURNING a.id)
+        SELECT vidgate_require((SELECT COUNT(*) FROM moved) = @n, 'an account does not cover all of its holds in the batch');
+        """;
 
     /// <summary>An account's row as a batch of holds sees it: what the holds before took is already subtracted.</summary>
     private sealed class Funds(string id, long balance, int inFlight, bool unmetered)

@@ -78,40 +78,38 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         """;
 
     /// <summary>
-    /// One batch of creates in one transaction. Usually (no <c>Idempotency-Key</c> in it) that is two round trips: one
-    /// <see cref="NpgsqlBatch"/> with the participant's statements for all of them, written as if every create were let
-    /// through (billing: the accounts' rows locked in id order, each moved once by its creates' sum if it covers them all,
-    /// the holds), then the task rows and one wake-up hint per provider; and the COMMIT. If the participant's check says
-    /// not every create was let through, or the batch failed, it is rolled back and written the careful way
+    /// One batch of creates in one transaction. Usually (no <c>Idempotency-Key</c> in it) that is ONE round trip: an
+    /// <see cref="NpgsqlBatch"/> of BEGIN, the participant's statements for all of them, written as if every create were
+    /// let through (billing: the accounts' rows locked in id order, each moved once by its creates' sum, raising if one
+    /// does not cover them all; the holds), the task rows, one wake-up hint per provider, and COMMIT. If the batch fails
+    /// (someone was refused, or a row was) it is rolled back and written the careful way
     /// (<see cref="InsertManyCarefullyAsync"/>), where each create gets the answer it would have got alone.
     /// </summary>
     private async Task<InsertOutcome[]> InsertManyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
     {
         await using var batch = new NpgsqlBatch();
-        if (inserts.All(static i => i.Terms.SerialKey is null) && participant!.AddInsertManyCommands(batch, inserts) is { } check)
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN;"));
+        if (inserts.All(static i => i.Terms.SerialKey is null) && participant!.AddInsertManyCommands(batch, inserts))
         {
             AddTaskRows(batch, [.. inserts.Select(static i => i.Task)]);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT;"));
+            await using var connection = await db.OpenAsync(CancellationToken.None);
+            batch.Connection = connection;
             try
             {
-                await db.WriteAsync(async connection =>
-                {
-                    batch.Connection = connection;
-                    await batch.ExecuteNonQueryAsync(CancellationToken.None);
-                    return check() ? true : throw new NotAllLetThrough();
-                }, CancellationToken.None);
+                await batch.ExecuteNonQueryAsync(CancellationToken.None);
                 return [.. inserts.Select(static _ => (InsertOutcome)new InsertOutcome.Created())];
             }
-            catch (Exception ex) when (ex is NotAllLetThrough or PostgresException)
+            catch (PostgresException)
             {
-                // Rolled back whole: someone was refused, or a row was (that one then fails alone on the careful way).
+                // The statements after the error were skipped and the transaction is aborted: end it before the
+                // connection goes back to the pool. Someone was refused, or a row was (it then fails alone, carefully).
+                await Pg.Command(connection, "ROLLBACK;").RowsAsync(CancellationToken.None);
             }
         }
 
         return await InsertManyCarefullyAsync(inserts);
     }
-
-    /// <summary>Thrown inside the write to roll it back: the participant did not let every create of the batch through.</summary>
-    private sealed class NotAllLetThrough : Exception;
 
     /// <summary>
     /// One batch of creates in one transaction: the accounts' rows locked once each (in id order, so two nodes' batches
