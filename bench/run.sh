@@ -281,7 +281,7 @@ bench_create() {
 
     # The round whose ratio is the median: its requests/s and p99 are the figures (its ratio is the median ratio).
     local mid; mid="$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="${#ratios[@]}" 'NR == int((n + 1) / 2) { print $2 }')"
-    emit "bench $name: ratios of the $rounds rounds: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", NR > 1 ? " " : "", $1 }'); the median is round $((mid + 1))'s"
+    emit "bench $name: ratios of the $rounds rounds: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1) ? " " : "", $1 }'); the median is round $((mid + 1))'s"
     emit "bench $name: server p99 ms of the rounds: $(for line in "${servers[@]}"; do printf '%s ' "$(field p99_ms "$line")"; done)"
     figure "$name" requests/s "$(field rps "${servers[$mid]}")" "$(field rps "${bases[$mid]}")" min-ratio 1.5 "$failed"
     figure "$name" "p99 ms" "$(field p99_ms "${servers[$mid]}")" "$(field p99_ms "${bases[$mid]}")" max 50 "$failed"
@@ -296,7 +296,7 @@ wrk_for() {
 # wrk_measured URL BODY_FILE PID DATABASE : wrk_run's warm-up and measured run, its BENCH line extended with the CPU
 # (user + system, ms) that the process PID and the cluster's processes used during the measured window only:
 # app_cpu_ms, pg_cpu_ms (every process of the cluster: the backends, and the WAL writer, checkpointer…), and the
-# commits and rows inserted into DATABASE in the window (pg_stat_database), so a run says its creates per commit.
+# commits of DATABASE and task rows inserted into it in the window, so a run says its creates per commit.
 wrk_measured() {
     local url="$1" body="$2" pid="$3" db="$4" app0 pg0 app1 pg1 st0 st1 line
     BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$body" \
@@ -319,7 +319,7 @@ cpu_lines() {
         -v ss="$(field seconds "$s")" -v sb="$(field seconds "$b")" -v cs="$(field commits "$s")" -v is="$(field inserted "$s")" -v cb="$(field commits "$b")" -v ib="$(field inserted "$b")" 'BEGIN {
         if (rs == 0 || rb == 0) { print "CPU per request: n/a"; exit }
         ts = (as + ps) / rs; tb = (ab + pb) / rb
-        printf "CPU ms per request: server %.3f + PostgreSQL %.3f = %.3f (baseline %.3f + %.3f = %.3f, ratio %.2f); cores busy %.2f (baseline %.2f); rows inserted per commit %.1f (baseline %.1f)",
+        printf "CPU ms per request: server %.3f + PostgreSQL %.3f = %.3f (baseline %.3f + %.3f = %.3f, ratio %.2f); cores busy %.2f (baseline %.2f); tasks inserted per commit %.1f (baseline %.1f; a pooled open adds a reset transaction)",
             as / rs, ps / rs, ts, ab / rb, pb / rb, tb, (tb > 0) ? ts / tb : 0, (as + ps) / ss / 1000, (ab + pb) / sb / 1000,
             (cs > 0) ? is / cs : 0, (cb > 0) ? ib / cb : 0 }')"
 }
@@ -491,10 +491,11 @@ pg_cpu_ms() {
         if (pid == m || f[2] == m) t += f[12] + f[13] } END { printf "%d", t * 1000 / hz }'
 }
 
-# pg_db_stat DATABASE : "commits rows_inserted" of that database so far.
+# pg_db_stat DATABASE : "commits task_rows_inserted" of that database so far (statistics lag up to a second behind).
 pg_db_stat() {
-    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt -F ' ' \
-        -c "SELECT xact_commit, tup_inserted FROM pg_stat_database WHERE datname = '$1';" 2>/dev/null || echo "0 0"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -qAt -F ' ' -c "SELECT
+        (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+        (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'tasks');" 2>/dev/null || echo "0 0"
 }
 
 # pg_database NAME : creates an empty database; sets PG_CONNECTION to its connection string.
