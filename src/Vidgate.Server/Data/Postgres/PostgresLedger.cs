@@ -148,10 +148,10 @@ internal sealed class PostgresLedger : ILedger
     /// <summary>
     /// A batch of holds as three statements of the store's round trip: the accounts' rows locked in id order (as every
     /// batch and ending takes them), each row moved once by the sum of its holds if it covers ALL of them (else the
-    /// statement raises, SQLSTATE VG001, migration 0009), and the holds inserted. Taking them all is exactly what <see cref="HoldManyAsync"/> decides when the locked row's balance is at
-    /// least the account's sum (the amounts are never negative, so every running balance is then enough too) and its
-    /// in-flight count is below the bound of every hold: a hold with limit L that is an account's k-th in the batch
-    /// passes iff in_flight + k - 1 &lt; L. If a row did not move (short of money or of in-flight room, or no such
+    /// statement raises, SQLSTATE VG001, migration 0009), and the holds inserted. Taking them all is exactly what
+    /// <see cref="HoldManyAsync"/> decides when the locked row's balance is at least the account's sum (the amounts are
+    /// never negative, so every running balance is then enough too) and its in-flight count is below the bound of every
+    /// hold: a hold with limit L that is an account's k-th in the batch passes iff in_flight + k - 1 &lt; L. If a row did not move (short of money or of in-flight room, or no such
     /// account) the batch fails and the caller rolls back and asks <see cref="HoldManyAsync"/>.
     /// </summary>
     public bool AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests)
@@ -185,9 +185,6 @@ internal sealed class PostgresLedger : ILedger
         pg.BatchCommands.Add(HoldRowsCommand(requests));
         return true;
     }
-
-    /// <summary>Raised by <see cref="AddHoldManyCommands"/>'s batch when a row did not cover all of its holds.</summary>
-    public const string NotAllHeld = "VG001";
 
     // MoveSql, and the raise when it did not move every row it was given.
     private const string MoveAllSql = """
