@@ -9,8 +9,9 @@
 # the build already in .build/bench),
 # BENCH_TRACKING_TASKS=10000 BENCH_TRACKING_MIN_S=5 BENCH_TRACKING_MAX_S=120 (tracking: tasks and job durations),
 # BENCH_TRACKING_RUN_S (tracking: the driver's time bound, default jobs' max + 300 s),
-# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create-poll" stops after pg-create and
-# pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
+# BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create" stops after pg-create, "create-poll" after pg-create and
+# pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_PG_ROUNDS=5 BENCH_PG_SETTLE=10s (pg-create:
+# rounds of baseline and server, alternating which goes first, and the unmeasured load of both before them), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
 # polls and result downloads answered 500; the issue's "notice lag under faults").
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
@@ -224,27 +225,103 @@ bench_poll() {
     figure "$name" "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 10 "$FAILED"
 }
 
-# bench_create [NAME] : NAME (default create) names the figures and the logs; the server's store is SERVER_DB_ENV's and
-# the baseline's naive INSERT goes where BASELINE_DB_ARGS say (SQLite in the temp dir by default).
+# bench_create [NAME] [ROUNDS] : NAME (default create) names the figures and the logs; the server's store is SERVER_DB_ENV's
+# and the baseline's naive INSERT goes where BASELINE_DB_ARGS say (SQLite in the temp dir by default). With ROUNDS > 1
+# (pg-create) both stay up and are measured ROUNDS times each, alternating which goes first, each side after a CHECKPOINT
+# of the cluster, and the figures are the round whose ratio is the median (see docs/benchmarks.md, "measured stably").
 bench_create() {
-    local name="${1:-create}"
-    say "$name: durable POST /v1/videos (group commit) vs one autocommit INSERT per request"
+    local name="${1:-create}" rounds="${2:-1}"
+    say "$name: durable POST /v1/videos (group commit) vs one autocommit INSERT per request ($rounds round(s))"
     start_server "$name" false
     new_user_key
     start_baseline
 
-    local base server
-    base="$(wrk_run "$BASELINE_URL/naive" "$SEED_BODY")"
     # One create on its own first: the caches a create reads (prices, upstreams) load on first use, and the warm-up's
     # 32 requests finding them cold at once would measure that (on PostgreSQL, a stall of the thread pool) instead.
     api POST "$SERVER_URL/v1/videos" "$USER_KEY" "$SEED_BODY" >/dev/null
-    server="$(wrk_run "$SERVER_URL/v1/videos" "$SEED_BODY")"
+    if [ "$rounds" -le 1 ]; then
+        local base server
+        base="$(wrk_run "$BASELINE_URL/naive" "$SEED_BODY")"
+        server="$(wrk_run "$SERVER_URL/v1/videos" "$SEED_BODY")"
+        stop_app "$BASELINE_PID"
+        stop_app "$SERVER_PID"
+        latency_lines "$name" "$server" "$base"
+        figure "$name" requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 1.5 "$FAILED"
+        figure "$name" "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 50 "$FAILED"
+        return
+    fi
+
+    # The first seconds of a fresh cluster are not its steady state (new WAL segments are created and zero-filled
+    # until the first checkpoint recycles them; the tables' first pages and index levels are being built): both sides
+    # run once, unmeasured, before any round.
+    local settle="${BENCH_PG_SETTLE:-10s}"
+    wrk_for "$settle" "$BASELINE_URL/naive" "$SEED_BODY"
+    wrk_for "$settle" "$SERVER_URL/v1/videos" "$SEED_BODY"
+    local r side line ratios=() bases=() servers=() failed=""
+    for r in $(seq 1 "$rounds"); do
+        local order=(baseline server)
+        [ $((r % 2)) -eq 1 ] || order=(server baseline)
+        for side in "${order[@]}"; do
+            pg_checkpoint
+            if [ "$side" = baseline ]; then
+                line="$(wrk_measured "$BASELINE_URL/naive" "$SEED_BODY" "$BASELINE_PID" naive)"
+                bases+=("$line")
+            else
+                line="$(wrk_measured "$SERVER_URL/v1/videos" "$SEED_BODY" "$SERVER_PID" "$PG_SERVER_DB")"
+                servers+=("$line")
+            fi
+        done
+        latency_lines "$name round $r" "${servers[-1]}" "${bases[-1]}"
+        [ -z "$FAILED" ] || failed=1
+        cpu_lines "$name round $r" "${servers[-1]}" "${bases[-1]}"
+        ratios+=("$(awk -v a="$(field rps "${servers[-1]}")" -v b="$(field rps "${bases[-1]}")" 'BEGIN { printf "%.4f", (b > 0) ? a / b : 0 }') $((r - 1))")
+    done
     stop_app "$BASELINE_PID"
     stop_app "$SERVER_PID"
 
-    latency_lines "$name" "$server" "$base"
-    figure "$name" requests/s "$(field rps "$server")" "$(field rps "$base")" min-ratio 1.5 "$FAILED"
-    figure "$name" "p99 ms" "$(field p99_ms "$server")" "$(field p99_ms "$base")" max 50 "$FAILED"
+    # The round whose ratio is the median: its requests/s and p99 are the figures (its ratio is the median ratio).
+    local mid; mid="$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="${#ratios[@]}" 'NR == int((n + 1) / 2) { print $2 }')"
+    emit "bench $name: ratios of the $rounds rounds: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1) ? " " : "", $1 }'); the median is round $((mid + 1))'s"
+    emit "bench $name: server p99 ms of the rounds: $(for line in "${servers[@]}"; do printf '%s ' "$(field p99_ms "$line")"; done)"
+    figure "$name" requests/s "$(field rps "${servers[$mid]}")" "$(field rps "${bases[$mid]}")" min-ratio 1.5 "$failed"
+    figure "$name" "p99 ms" "$(field p99_ms "${servers[$mid]}")" "$(field p99_ms "${bases[$mid]}")" max 50 "$failed"
+}
+
+# wrk_for DURATION URL BODY_FILE : load that is not measured (settling a fresh cluster).
+wrk_for() {
+    BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$3" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --timeout 5s -s "$BENCH/wrk.lua" "$2" >/dev/null
+}
+
+# wrk_measured URL BODY_FILE PID DATABASE : wrk_run's warm-up and measured run, its BENCH line extended with the CPU
+# (user + system, ms) that the process PID and the cluster's processes used during the measured window only:
+# app_cpu_ms, pg_cpu_ms (every process of the cluster: the backends, and the WAL writer, checkpointer…), and the
+# commits of DATABASE and task rows inserted into it in the window, so a run says its creates per commit.
+wrk_measured() {
+    local url="$1" body="$2" pid="$3" db="$4" app0 pg0 app1 pg1 st0 st1 line
+    BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$body" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 5s -s "$BENCH/wrk.lua" "$url" >/dev/null
+    st0="$(pg_db_stat "$db")"
+    app0="$(proc_cpu_ms "$pid")" pg0="$(pg_cpu_ms)"
+    line="$(BENCH_AUTH="Bearer $USER_KEY" BENCH_BODY_FILE="$body" \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$BENCH/wrk.lua" "$url" | grep '^BENCH ')" \
+        || die "wrk gave no result for $url"
+    app1="$(proc_cpu_ms "$pid")" pg1="$(pg_cpu_ms)"
+    st1="$(pg_db_stat "$db")"
+    echo "$line app_cpu_ms=$((app1 - app0)) pg_cpu_ms=$((pg1 - pg0)) commits=$(($(cut -d' ' -f1 <<<"$st1") - $(cut -d' ' -f1 <<<"$st0"))) inserted=$(($(cut -d' ' -f2 <<<"$st1") - $(cut -d' ' -f2 <<<"$st0")))"
+}
+
+# cpu_lines BENCH SERVER_LINE BASELINE_LINE : CPU per request of each side, split app / PostgreSQL, and rows per commit.
+cpu_lines() {
+    local s="$2" b="$3"
+    emit "bench $1: $(awk -v rs="$(field requests "$s")" -v as="$(field app_cpu_ms "$s")" -v ps="$(field pg_cpu_ms "$s")" \
+        -v rb="$(field requests "$b")" -v ab="$(field app_cpu_ms "$b")" -v pb="$(field pg_cpu_ms "$b")" \
+        -v ss="$(field seconds "$s")" -v sb="$(field seconds "$b")" -v cs="$(field commits "$s")" -v is="$(field inserted "$s")" -v cb="$(field commits "$b")" -v ib="$(field inserted "$b")" 'BEGIN {
+        if (rs == 0 || rb == 0) { print "CPU per request: n/a"; exit }
+        ts = (as + ps) / rs; tb = (ab + pb) / rb
+        printf "CPU ms per request: server %.3f + PostgreSQL %.3f = %.3f (baseline %.3f + %.3f = %.3f, ratio %.2f); cores busy %.2f (baseline %.2f); tasks inserted per commit %.1f (baseline %.1f; a pooled open adds a reset transaction)",
+            as / rs, ps / rs, ts, ab / rb, pb / rb, tb, (tb > 0) ? ts / tb : 0, (as + ps) / ss / 1000, (ab + pb) / sb / 1000,
+            (cs > 0) ? is / cs : 0, (cb > 0) ? ib / cb : 0 }')"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -399,6 +476,28 @@ pg_stop() {
     PG_DIR=""
 }
 
+# pg_checkpoint : a CHECKPOINT of the bench cluster, so no side of a comparison pays for one the other side's WAL started.
+pg_checkpoint() {
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt -c 'CHECKPOINT;' >/dev/null || die "CHECKPOINT failed"
+}
+
+# pg_cpu_ms : user + system time so far of the bench cluster's postmaster and every process it started.
+pg_cpu_ms() {
+    local master; master="$(head -n1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)"
+    [ -n "$master" ] || { echo 0; return; }
+    # The comm field is in parentheses; what follows ") " is state, ppid, … utime (12th), stime (13th).
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v m="$master" -v hz="$CLK_TCK" '{
+        line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " ")
+        if (pid == m || f[2] == m) t += f[12] + f[13] } END { printf "%d", t * 1000 / hz }'
+}
+
+# pg_db_stat DATABASE : "commits task_rows_inserted" of that database so far (statistics lag up to a second behind).
+pg_db_stat() {
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -qAt -F ' ' -c "SELECT
+        (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+        (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'tasks');" 2>/dev/null || echo "0 0"
+}
+
 # pg_database NAME : creates an empty database; sets PG_CONNECTION to its connection string.
 pg_database() {
     ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$1" || die "createdb $1 failed"
@@ -415,7 +514,8 @@ bench_pg() {
     BASELINE_DB_ARGS=(--Postgres="$PG_CONNECTION")
     pg_database vidgate_create
     SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")
-    bench_create pg-create
+    PG_SERVER_DB=vidgate_create bench_create pg-create "${BENCH_PG_ROUNDS:-5}"
+    [ "$PG_PART" != create ] || { pg_stop; return 0; }
     BASELINE_DB_ARGS=()
     pg_database vidgate_poll
     SERVER_DB_ENV=(Vidgate__Database__Provider=postgres ConnectionStrings__Vidgate="$PG_CONNECTION")

@@ -33,6 +33,14 @@ internal interface ILedger
     }
 
     /// <summary>
+    /// <see cref="HoldManyAsync"/> as statements added to the caller's <paramref name="batch"/>, assuming every hold is
+    /// taken, that fail the batch (a database error) unless each account's row really covers all of its holds (balance
+    /// and in-flight limit, against the row once locked). The caller then rolls back and calls
+    /// <see cref="HoldManyAsync"/>, which decides hold by hold. False: this engine does not batch statements so.
+    /// </summary>
+    bool AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests) => false;
+
+    /// <summary>
     /// Completed: charge for what was delivered (the actual seconds if the provider made fewer, never more than held)
     /// and give the rest back. Null if the hold was already closed (or never existed).
     /// </summary>

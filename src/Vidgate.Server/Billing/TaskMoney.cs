@@ -67,6 +67,14 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
         return answers;
     }
 
+    /// <summary>
+    /// Creates without an <c>Idempotency-Key</c> (a key needs its lookup first, and its record after): every hold as
+    /// statements in the store's batch, which the ledger's guard fails unless every create was affordable.
+    /// </summary>
+    public bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+        => inserts.All(static i => ((HoldRequest)i.Terms).Idempotency is null)
+            && ledger.AddHoldManyCommands(batch, [.. inserts.Select(static i => ((HoldRequest)i.Terms, i.Task.CreatedAt))]);
+
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         if (((HoldRequest)terms).Idempotency is { } claim)

@@ -36,6 +36,16 @@ internal interface ITaskParticipant
         return answers;
     }
 
+    /// <summary>
+    /// The optimistic form of <see cref="BeforeInsertManyAsync"/> and <see cref="AfterInsertAsync"/> for a store that
+    /// sends a batch of creates and its COMMIT in one round trip (PostgreSQL's group commit): adds to
+    /// <paramref name="batch"/>, ahead of the task rows, the statements that do that work for every insert as if none
+    /// were refused, written so that the batch fails (a database error, which aborts the transaction) unless that was
+    /// so. The store then rolls back and writes the inserts again through <see cref="BeforeInsertManyAsync"/>, which
+    /// answers each on its own. False: not for these inserts (the store drops the batch and takes that way at once).
+    /// </summary>
+    bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => false;
+
     /// <summary>In the insert's write, after the task row.</summary>
     ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct);
 

@@ -55,6 +55,9 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         return answers;
     }
 
+    public bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+        => all.All(participant => participant.AddInsertManyCommands(batch, inserts));
+
     public async ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct)
     {
         foreach (var participant in all)

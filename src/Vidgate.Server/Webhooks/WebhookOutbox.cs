@@ -21,6 +21,9 @@ internal sealed class WebhookOutbox(WebhookSignal signal, TimeProvider clock) : 
 
     public ValueTask AfterInsertAsync(DbConnection connection, VideoTask task, InsertTerms terms, CancellationToken ct) => ValueTask.CompletedTask;
 
+    /// <summary>A create writes no event: nothing to add, and nothing that could fail.</summary>
+    public bool AddInsertManyCommands(DbBatch batch, IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => true;
+
     public async ValueTask<HoldClosed?> EndedAsync(DbConnection connection, string taskId, TaskEnding ending, DateTimeOffset now, CancellationToken ct)
     {
         var type = ending.Status switch

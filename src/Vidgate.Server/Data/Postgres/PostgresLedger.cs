@@ -94,47 +94,107 @@ internal sealed class PostgresLedger : ILedger
 
         var moved = accounts.Values.Where(f => f.Holds > 0).ToArray();
         await using var batch = new NpgsqlBatch(pg);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
-              FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[]) AS d(id, x, n)
-             WHERE a.id = d.id;
-            """)
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(MoveSql)
         {
             Parameters =
             {
                 new("ids", moved.Select(f => f.Id).ToArray()),
                 new("xs", moved.Select(f => f.Held).ToArray()),
                 new("ns", moved.Select(f => f.Holds).ToArray()),
+                new("bounds", new int?[moved.Length]),
             },
         });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
-                               price_multiplier, amount, state, created_at)
-            SELECT t, a, k, m, r, s, i, ps, pi, mul, x, 'held', c
-              FROM unnest(@t::text[], @a::text[], @k::text[], @m::text[], @r::integer[], @s::integer[], @i::integer[],
-                          @ps::bigint[], @pi::bigint[], @mul::bigint[], @x::bigint[], @c::bigint[])
-                   AS h(t, a, k, m, r, s, i, ps, pi, mul, x, c);
-            """)
-        {
-            Parameters =
-            {
-                new("t", taken.Select(h => h.Request.TaskId).ToArray()),
-                new("a", taken.Select(h => h.Request.AccountId).ToArray()),
-                new("k", taken.Select(h => h.Request.KeyId).ToArray()),
-                new("m", taken.Select(h => h.Request.Model).ToArray()),
-                new("r", taken.Select(h => h.Request.Resolution).ToArray()),
-                new("s", taken.Select(h => h.Request.Seconds).ToArray()),
-                new("i", taken.Select(h => h.Request.Images).ToArray()),
-                new("ps", taken.Select(h => h.Request.Price.PerSecond).ToArray()),
-                new("pi", taken.Select(h => h.Request.Price.PerImage).ToArray()),
-                new("mul", taken.Select(h => h.Request.Plan.PriceMultiplier).ToArray()),
-                new("x", taken.Select(h => h.Request.Amount).ToArray()),
-                new("c", taken.Select(h => Pg.Ms(h.Now)).ToArray()),
-            },
-        });
+        batch.BatchCommands.Add(HoldRowsCommand(taken));
         await batch.ExecuteNonQueryAsync(ct);
         return refusals;
     }
+
+    // Each account's row once, with the sums of its holds. `bounds` (null: none) is the in-flight count the row must be
+    // below for all of an account's holds to pass; a row the guard turns down is left as it was.
+    private const string MoveSql = """
+        UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
+          FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[], @bounds::integer[]) AS d(id, x, n, bound)
+         WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound);
+        """;
+
+    private const string InsertHoldsSql = """
+        INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
+                           price_multiplier, amount, state, created_at)
+        SELECT t, a, k, m, r, s, i, ps, pi, mul, x, 'held', c
+          FROM unnest(@t::text[], @a::text[], @k::text[], @m::text[], @r::integer[], @s::integer[], @i::integer[],
+                      @ps::bigint[], @pi::bigint[], @mul::bigint[], @x::bigint[], @c::bigint[])
+               AS h(t, a, k, m, r, s, i, ps, pi, mul, x, c);
+        """;
+
+    private static NpgsqlBatchCommand HoldRowsCommand(IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> taken) => new(InsertHoldsSql)
+    {
+        Parameters =
+        {
+            new("t", taken.Select(h => h.Request.TaskId).ToArray()),
+            new("a", taken.Select(h => h.Request.AccountId).ToArray()),
+            new("k", taken.Select(h => h.Request.KeyId).ToArray()),
+            new("m", taken.Select(h => h.Request.Model).ToArray()),
+            new("r", taken.Select(h => h.Request.Resolution).ToArray()),
+            new("s", taken.Select(h => h.Request.Seconds).ToArray()),
+            new("i", taken.Select(h => h.Request.Images).ToArray()),
+            new("ps", taken.Select(h => h.Request.Price.PerSecond).ToArray()),
+            new("pi", taken.Select(h => h.Request.Price.PerImage).ToArray()),
+            new("mul", taken.Select(h => h.Request.Plan.PriceMultiplier).ToArray()),
+            new("x", taken.Select(h => h.Request.Amount).ToArray()),
+            new("c", taken.Select(h => Pg.Ms(h.Now)).ToArray()),
+        },
+    };
+
+    /// <summary>
+    /// A batch of holds as three statements of the store's round trip: the accounts' rows locked in id order (as every
+    /// batch and ending takes them), each row moved once by the sum of its holds if it covers ALL of them (else the
+    /// statement raises, SQLSTATE VG001, migration 0009), and the holds inserted. Taking them all is exactly what
+    /// <see cref="HoldManyAsync"/> decides when the locked row's balance is at least the account's sum (the amounts are
+    /// never negative, so every running balance is then enough too) and its in-flight count is below the bound of every
+    /// hold: a hold with limit L that is an account's k-th in the batch passes iff in_flight + k - 1 &lt; L. If a row did not move (short of money or of in-flight room, or no such
+    /// account) the batch fails and the caller rolls back and asks <see cref="HoldManyAsync"/>.
+    /// </summary>
+    public bool AddHoldManyCommands(DbBatch batch, IReadOnlyList<(HoldRequest Request, DateTimeOffset Now)> requests)
+    {
+        var pg = (NpgsqlBatch)batch;
+        var sums = new SortedDictionary<string, (long Amount, int Count, int? Bound)>(StringComparer.Ordinal);
+        foreach (var (request, _) in requests)
+        {
+            var (amount, count, bound) = sums.GetValueOrDefault(request.AccountId);
+            if (request.Plan.MaxInFlight is { } limit)
+            {
+                bound = Math.Min(bound ?? int.MaxValue, limit - count);
+            }
+
+            sums[request.AccountId] = (amount + request.Amount, count + 1, bound);
+        }
+
+        var ids = sums.Keys.ToArray();
+        pg.BatchCommands.Add(new NpgsqlBatchCommand(LockAccountsSql) { Parameters = { new("a", ids) } });
+        pg.BatchCommands.Add(new NpgsqlBatchCommand(MoveAllSql)
+        {
+            Parameters =
+            {
+                new("ids", ids),
+                new("xs", sums.Values.Select(s => s.Amount).ToArray()),
+                new("ns", sums.Values.Select(s => s.Count).ToArray()),
+                new("bounds", sums.Values.Select(s => s.Bound).ToArray()),
+                new("n", ids.Length),
+            },
+        });
+        pg.BatchCommands.Add(HoldRowsCommand(requests));
+        return true;
+    }
+
+    // MoveSql, and the raise when it did not move every row it was given.
+    private const string MoveAllSql = """
+        WITH moved AS (
+            UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
+              FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[], @bounds::integer[]) AS d(id, x, n, bound)
+             WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound)
+            RETURNING a.id)
+        SELECT vidgate_require((SELECT COUNT(*) FROM moved) = @n, 'an account does not cover all of its holds in the batch');
+        """;
 
     /// <summary>An account's row as a batch of holds sees it: what the holds before took is already subtracted.</summary>
     private sealed class Funds(string id, long balance, int inFlight, bool unmetered)

@@ -78,12 +78,46 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         """;
 
     /// <summary>
+    /// One batch of creates in one transaction. Usually (no <c>Idempotency-Key</c> in it) that is ONE round trip: an
+    /// <see cref="NpgsqlBatch"/> of BEGIN, the participant's statements for all of them, written as if every create were
+    /// let through (billing: the accounts' rows locked in id order, each moved once by its creates' sum, raising if one
+    /// does not cover them all; the holds), the task rows, one wake-up hint per provider, and COMMIT. If the batch fails
+    /// (someone was refused, or a row was) it is rolled back and written the careful way
+    /// (<see cref="InsertManyCarefullyAsync"/>), where each create gets the answer it would have got alone.
+    /// </summary>
+    private async Task<InsertOutcome[]> InsertManyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts)
+    {
+        await using var batch = new NpgsqlBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN;"));
+        if (inserts.All(static i => i.Terms.SerialKey is null) && participant!.AddInsertManyCommands(batch, inserts))
+        {
+            AddTaskRows(batch, [.. inserts.Select(static i => i.Task)]);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT;"));
+            await using var connection = await db.OpenAsync(CancellationToken.None);
+            batch.Connection = connection;
+            try
+            {
+                await batch.ExecuteNonQueryAsync(CancellationToken.None);
+                return [.. inserts.Select(static _ => (InsertOutcome)new InsertOutcome.Created())];
+            }
+            catch (PostgresException)
+            {
+                // The statements after the error were skipped and the transaction is aborted: end it before the
+                // connection goes back to the pool. Someone was refused, or a row was (it then fails alone, carefully).
+                await Pg.Command(connection, "ROLLBACK;").RowsAsync(CancellationToken.None);
+            }
+        }
+
+        return await InsertManyCarefullyAsync(inserts);
+    }
+
+    /// <summary>
     /// One batch of creates in one transaction: the accounts' rows locked once each (in id order, so two nodes' batches
     /// never deadlock), the participant's work for all of them (billing: idempotency keys, then the holds checked in
     /// order and summed per account), the rows of the creates it let through in one statement with one wake-up hint per
     /// provider, then each one's after-insert work. Every create gets the answer it would have got alone.
     /// </summary>
-    private Task<InsertOutcome[]> InsertManyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => db.WriteAsync(async connection =>
+    private Task<InsertOutcome[]> InsertManyCarefullyAsync(IReadOnlyList<(VideoTask Task, InsertTerms Terms)> inserts) => db.WriteAsync(async connection =>
     {
         var ct = CancellationToken.None;
         // A batch with no serial keys skips this round trip: the participant's first statement (billing: the holds) reads
@@ -99,36 +133,9 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
         var created = inserts.Where((_, i) => answers[i] is null).ToArray();
         if (created.Length > 0)
         {
-            var tasks = created.Select(c => c.Task).ToArray();
             await using (var batch = new NpgsqlBatch(connection))
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertManySql)
-                {
-                    Parameters =
-                    {
-                        new("id", tasks.Select(t => t.Id).ToArray()),
-                        new("account", tasks.Select(t => t.AccountId).ToArray()),
-                        new("key", tasks.Select(t => t.KeyId).ToArray()),
-                        new("dialect", tasks.Select(t => t.Dialect.ToString()).ToArray()),
-                        new("model", tasks.Select(t => t.Model).ToArray()),
-                        new("prompt", tasks.Select(t => t.Prompt).ToArray()),
-                        new("seconds", tasks.Select(t => t.Seconds).ToArray()),
-                        new("width", tasks.Select(t => t.Width).ToArray()),
-                        new("height", tasks.Select(t => t.Height).ToArray()),
-                        new("aspect", tasks.Select(t => t.AspectRatio).ToArray()),
-                        new("resolution", tasks.Select(t => t.Resolution).ToArray()),
-                        new("inputs", tasks.Select(t => JsonSerializer.Serialize(t.InputKeys, StoreJson.Default.IReadOnlyListString)).ToArray()),
-                        new("provider", tasks.Select(t => t.Provider).ToArray()),
-                        new("created", tasks.Select(t => Pg.Ms(t.CreatedAt)).ToArray()),
-                        new("remixed", tasks.Select(t => t.RemixedFromId).ToArray()),
-                        new("callback", tasks.Select(t => t.CallbackUrl).ToArray()),
-                    },
-                });
-                foreach (var provider in tasks.Select(t => t.Provider).Distinct(StringComparer.Ordinal))
-                {
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresWakeUps.NotifySql) { Parameters = { new("provider", provider) } });
-                }
-
+                AddTaskRows(batch, [.. created.Select(static c => c.Task)]);
                 await batch.ExecuteNonQueryAsync(ct);
             }
 
@@ -140,6 +147,37 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
 
         return answers.Select(a => a ?? new InsertOutcome.Created()).ToArray();
     }, CancellationToken.None);
+
+    /// <summary>The task rows in one statement, and one wake-up hint per provider (sent on commit only).</summary>
+    private static void AddTaskRows(NpgsqlBatch batch, VideoTask[] tasks)
+    {
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertManySql)
+        {
+            Parameters =
+            {
+                new("id", tasks.Select(t => t.Id).ToArray()),
+                new("account", tasks.Select(t => t.AccountId).ToArray()),
+                new("key", tasks.Select(t => t.KeyId).ToArray()),
+                new("dialect", tasks.Select(t => t.Dialect.ToString()).ToArray()),
+                new("model", tasks.Select(t => t.Model).ToArray()),
+                new("prompt", tasks.Select(t => t.Prompt).ToArray()),
+                new("seconds", tasks.Select(t => t.Seconds).ToArray()),
+                new("width", tasks.Select(t => t.Width).ToArray()),
+                new("height", tasks.Select(t => t.Height).ToArray()),
+                new("aspect", tasks.Select(t => t.AspectRatio).ToArray()),
+                new("resolution", tasks.Select(t => t.Resolution).ToArray()),
+                new("inputs", tasks.Select(t => JsonSerializer.Serialize(t.InputKeys, StoreJson.Default.IReadOnlyListString)).ToArray()),
+                new("provider", tasks.Select(t => t.Provider).ToArray()),
+                new("created", tasks.Select(t => Pg.Ms(t.CreatedAt)).ToArray()),
+                new("remixed", tasks.Select(t => t.RemixedFromId).ToArray()),
+                new("callback", tasks.Select(t => t.CallbackUrl).ToArray()),
+            },
+        });
+        foreach (var provider in tasks.Select(t => t.Provider).Distinct(StringComparer.Ordinal))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresWakeUps.NotifySql) { Parameters = { new("provider", provider) } });
+        }
+    }
 
     /// <summary>One create in a transaction of its own: inserts without terms, and a batch's creates again when it failed whole.</summary>
     private Task<InsertOutcome> InsertOneAsync(VideoTask task, InsertTerms? terms, CancellationToken ct)

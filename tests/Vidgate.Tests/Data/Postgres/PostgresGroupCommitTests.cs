@@ -56,6 +56,49 @@ public sealed class PostgresGroupCommitTests() : StoreContract(new PostgresEngin
     }
 
     [Fact]
+    public async Task A_batch_that_takes_exactly_the_balance_and_the_in_flight_room_left_creates_every_task()
+    {
+        // Two in flight already, 4.00 left and room for four more: a batch of four one-second creates takes both to the
+        // limit (the batch's guard is "at least" the sum and "below" each create's bound, not one off either way).
+        var account = await NewAccountAsync(6 * Money.Unit);
+        foreach (var earlier in Enumerable.Range(0, 2).Select(_ => NewTask(account: account.Id, seconds: 1)))
+        {
+            Assert.IsType<InsertOutcome.Created>(await Engine.Tasks.InsertAsync(earlier, HoldFor(earlier, maxInFlight: 6), Ct));
+        }
+
+        var tasks = Enumerable.Range(0, 4).Select(_ => NewTask(account: account.Id, seconds: 1)).ToList();
+        var results = await InOneBatchAsync(tasks, terms: [.. tasks.Select(t => HoldFor(t, maxInFlight: 6))]);
+
+        Assert.All(results, r => Assert.IsType<InsertOutcome.Created>(r.Outcome));
+        var books = await BooksAsync(account.Id);
+        Assert.Equal((0L, 6 * Money.Unit, 6), (books.Balance, books.Held, books.InFlight));
+        Assert.Equal(6, await CountAsync("SELECT COUNT(*) FROM holds WHERE account_id = @id AND state = 'held';", account.Id));
+    }
+
+    [Fact]
+    public async Task A_batch_one_create_over_a_limit_refuses_exactly_the_creates_alone_order_would_and_writes_the_others()
+    {
+        // Limits 10, 10, 3, 10 from one in flight: the third is the third in flight with a limit of 3 (refused), the
+        // fourth then is the third again under a limit of 10 (let through), just as four creates one after another.
+        var account = await NewAccountAsync(100 * Money.Unit);
+        var first = NewTask(account: account.Id, seconds: 1);
+        Assert.IsType<InsertOutcome.Created>(await Engine.Tasks.InsertAsync(first, HoldFor(first), Ct));
+        int[] limits = [10, 10, 3, 10];
+        var tasks = limits.Select(_ => NewTask(account: account.Id, seconds: 1)).ToList();
+
+        var results = await InOneBatchAsync(tasks, terms: [.. tasks.Select((t, i) => HoldFor(t, maxInFlight: limits[i]))]);
+
+        Assert.IsType<InsertOutcome.Created>(results[0].Outcome);
+        Assert.IsType<InsertOutcome.Created>(results[1].Outcome);
+        Assert.Equal(new HoldRefusal.TooManyInFlight(3), Assert.IsType<InsertOutcome.Refused>(results[2].Outcome).Reason);
+        Assert.IsType<InsertOutcome.Created>(results[3].Outcome);
+        Assert.Null(await Engine.Tasks.GetAsync(tasks[2].Id, null, Ct));
+        var books = await BooksAsync(account.Id);
+        Assert.Equal((96 * Money.Unit, 4 * Money.Unit, 4), (books.Balance, books.Held, books.InFlight));
+        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM holds WHERE task_id = @id;", tasks[2].Id));
+    }
+
+    [Fact]
     public async Task A_create_the_database_refuses_fails_alone_and_the_others_of_its_batch_are_written()
     {
         var account = await NewAccountAsync(100 * Money.Unit);
