@@ -148,7 +148,7 @@ internal sealed class PostgresLedger : ILedger
     /// <summary>
     /// A batch of holds as three statements of the store's round trip: the accounts' rows locked in id order (as every
     /// batch and ending takes them), each row moved once by the sum of its holds if it covers ALL of them (else the
-    /// statement raises, SQLSTATE VG001, migration 0009), and the holds inserted. Taking them all is exactly what
+    /// statement raises, SQLSTATE VG001, migration 0008), and the holds inserted. Taking them all is exactly what
     /// <see cref="HoldManyAsync"/> decides when the locked row's balance is at least the account's sum (the amounts are
     /// never negative, so every running balance is then enough too) and its in-flight count is below the bound of every
     /// hold: a hold with limit L that is an account's k-th in the batch passes iff in_flight + k - 1 &lt; L. If a row did not move (short of money or of in-flight room, or no such
