@@ -59,6 +59,7 @@ internal sealed partial class Finisher(
     public async Task FinishAsync(FinishJob finish, CancellationToken ct)
     {
         using var span = VidgateTracing.Step("finish", finish.Job.TaskId);
+        var started = clock.GetTimestamp();
         var taskId = finish.Job.TaskId;
         var provider = finish.Job.ProviderId;
         var work = Path.Combine(vidgate.Value.WorkRoot, $"{taskId}-result-{Guid.NewGuid():N}");
@@ -73,6 +74,7 @@ internal sealed partial class Finisher(
             // result, so it is used as it is rather than downloaded and stored a second time.
             var storedEarlier = await StoredResult.TryCopyAsync(blobs, taskId, file, ct);
             var problem = storedEarlier ? null : await DownloadAsync(finish, file, ct);
+            var downloaded = clock.GetTimestamp();
             if (problem is { Retry: true })
             {
                 Log.DownloadRetry(logger, taskId, problem.Message);
@@ -101,10 +103,14 @@ internal sealed partial class Finisher(
 
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            var stored = clock.GetTimestamp();
             // Billing settles on what was delivered: the upstream's own figure, else the file's duration (rounded up, so
             // 7.96 s of an 8 s clip is 8 s); never more than was asked for (the ledger caps it).
             var delivered = finish.Done.ActualSeconds ?? (facts!.Duration is { } d ? (int)Math.Ceiling(d.TotalSeconds - 0.05) : null);
-            if (await endings.CompleteAsync(taskId, provider, delivered))
+            var completed = await endings.CompleteAsync(taskId, provider, delivered);
+            Log.Stages(logger, taskId, Ms(finish.SeenAt, finish.LeasedAt), Ms(finish.LeasedAt, started), Ms(started, downloaded),
+                Ms(downloaded, stored), Ms(stored, clock.GetTimestamp()));
+            if (completed)
             {
                 previews.Enqueue(new PreviewJob(taskId, work + "-previews",
                     facts!.Duration ?? (finish.Done.ActualSeconds is { } s ? TimeSpan.FromSeconds(s) : null)));
@@ -133,6 +139,8 @@ internal sealed partial class Finisher(
             WorkFolders.TryDelete(work);
         }
     }
+
+    private long Ms(long from, long to) => (long)clock.GetElapsedTime(from, to).TotalMilliseconds;
 
     private sealed record Problem(string Code, string Message, bool Retry);
 
@@ -215,6 +223,10 @@ internal sealed partial class Finisher(
 
     private static partial class Log
     {
+        // Where a finish spent its time, for the per-task split of docs/benchmarks.md (upstream done → visible).
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} finish stages (ms): lease {Lease}, queued {Queued}, download {Download}, check and store {Store}, ending {Ending}")]
+        public static partial void Stages(ILogger logger, string taskId, long lease, long queued, long download, long store, long ending);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: result download failed ({Reason}); polling again")]
         public static partial void DownloadRetry(ILogger logger, string taskId, string reason);
 

@@ -179,11 +179,12 @@ internal sealed partial class Tracker(
                     await FailAsync(job, failed.Code, failed.Message, cancelUpstream: false);
                     break;
                 case UpstreamPoll.Done done:
+                    var seenAt = clock.GetTimestamp();
                     Log.Done(logger, job.TaskId, job.ProviderId);
                     // The upstream's cost (if it reported one) is recorded with the lease: it billed us whatever happens next.
                     if (await jobs.TryLeaseDoneAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, done.CostUsdTicks, ct))
                     {
-                        finishes.Enqueue(new FinishJob(job, instance, handle, done));
+                        finishes.Enqueue(new FinishJob(job, instance, handle, done, seenAt, clock.GetTimestamp()));
                     }
 
                     break;

@@ -6,8 +6,12 @@ using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Workers;
 
-/// <summary>A remote job the upstream finished; the task's lease is held by this node (taken in the store by the tracker).</summary>
-internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done);
+/// <summary>
+/// A remote job the upstream finished; the task's lease is held by this node (taken in the store by the tracker).
+/// <paramref name="SeenAt"/> and <paramref name="LeasedAt"/> (<see cref="TimeProvider.GetTimestamp"/>) date the poll's
+/// answer and the lease, so the finisher's Debug line can say where a slow finish waited.
+/// </summary>
+internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done, long SeenAt, long LeasedAt);
 
 /// <summary>
 /// Jobs the <see cref="Tracker"/> saw done, waiting for the <see cref="Finisher"/>: a wake-up hint that carries its job
