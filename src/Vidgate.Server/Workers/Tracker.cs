@@ -98,18 +98,33 @@ internal sealed partial class Tracker(
             return;
         }
 
+        var released = 0;
+        void ReleaseSlot()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                _slots.Release();
+            }
+        }
+
         try
         {
-            await PollOnceAsync(job, ct);
+            await PollOnceAsync(job, ReleaseSlot, ct);
         }
         finally
         {
             _polling.TryRemove(job.TaskId, out _);
-            _slots.Release();
+            ReleaseSlot();
         }
     }
 
-    private async Task PollOnceAsync(UpstreamJobRow job, CancellationToken ct)
+    /// <summary>
+    /// One poll; <paramref name="answered"/> is called once the upstream answered, so the slot bounds the calls in flight
+    /// and not the writes of their results: those wait for a group commit, and a node under a burst of creates held
+    /// every slot through it while due polls waited for one. The job stays claimed (its poll lease) until its result is
+    /// written, so freeing the slot early never lets it be polled twice.
+    /// </summary>
+    private async Task PollOnceAsync(UpstreamJobRow job, Action answered, CancellationToken ct)
     {
         using var span = VidgateTracing.Step("poll", job.TaskId);
         try
@@ -146,6 +161,8 @@ internal sealed partial class Tracker(
             {
                 result = new UpstreamPoll.Transient(ex.GetType().Name);
             }
+
+            answered();
 
             now = clock.GetUtcNow();
             var age = now - (job.AcceptedAt ?? job.SubmittedAt);

@@ -33,6 +33,21 @@ internal sealed class FinishQueue
 
     public IAsyncEnumerable<FinishJob> ReadAllAsync(CancellationToken ct) => _queue.Reader.ReadAllAsync(ct);
 
+    /// <summary>Finished jobs waiting for a free finisher: more than zero means this node's finishers are saturated.</summary>
+    public int Waiting => _queue.Reader.Count;
+
+    /// <summary>
+    /// Returns once no finished job waits for a finisher, looking every <paramref name="interval"/>. A submit lane that
+    /// yields to finishes waits here before it claims new work (<see cref="Submitter"/>).
+    /// </summary>
+    public async Task WhileBackloggedAsync(TimeSpan interval, TimeProvider clock, CancellationToken ct)
+    {
+        while (Waiting > 0)
+        {
+            await Task.Delay(interval, clock, ct);
+        }
+    }
+
     /// <summary>The finisher is done with the task (whatever the outcome): a later Done may queue it again.</summary>
     public void Done(string taskId) => _active.TryRemove(taskId, out _);
 }
