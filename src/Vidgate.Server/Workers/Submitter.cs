@@ -12,7 +12,9 @@ namespace Vidgate.Server.Workers;
 /// provider (builtin) claims its own tasks with as many loops as it runs at once
 /// (<see cref="UpstreamSettings.MaxConcurrentJobs"/>) and does the work inside the submit (<see cref="LocalRun"/>); one
 /// remote lane of <see cref="UpstreamOptions.SubmitConcurrency"/> loops claims every other task and submits it along
-/// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store.
+/// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store. On a
+/// saturated node the remote lane gives way to finishes (all its loops but one wait while <see cref="FinishQueue"/> has
+/// jobs waiting for a finisher): docs/architecture.md, "How a saturated node prioritises".
 /// </summary>
 internal sealed partial class Submitter(
     ITaskStore store,
