@@ -95,36 +95,34 @@ internal sealed partial class Tracker(
             // see it done): that poll asks again as soon as it is back instead.
             _polling[job.TaskId] = true;
             _slots.Release();
-            return;
-        }
 
-        var released = 0;
-        void ReleaseSlot()
-        {
-            if (Interlocked.Exchange(ref released, 1) == 0)
+            // Or that poll's result is already written (due again soon) and it has only not let go of the job here yet:
+            // then nobody reads the flag, and this claim has pushed the next poll a whole poll lease (60 s) away. The job
+            // is made due at the end interval instead; if the first poll is still out, the next claim lands here again.
+            try
             {
-                _slots.Release();
+                await jobs.RecordPollAsync(job.TaskId, clock.GetUtcNow() + options.Value.EndPollInterval, null, ct);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                Log.PollFailed(logger, job.TaskId, ex);
+            }
+
+            return;
         }
 
         try
         {
-            await PollOnceAsync(job, ReleaseSlot, ct);
+            await PollOnceAsync(job, ct);
         }
         finally
         {
             _polling.TryRemove(job.TaskId, out _);
-            ReleaseSlot();
+            _slots.Release();
         }
     }
 
-    /// <summary>
-    /// One poll; <paramref name="answered"/> is called once the upstream answered, so the slot bounds the calls in flight
-    /// and not the writes of their results: those wait for a group commit, and a node under a burst of creates held
-    /// every slot through it while due polls waited for one. The job stays claimed (its poll lease) until its result is
-    /// written, so freeing the slot early never lets it be polled twice.
-    /// </summary>
-    private async Task PollOnceAsync(UpstreamJobRow job, Action answered, CancellationToken ct)
+    private async Task PollOnceAsync(UpstreamJobRow job, CancellationToken ct)
     {
         using var span = VidgateTracing.Step("poll", job.TaskId);
         try
@@ -161,8 +159,6 @@ internal sealed partial class Tracker(
             {
                 result = new UpstreamPoll.Transient(ex.GetType().Name);
             }
-
-            answered();
 
             now = clock.GetUtcNow();
             var age = now - (job.AcceptedAt ?? job.SubmittedAt);
