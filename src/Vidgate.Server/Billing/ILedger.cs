@@ -72,6 +72,15 @@ internal interface ILedger
     /// <summary>What the upstream said the task's job cost us, in USD ticks, on its hold (for usage); written again, never added.</summary>
     ValueTask RecordUpstreamCostAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct);
 
+    /// <summary><see cref="RecordUpstreamCostAsync"/> for several holds in one write (in task id order); one call each unless an engine does better.</summary>
+    async ValueTask RecordUpstreamCostsAsync(DbConnection connection, IReadOnlyList<ReportedCost> costs, CancellationToken ct)
+    {
+        foreach (var cost in costs)
+        {
+            await RecordUpstreamCostAsync(connection, cost.TaskId, cost.CostUsdTicks, ct);
+        }
+    }
+
     /// <summary>The task an <c>Idempotency-Key</c> of this account made, with the hash of its request; null: unused.</summary>
     ValueTask<Idempotency.Entry?> FindIdempotencyAsync(DbConnection connection, string accountId, string key, CancellationToken ct);
 

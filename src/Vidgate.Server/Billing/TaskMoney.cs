@@ -101,6 +101,9 @@ internal sealed class TaskMoney(ILedger ledger) : ITaskParticipant
     public ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct)
         => ledger.RecordUpstreamCostAsync(connection, taskId, costUsdTicks, ct);
 
+    public ValueTask CostsReportedAsync(DbConnection connection, IReadOnlyList<ReportedCost> costs, CancellationToken ct)
+        => ledger.RecordUpstreamCostsAsync(connection, costs, ct);
+
     /// <summary>Progress moves no money: the hold covers the whole render.</summary>
     public ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct) => ValueTask.CompletedTask;
 }

@@ -81,6 +81,18 @@ internal interface ITaskParticipant
     ValueTask CostReportedAsync(DbConnection connection, string taskId, long costUsdTicks, CancellationToken ct);
 
     /// <summary>
+    /// <see cref="CostReportedAsync"/> for a group of leases written in one transaction (PostgreSQL), in task id order.
+    /// One call each unless a participant can do the group at once (billing: one statement on the holds).
+    /// </summary>
+    async ValueTask CostsReportedAsync(DbConnection connection, IReadOnlyList<ReportedCost> costs, CancellationToken ct)
+    {
+        foreach (var cost in costs)
+        {
+            await CostReportedAsync(connection, cost.TaskId, cost.CostUsdTicks, ct);
+        }
+    }
+
+    /// <summary>
     /// In a write that raised a processing task's progress (a render's heartbeat, an upstream's poll), only when it
     /// changed the row and the progress went up, from <paramref name="from"/> to <paramref name="to"/> (both 0-99). No
     /// time is passed: heartbeats carry only a lease, and a participant that needs the time has its own clock.
@@ -130,6 +142,9 @@ internal readonly record struct TaskEnding(VideoStatus Status, string Outcome, i
 }
 
 /// <summary>One task a grouped write ended: which, how, and when (each ending keeps its own time).</summary>
+/// <summary>What the upstream said a task's job cost, in USD ticks.</summary>
+internal readonly record struct ReportedCost(string TaskId, long CostUsdTicks);
+
 internal readonly record struct EndedTask(string TaskId, TaskEnding Ending, DateTimeOffset Now);
 
 /// <summary>

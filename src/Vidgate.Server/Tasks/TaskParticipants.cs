@@ -102,6 +102,14 @@ internal sealed class TaskParticipants(ITaskParticipant[] all) : ITaskParticipan
         }
     }
 
+    public async ValueTask CostsReportedAsync(DbConnection connection, IReadOnlyList<ReportedCost> costs, CancellationToken ct)
+    {
+        foreach (var participant in all)
+        {
+            await participant.CostsReportedAsync(connection, costs, ct);
+        }
+    }
+
     public async ValueTask ProgressedAsync(DbConnection connection, string taskId, int from, int to, CancellationToken ct)
     {
         foreach (var participant in all)

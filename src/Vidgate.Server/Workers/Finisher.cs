@@ -31,23 +31,20 @@ internal sealed partial class Finisher(
     private static readonly TimeSpan MaxDownloadRetryWait = TimeSpan.FromSeconds(30);
     private readonly TransientRetries _retries = new();
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(Enumerable.Range(0, options.Value.FinishConcurrency).Select(_ => LoopAsync(stoppingToken)));
+    // A slot is a download and store in progress (FinishConcurrency); a finish gives its slot back before its ending, which
+    // waits for a group commit shared with every other ending and needs no slot. With the slot held to the commit, a
+    // node's finish rate was its slots ÷ the commit's latency, and under a create burst finished jobs queued here for up
+    // to a minute (docs/benchmarks.md, "Finishes before submits").
+    private readonly SemaphoreSlim _slots = new(options.Value.FinishConcurrency, options.Value.FinishConcurrency);
 
-    private async Task LoopAsync(CancellationToken ct)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var job in queue.ReadAllAsync(ct))
+            await foreach (var job in queue.ReadAllAsync(stoppingToken))
             {
-                try
-                {
-                    await FinishAsync(job, ct);
-                }
-                finally
-                {
-                    queue.Done(job.Job.TaskId);
-                }
+                await _slots.WaitAsync(stoppingToken);
+                _ = RunAsync(job, stoppingToken);
             }
         }
         catch (OperationCanceledException)
@@ -56,9 +53,33 @@ internal sealed partial class Finisher(
         }
     }
 
-    public async Task FinishAsync(FinishJob finish, CancellationToken ct)
+    private async Task RunAsync(FinishJob job, CancellationToken ct)
+    {
+        var released = 0;
+        void ReleaseSlot()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                _slots.Release();
+            }
+        }
+
+        try
+        {
+            await FinishAsync(job, ReleaseSlot, ct);
+        }
+        finally
+        {
+            ReleaseSlot();
+            queue.Done(job.Job.TaskId);
+        }
+    }
+
+    /// <summary>Finishes one job; <paramref name="stored"/> is called once the video is ours and only its ending is left.</summary>
+    public async Task FinishAsync(FinishJob finish, Action stored, CancellationToken ct)
     {
         using var span = VidgateTracing.Step("finish", finish.Job.TaskId);
+        var started = clock.GetTimestamp();
         var taskId = finish.Job.TaskId;
         var provider = finish.Job.ProviderId;
         var work = Path.Combine(vidgate.Value.WorkRoot, $"{taskId}-result-{Guid.NewGuid():N}");
@@ -73,6 +94,7 @@ internal sealed partial class Finisher(
             // result, so it is used as it is rather than downloaded and stored a second time.
             var storedEarlier = await StoredResult.TryCopyAsync(blobs, taskId, file, ct);
             var problem = storedEarlier ? null : await DownloadAsync(finish, file, ct);
+            var downloaded = clock.GetTimestamp();
             if (problem is { Retry: true })
             {
                 Log.DownloadRetry(logger, taskId, problem.Message);
@@ -101,10 +123,15 @@ internal sealed partial class Finisher(
 
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            var storedAt = clock.GetTimestamp();
+            stored();
             // Billing settles on what was delivered: the upstream's own figure, else the file's duration (rounded up, so
             // 7.96 s of an 8 s clip is 8 s); never more than was asked for (the ledger caps it).
             var delivered = finish.Done.ActualSeconds ?? (facts!.Duration is { } d ? (int)Math.Ceiling(d.TotalSeconds - 0.05) : null);
-            if (await endings.CompleteAsync(taskId, provider, delivered))
+            var completed = await endings.CompleteAsync(taskId, provider, delivered);
+            Log.Stages(logger, taskId, Ms(finish.SeenAt, finish.LeasedAt), Ms(finish.LeasedAt, started), Ms(started, downloaded),
+                Ms(downloaded, storedAt), Ms(storedAt, clock.GetTimestamp()));
+            if (completed)
             {
                 previews.Enqueue(new PreviewJob(taskId, work + "-previews",
                     facts!.Duration ?? (finish.Done.ActualSeconds is { } s ? TimeSpan.FromSeconds(s) : null)));
@@ -133,6 +160,8 @@ internal sealed partial class Finisher(
             WorkFolders.TryDelete(work);
         }
     }
+
+    private long Ms(long from, long to) => (long)clock.GetElapsedTime(from, to).TotalMilliseconds;
 
     private sealed record Problem(string Code, string Message, bool Retry);
 
@@ -215,6 +244,10 @@ internal sealed partial class Finisher(
 
     private static partial class Log
     {
+        // Where a finish spent its time, for the per-task split of docs/benchmarks.md (upstream done → visible).
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} finish stages (ms): lease {Lease}, queued {Queued}, download {Download}, check and store {Store}, ending {Ending}")]
+        public static partial void Stages(ILogger logger, string taskId, long lease, long queued, long download, long store, long ending);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: result download failed ({Reason}); polling again")]
         public static partial void DownloadRetry(ILogger logger, string taskId, string reason);
 

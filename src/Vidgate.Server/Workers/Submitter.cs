@@ -12,7 +12,9 @@ namespace Vidgate.Server.Workers;
 /// provider (builtin) claims its own tasks with as many loops as it runs at once
 /// (<see cref="UpstreamSettings.MaxConcurrentJobs"/>) and does the work inside the submit (<see cref="LocalRun"/>); one
 /// remote lane of <see cref="UpstreamOptions.SubmitConcurrency"/> loops claims every other task and submits it along
-/// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store.
+/// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store. On a
+/// saturated node the remote lane gives way to finishes (all its loops but one wait while <see cref="FinishQueue"/> has
+/// jobs waiting for a finisher): docs/architecture.md, "How a saturated node prioritises".
 /// </summary>
 internal sealed partial class Submitter(
     ITaskStore store,
@@ -20,6 +22,7 @@ internal sealed partial class Submitter(
     UpstreamRegistry registry,
     LocalRun local,
     RemoteSubmit remote,
+    FinishQueue finishes,
     WorkSignals signals,
     WorkerIdentity me,
     TimeProvider clock,
@@ -35,7 +38,7 @@ internal sealed partial class Submitter(
         string[] localIds = [.. registry.LocalInstances.Select(i => i.Settings.Id)];
         var lanes = registry.LocalInstances
             .SelectMany(instance => Enumerable.Repeat(LocalLane(instance), Math.Max(1, instance.Settings.MaxConcurrentJobs)))
-            .Concat(Enumerable.Repeat(RemoteLane(localIds), options.Value.SubmitConcurrency));
+            .Concat(Enumerable.Range(0, options.Value.SubmitConcurrency).Select(i => RemoteLane(localIds, yieldsToFinishes: i > 0)));
         return Task.WhenAll(lanes.Select(lane => LoopAsync(lane, stoppingToken)));
     }
 
@@ -51,9 +54,20 @@ internal sealed partial class Submitter(
             (task, ct) => local.RunAsync(instance, task, ct));
     }
 
-    private Lane RemoteLane(string[] localIds) => new("remote", signals.Submit,
+    // How often a remote lane that holds back for finishes looks again (a finish takes tens of milliseconds when idle).
+    private static readonly TimeSpan FinishBacklogCheck = TimeSpan.FromMilliseconds(50);
+
+    private Lane RemoteLane(string[] localIds, bool yieldsToFinishes) => new("remote", signals.Submit,
         async ct =>
         {
+            // A saturated node finishes before it submits: a finish ends a task already paid for upstream (its download and
+            // ending are all that is left, and its user is waiting), a new submit only starts one. While finished jobs wait
+            // for a finisher every remote lane but the first holds back its next claim, so submits slow down but never stop.
+            if (yieldsToFinishes)
+            {
+                await finishes.WhileBackloggedAsync(FinishBacklogCheck, clock, ct);
+            }
+
             var now = clock.GetUtcNow();
 
             // A read first: idle loops must not cost a write (and an fsync) each on a server that renders locally.

@@ -59,6 +59,8 @@ internal sealed partial class TaskEndings(
             return false;
         }
 
+        // Visible from here; the clean-up below (another write and a read) is not part of the lag.
+        Log.Committed(logger, taskId);
         await CleanUpAsync(taskId, provider, VideoStatus.Completed);
         Log.Completed(logger, taskId, provider);
         return true;
@@ -89,6 +91,9 @@ internal sealed partial class TaskEndings(
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId}: completion committed")]
+        public static partial void Committed(ILogger logger, string taskId);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} completed on {Provider}")]
         public static partial void Completed(ILogger logger, string taskId, string provider);
 

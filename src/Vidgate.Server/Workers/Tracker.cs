@@ -95,6 +95,19 @@ internal sealed partial class Tracker(
             // see it done): that poll asks again as soon as it is back instead.
             _polling[job.TaskId] = true;
             _slots.Release();
+
+            // Or that poll's result is already written (due again soon) and it has only not let go of the job here yet:
+            // then nobody reads the flag, and this claim has pushed the next poll a whole poll lease (60 s) away. The job
+            // is made due at the end interval instead; if the first poll is still out, the next claim lands here again.
+            try
+            {
+                await jobs.RecordPollAsync(job.TaskId, clock.GetUtcNow() + options.Value.EndPollInterval, null, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                Log.PollFailed(logger, job.TaskId, ex);
+            }
+
             return;
         }
 
@@ -179,11 +192,12 @@ internal sealed partial class Tracker(
                     await FailAsync(job, failed.Code, failed.Message, cancelUpstream: false);
                     break;
                 case UpstreamPoll.Done done:
+                    var seenAt = clock.GetTimestamp();
                     Log.Done(logger, job.TaskId, job.ProviderId);
                     // The upstream's cost (if it reported one) is recorded with the lease: it billed us whatever happens next.
                     if (await jobs.TryLeaseDoneAsync(job.TaskId, me.Owner, now, now + options.Value.PollLease, done.CostUsdTicks, ct))
                     {
-                        finishes.Enqueue(new FinishJob(job, instance, handle, done));
+                        finishes.Enqueue(new FinishJob(job, instance, handle, done, seenAt, clock.GetTimestamp()));
                     }
 
                     break;

@@ -6,8 +6,12 @@ using Vidgate.Server.Tasks;
 
 namespace Vidgate.Server.Workers;
 
-/// <summary>A remote job the upstream finished; the task's lease is held by this node (taken in the store by the tracker).</summary>
-internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done);
+/// <summary>
+/// A remote job the upstream finished; the task's lease is held by this node (taken in the store by the tracker).
+/// <paramref name="SeenAt"/> and <paramref name="LeasedAt"/> (<see cref="TimeProvider.GetTimestamp"/>) date the poll's
+/// answer and the lease, so the finisher's Debug line can say where a slow finish waited.
+/// </summary>
+internal sealed record FinishJob(UpstreamJobRow Job, UpstreamInstance Instance, UpstreamHandle Handle, UpstreamPoll.Done Done, long SeenAt, long LeasedAt);
 
 /// <summary>
 /// Jobs the <see cref="Tracker"/> saw done, waiting for the <see cref="Finisher"/>: a wake-up hint that carries its job
@@ -28,6 +32,21 @@ internal sealed class FinishQueue
     }
 
     public IAsyncEnumerable<FinishJob> ReadAllAsync(CancellationToken ct) => _queue.Reader.ReadAllAsync(ct);
+
+    /// <summary>Finished jobs waiting for a free finisher: more than zero means this node's finishers are saturated.</summary>
+    public int Waiting => _queue.Reader.Count;
+
+    /// <summary>
+    /// Returns once no finished job waits for a finisher, looking every <paramref name="interval"/>. A submit lane that
+    /// yields to finishes waits here before it claims new work (<see cref="Submitter"/>).
+    /// </summary>
+    public async Task WhileBackloggedAsync(TimeSpan interval, TimeProvider clock, CancellationToken ct)
+    {
+        while (Waiting > 0)
+        {
+            await Task.Delay(interval, clock, ct);
+        }
+    }
 
     /// <summary>The finisher is done with the task (whatever the outcome): a later Done may queue it again.</summary>
     public void Done(string taskId) => _active.TryRemove(taskId, out _);

@@ -359,6 +359,17 @@ internal sealed class PostgresLedger : ILedger
         => await Pg.Command((NpgsqlConnection)connection, "UPDATE holds SET upstream_cost_usd_ticks = @ticks WHERE task_id = @id;")
             .Bind("id", taskId).Bind("ticks", costUsdTicks).RowsAsync(ct);
 
+    /// <summary>
+    /// One statement for a group of leases: the rollup trigger then fires once for the group (one upsert per shard
+    /// touched), where one statement per hold fired it, and took a shard row, once each.
+    /// </summary>
+    public async ValueTask RecordUpstreamCostsAsync(DbConnection connection, IReadOnlyList<ReportedCost> costs, CancellationToken ct)
+        => await Pg.Command((NpgsqlConnection)connection, """
+            UPDATE holds h SET upstream_cost_usd_ticks = c.ticks
+              FROM unnest(@ids::text[], @ticks::bigint[]) AS c(id, ticks)
+             WHERE h.task_id = c.id;
+            """).Bind("ids", costs.Select(c => c.TaskId).ToArray()).Bind("ticks", costs.Select(c => c.CostUsdTicks).ToArray()).RowsAsync(ct);
+
     public async ValueTask<Idempotency.Entry?> FindIdempotencyAsync(DbConnection connection, string accountId, string key, CancellationToken ct)
     {
         var pg = (NpgsqlConnection)connection;

@@ -20,6 +20,10 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
     private List<PendingPoll> _polls = [];
     private bool _writingPolls;
 
+    private readonly Lock _leaseGate = new();
+    private List<PendingLease> _leases = [];
+    private bool _writingLeases;
+
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
     private const string TryLeaseSql = """
@@ -201,25 +205,129 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
     public Task<bool> TryLeaseAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => db.WriteAsync(connection => TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct), ct);
 
-    public Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
-        => db.WriteAsync(async connection =>
+    /// <summary>
+    /// Leases of jobs the upstream reported done are written in groups, as poll results are: the leases that arrive while
+    /// one group commits go together in the next transaction, and each caller is answered once its group committed. A
+    /// lease records the upstream's cost on the hold, and the usage rollup's trigger then takes a shard row of the
+    /// account's day that every create batch and ending group of the account also takes: one transaction per lease made
+    /// dozens of pollers queue on those rows during a burst of creates (docs/benchmarks.md, "Finishes before submits").
+    /// A group takes each shard once. If a group fails as a whole its leases are written again one by one.
+    /// </summary>
+    public async Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
+    {
+        var lease = new PendingLease(taskId, owner, Pg.Ms(now), Pg.Ms(leaseUntil), costUsdTicks is >= 0 ? costUsdTicks : null);
+        bool lead;
+        lock (_leaseGate)
         {
-            if (!await TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct))
+            _leases.Add(lease);
+            lead = !_writingLeases;
+            _writingLeases = true;
+        }
+
+        if (lead)
+        {
+            _ = Task.Run(WriteLeaseGroupsAsync, CancellationToken.None);
+        }
+
+        return await lease.Leased.Task.WaitAsync(ct);
+    }
+
+    private sealed record PendingLease(string TaskId, string Owner, long Now, long LeaseUntil, long? CostUsdTicks)
+    {
+        public TaskCompletionSource<bool> Leased { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // Runs until no lease is waiting; never throws (a failed lease fails exactly its own caller).
+    private async Task WriteLeaseGroupsAsync()
+    {
+        while (true)
+        {
+            List<PendingLease> group;
+            lock (_leaseGate)
             {
-                return false;
+                if (_leases.Count == 0)
+                {
+                    _writingLeases = false;
+                    return;
+                }
+
+                // One lease per task in a group: a second one of the same task meets the first's committed row next time.
+                group = [];
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                var later = new List<PendingLease>();
+                foreach (var lease in _leases)
+                {
+                    (group.Count < MaxPollGroup && ids.Add(lease.TaskId) ? group : later).Add(lease);
+                }
+
+                _leases = later;
             }
 
-            if (costUsdTicks is { } ticks and >= 0)
+            try
             {
-                await Pg.Command(connection, "UPDATE upstream_jobs SET cost_usd_ticks = @ticks WHERE task_id = @id;").Bind("id", taskId).Bind("ticks", ticks).RowsAsync(ct);
-                if (participant is not null)
+                var leased = await db.WriteAsync(connection => LeaseGroupAsync(connection, group, CancellationToken.None), CancellationToken.None);
+                group.ForEach(l => l.Leased.TrySetResult(leased.Contains(l.TaskId)));
+            }
+            catch (Exception) when (group.Count > 1)
+            {
+                // Which lease failed is not known: each is written alone, and answers for itself.
+                foreach (var lease in group)
                 {
-                    await participant.CostReportedAsync(connection, taskId, ticks, ct);
+                    try
+                    {
+                        var leased = await db.WriteAsync(connection => LeaseGroupAsync(connection, [lease], CancellationToken.None), CancellationToken.None);
+                        lease.Leased.TrySetResult(leased.Contains(lease.TaskId));
+                    }
+                    catch (Exception ex)
+                    {
+                        lease.Leased.TrySetException(ex);
+                    }
                 }
             }
+            catch (Exception ex)
+            {
+                group[0].Leased.TrySetException(ex);
+            }
+        }
+    }
 
-            return true;
-        }, ct);
+    // Each lease conditional on its own owner and time, as TryLeaseSql; task rows locked in id order, as the ending and
+    // poll groups lock them, so two of these never wait for each other in a cycle.
+    private const string LeaseGroupSql = """
+        UPDATE tasks t SET lease_owner = l.owner, lease_until = l.lease
+          FROM (SELECT id FROM tasks WHERE id = ANY(@ids) ORDER BY id FOR UPDATE) locked,
+               unnest(@ids::text[], @owners::text[], @nows::bigint[], @leases::bigint[]) AS l(id, owner, now, lease)
+         WHERE t.id = locked.id AND l.id = t.id AND t.status = 'processing'
+           AND (t.lease_owner IS NULL OR t.lease_until < l.now OR t.lease_owner = l.owner)
+        RETURNING t.id;
+        """;
+
+    private async Task<HashSet<string>> LeaseGroupAsync(NpgsqlConnection connection, List<PendingLease> group, CancellationToken ct)
+    {
+        var leased = (await Pg.Command(connection, LeaseGroupSql)
+                .Bind("ids", group.Select(l => l.TaskId).ToArray()).Bind("owners", group.Select(l => l.Owner).ToArray())
+                .Bind("nows", group.Select(l => l.Now).ToArray()).Bind("leases", group.Select(l => l.LeaseUntil).ToArray())
+                .AllAsync(static r => r.GetString(0), ct))
+            .ToHashSet(StringComparer.Ordinal);
+
+        // The upstream billed us for these whatever happens next: recorded with the lease, as one statement each.
+        ReportedCost[] costs = [.. group.Where(l => l.CostUsdTicks is not null && leased.Contains(l.TaskId))
+            .Select(l => new ReportedCost(l.TaskId, l.CostUsdTicks!.Value)).OrderBy(c => c.TaskId, StringComparer.Ordinal)];
+        if (costs.Length > 0)
+        {
+            await Pg.Command(connection, """
+                UPDATE upstream_jobs j SET cost_usd_ticks = c.ticks
+                  FROM unnest(@ids::text[], @ticks::bigint[]) AS c(id, ticks)
+                 WHERE j.task_id = c.id;
+                """).Bind("ids", costs.Select(c => c.TaskId).ToArray()).Bind("ticks", costs.Select(c => c.CostUsdTicks).ToArray()).RowsAsync(ct);
+            if (participant is not null)
+            {
+                await participant.CostsReportedAsync(connection, costs, ct);
+            }
+        }
+
+        return leased;
+    }
 
     private static Task<bool> TryLeaseAsync(NpgsqlConnection connection, string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
         => Pg.Command(connection, TryLeaseSql).Bind("id", taskId).Bind("owner", owner).Bind("now", Pg.Ms(now)).Bind("lease", Pg.Ms(leaseUntil)).ChangedAsync(ct);
