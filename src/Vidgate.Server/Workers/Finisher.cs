@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Vidgate.Server.Metrics;
@@ -37,6 +38,9 @@ internal sealed partial class Finisher(
     // to a minute (docs/benchmarks.md, "Finishes before submits").
     private readonly SemaphoreSlim _slots = new(options.Value.FinishConcurrency, options.Value.FinishConcurrency);
 
+    // The finishes in flight: a stopping node waits for them (their downloads see the stop) before the host goes on.
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -44,12 +48,24 @@ internal sealed partial class Finisher(
             await foreach (var job in queue.ReadAllAsync(stoppingToken))
             {
                 await _slots.WaitAsync(stoppingToken);
-                _ = RunAsync(job, stoppingToken);
+                var run = RunAsync(job, stoppingToken);
+                _running.TryAdd(run, 0);
+                _ = run.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
         catch (OperationCanceledException)
         {
             // Shutting down: leases lapse and the tracker finds the jobs done again after the restart.
+        }
+
+        try
+        {
+            await Task.WhenAll(_running.Keys);
+        }
+        catch (Exception)
+        {
+            // Each finish logs its own failure; stopping only waits for them.
         }
     }
 

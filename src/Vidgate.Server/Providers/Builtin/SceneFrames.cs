@@ -38,8 +38,8 @@ internal sealed class SceneFrames : IDisposable
     /// <summary>The ffmpeg input format of what <see cref="Write"/> writes.</summary>
     public const string PixelFormat = "yuv420p";
 
-    /// <summary>Bytes of one frame as written.</summary>
-    public int FrameBytes => I420.Size(_info.Width, _info.Height);
+    // Bytes of one frame as written.
+    private int FrameBytes => I420.Size(_info.Width, _info.Height);
 
     /// <summary>
     /// Writes every frame in order; <paramref name="previews"/>, if given, sees each one after it went out. Blocking: run
@@ -92,7 +92,7 @@ internal sealed class SceneFrames : IDisposable
     }
 
     /// <summary>One frame as BGRA bytes (a pooled buffer of at least <see cref="SKImageInfo.BytesSize"/>).</summary>
-    public byte[] Render(int frame)
+    private byte[] Render(int frame)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(_info.BytesSize);
         var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
