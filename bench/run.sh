@@ -462,14 +462,34 @@ pg_start() {
         PG_PORT="$((20000 + RANDOM % 40000))"
         (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null && continue
         ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300" start >/dev/null 2>&1 \
-            && { say "PostgreSQL listening on 127.0.0.1:$PG_PORT (data $PG_DIR)"; return 0; }
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300${BENCH_PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements,auto_explain -c auto_explain.log_min_duration=${BENCH_PG_EXPLAIN_MS:-1000} -c auto_explain.sample_rate=0.02}" start >/dev/null 2>&1 \
+            && { say "PostgreSQL listening on 127.0.0.1:$PG_PORT (data $PG_DIR)"; pg_statements_start; return 0; }
     done
     cat "$PG_DIR/log" >&2 2>/dev/null || true
     die "PostgreSQL did not start"
 }
 
+# BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded, and pg_stop writes the statements that took the most time (all
+# databases of the run) to $LOGS/pg-statements.txt; auto_explain logs the plan of 2 % of the statements slower than
+# BENCH_PG_EXPLAIN_MS (1000) to $LOGS/postgres.log. A profiling aid, not a figure: it costs PostgreSQL some CPU itself.
+pg_statements_start() {
+    [ -n "${BENCH_PG_STATEMENTS:-}" ] || return 0
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt -c 'CREATE EXTENSION pg_stat_statements;' >/dev/null \
+        || die "BENCH_PG_STATEMENTS: pg_stat_statements could not be loaded"
+}
+
+pg_statements_dump() {
+    [ -n "${BENCH_PG_STATEMENTS:-}" ] && [ -n "$PG_DIR" ] || return 0
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -P pager=off -c "SELECT d.datname AS db,
+            round(s.total_exec_time)::bigint AS total_ms, s.calls, round((s.total_exec_time / greatest(s.calls, 1))::numeric, 3) AS ms_per_call,
+            s.rows, left(regexp_replace(s.query, '\s+', ' ', 'g'), 160) AS query
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         ORDER BY s.total_exec_time DESC LIMIT 40;" >"$LOGS/pg-statements.txt" 2>&1 || true
+    say "pg_stat_statements: the top statements are in $LOGS/pg-statements.txt"
+}
+
 pg_stop() {
+    pg_statements_dump
     ${PG_RUN[@]+"${PG_RUN[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     cp "$PG_DIR/log" "$LOGS/postgres.log" 2>/dev/null || true
     rm -rf "$PG_DIR"

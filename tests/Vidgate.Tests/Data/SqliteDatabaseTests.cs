@@ -72,7 +72,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         Assert.NotNull(await new SqliteTaskStore(restarted).GetAsync(task.Id, null, Ct));
         var versions = await restarted.ReadAsync(connection =>
             Sql.Command(connection, "SELECT version FROM schema_version ORDER BY version;").All(static r => r.GetInt32(0)), Ct);
-        Assert.Equal([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], versions); // 0008: dashboard sessions (#12); 0009: the model catalog and per-key limits (#15); 0010: upstream callbacks (#15); 0011: tasks by owner and status (#12); 0012: the daily usage rollup (#13)
+        Assert.Equal([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], versions); // 0008: dashboard sessions (#12); 0009: the model catalog and per-key limits (#15); 0010: upstream callbacks (#15); 0011: tasks by owner and status (#12); 0012: the daily usage rollup (#13); 0013: a task's end ends its job's tracking (#10)
     }
 
     public void Dispose() => _engine.Dispose();

@@ -312,14 +312,38 @@ public abstract class UpstreamJobStoreContract : StoreContract
         await TrackingAsync(firstPoll: Now);
         Assert.Equal(2, (await Jobs.InFlightAsync(Ct))["xai-1"]);
 
+        // The cancel itself ends the job's tracking (same transaction): the purge has nothing left to mark.
         await Engine.Tasks.CancelAsync(first.Id, "acct_a", Now, Ct);
         Assert.Equal(1, (await Jobs.InFlightAsync(Ct))["xai-1"]);
-        Assert.Equal(1, await Jobs.PurgeFinishedAsync(Ct));
         Assert.Equal(UpstreamJobRow.Finished, (await Jobs.GetAsync(first.Id, Ct))!.Phase);
+        Assert.Equal(0, await Jobs.PurgeFinishedAsync(Ct));
 
         await Engine.Tasks.DeleteFinishedAsync(first.Id, "acct_a", Ct);
         Assert.Equal(1, await Jobs.PurgeFinishedAsync(Ct));
         Assert.Null(await Jobs.GetAsync(first.Id, Ct));
+    }
+
+    [Fact]
+    public async Task The_write_that_ends_a_task_ends_its_jobs_tracking_and_leaves_a_submitting_job_alone()
+    {
+        // Completed and failed through the task store only (no MarkFinished): the job leaves the due index in the same
+        // write, so the due-poll statements need no join to tasks.
+        var completed = await TrackingAsync(firstPoll: Now);
+        var failed = await TrackingAsync(firstPoll: Now);
+        var running = await TrackingAsync(firstPoll: Now.AddSeconds(3));
+        Assert.True(await Jobs.TryLeaseAsync(completed.Id, "finisher", Now, Now.AddSeconds(30), Ct));
+        Assert.True(await Jobs.TryLeaseAsync(failed.Id, "finisher", Now, Now.AddSeconds(30), Ct));
+        Assert.True(await Engine.Tasks.CompleteAsync(completed.Id, "finisher", Now, null, Ct));
+        Assert.True(await Engine.Tasks.FailAsync(failed.Id, "finisher", "upstream_failed", "no", Now, Ct));
+        Assert.Equal(UpstreamJobRow.Finished, (await Jobs.GetAsync(completed.Id, Ct))!.Phase);
+        Assert.Equal(UpstreamJobRow.Finished, (await Jobs.GetAsync(failed.Id, Ct))!.Phase);
+        Assert.Equal(Now.AddSeconds(3), await Jobs.NextDueAsync(Ct));
+        Assert.Equal([running.Id], (await Jobs.ClaimDueAsync(Now.AddSeconds(5), Now.AddSeconds(60), 10, Ct)).Select(j => j.TaskId));
+
+        // A job still being submitted is the submit's and the reconciler's to decide about: a cancel leaves it as it is.
+        var submitting = await SubmittingAsync();
+        await Engine.Tasks.CancelAsync(submitting.Id, "acct_a", Now, Ct);
+        Assert.Equal(UpstreamJobRow.Submitting, (await Jobs.GetAsync(submitting.Id, Ct))!.Phase);
     }
 
     [Fact]
@@ -332,6 +356,7 @@ public abstract class UpstreamJobStoreContract : StoreContract
         await Engine.Tasks.CancelAsync(cancelled.Id, "acct_a", Now, Ct);
         Assert.Empty(await Jobs.ClaimDueAsync(Now.AddSeconds(1), Now.AddSeconds(30), 10, Ct));
         Assert.Equal(Now.AddSeconds(7), await Jobs.NextDueAsync(Ct));
+        Assert.Equal(UpstreamJobRow.Finished, (await Jobs.GetAsync(cancelled.Id, Ct))!.Phase);
 
         await Engine.Tasks.CancelAsync(running.Id, "acct_a", Now, Ct);
         Assert.Null(await Jobs.NextDueAsync(Ct));

@@ -323,10 +323,12 @@ internal sealed class PostgresTaskStore(PostgresDatabase db, IEnumerable<ITaskPa
     public Task<bool> HeartbeatAsync(string id, string owner, DateTimeOffset leaseUntil, int progress, CancellationToken ct) => Forgetting(id, db.WriteAsync(async connection =>
     {
         var to = Math.Clamp(progress, 0, 99);
+        // Both sides by primary key (t.id = @id, not t.id = previous.id): joined on the subquery, a plan cached while the
+        // table was small walked every processing task through the lease index (bench pg-tracking, auto_explain).
         var from = await Pg.Command(connection, """
             UPDATE tasks t SET lease_until = @lease, progress = GREATEST(t.progress, @progress)
-              FROM (SELECT id, progress FROM tasks WHERE id = @id FOR UPDATE) previous
-             WHERE t.id = previous.id AND t.lease_owner = @owner AND t.status = 'processing'
+              FROM (SELECT progress FROM tasks WHERE id = @id FOR UPDATE) previous
+             WHERE t.id = @id AND t.lease_owner = @owner AND t.status = 'processing'
             RETURNING previous.progress;
             """).Bind("id", id).Bind("owner", owner).Bind("lease", Pg.Ms(leaseUntil)).Bind("progress", to).ScalarAsync(ct);
         if (from is not int before)

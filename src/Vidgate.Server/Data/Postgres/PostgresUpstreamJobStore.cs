@@ -81,22 +81,21 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
     }, ct);
 
     // The poll lease is next_poll_at pushed forward; SKIP LOCKED lets another node's concurrent claim take other jobs.
+    // upstream_jobs alone (a job is "tracking" only while its task is processing: migration 0009), along the due index;
+    // the outer update finds the claimed rows by primary key through an array, so no plan can nest a table scan.
     public Task<IReadOnlyList<UpstreamJobRow>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct) => db.WriteAsync(async connection =>
         (IReadOnlyList<UpstreamJobRow>)await Pg.Command(connection, $"""
             UPDATE upstream_jobs SET next_poll_at = @lease, polls = polls + 1
-             WHERE task_id IN (SELECT j.task_id FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
-                                WHERE j.phase = 'tracking' AND j.next_poll_at <= @now AND t.status = 'processing'
-                                ORDER BY j.next_poll_at LIMIT @limit
-                                FOR UPDATE OF j SKIP LOCKED)
+             WHERE task_id = ANY(ARRAY(SELECT task_id FROM upstream_jobs
+                                        WHERE phase = 'tracking' AND next_poll_at <= @now
+                                        ORDER BY next_poll_at LIMIT @limit
+                                        FOR UPDATE SKIP LOCKED))
             RETURNING {Columns};
             """).Bind("now", Pg.Ms(now)).Bind("lease", Pg.Ms(leaseUntil)).Bind("limit", limit).AllAsync(Map, ct), ct);
 
-    // The claim's own condition, as on SQLite (see SqliteUpstreamJobStore.NextDueSql: an ended task's job must not wake the tracker).
-    private const string NextDueSql = """
-        SELECT j.next_poll_at FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
-         WHERE j.phase = 'tracking' AND t.status = 'processing'
-         ORDER BY j.next_poll_at LIMIT 1;
-        """;
+    // The claim's own condition: the first entry of the due index (an ended task's job is no longer "tracking", so it
+    // never wakes the tracker: migration 0009).
+    private const string NextDueSql = "SELECT next_poll_at FROM upstream_jobs WHERE phase = 'tracking' ORDER BY next_poll_at LIMIT 1;";
 
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) => db.ReadAsync(async connection =>
         await Pg.Command(connection, NextDueSql).ScalarAsync(ct) is long ms
@@ -354,7 +353,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
         Pg.Command(connection, $"SELECT {Columns} FROM upstream_jobs WHERE task_id = @id;").Bind("id", taskId).OneAsync(Map, ct), ct);
 
     public Task MarkFinishedAsync(string taskId, CancellationToken ct) => db.WriteAsync(connection =>
-        Pg.Command(connection, "UPDATE upstream_jobs SET phase = 'finished' WHERE task_id = @id;").Bind("id", taskId).ChangedAsync(ct), ct);
+        Pg.Command(connection, "UPDATE upstream_jobs SET phase = 'finished' WHERE task_id = @id AND phase <> 'finished';").Bind("id", taskId).ChangedAsync(ct), ct);
 
     public Task<int> PurgeFinishedAsync(CancellationToken ct) => db.WriteAsync(async connection => await Pg.Command(connection, """
         DELETE FROM upstream_jobs WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = upstream_jobs.task_id);

@@ -71,22 +71,18 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
     public Task<IReadOnlyList<UpstreamJobRow>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct) => db.WriteAsync(connection =>
         (IReadOnlyList<UpstreamJobRow>)Sql.Command(connection, $"""
             UPDATE upstream_jobs SET next_poll_at = $lease, polls = polls + 1
-             WHERE task_id IN (SELECT j.task_id FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
-                                WHERE j.phase = 'tracking' AND j.next_poll_at <= $now AND t.status = 'processing'
-                                ORDER BY j.next_poll_at LIMIT $limit)
+             WHERE task_id IN (SELECT task_id FROM upstream_jobs
+                                WHERE phase = 'tracking' AND next_poll_at <= $now
+                                ORDER BY next_poll_at LIMIT $limit)
             RETURNING {Columns};
             """).Bind("$now", Sql.Ms(now)).Bind("$lease", Sql.Ms(leaseUntil)).Bind("$limit", limit).All(Map), ct);
 
     /// <summary>
-    /// The earliest poll a claim could take: the same condition as the claim (a job whose task has ended stays
-    /// "tracking" until the purge, and a due time from it would wake the tracker every few milliseconds for nothing).
-    /// Walks the due index in order and stops at the first job of a running task.
+    /// The earliest poll a claim could take: the same condition as the claim, the first entry of the due index. A job
+    /// whose task has ended is no longer "tracking" (migration 0013 ends it with its task), so it never wakes the
+    /// tracker every few milliseconds for nothing.
     /// </summary>
-    private const string NextDueSql = """
-        SELECT j.next_poll_at FROM upstream_jobs j JOIN tasks t ON t.id = j.task_id
-         WHERE j.phase = 'tracking' AND t.status = 'processing'
-         ORDER BY j.next_poll_at LIMIT 1;
-        """;
+    private const string NextDueSql = "SELECT next_poll_at FROM upstream_jobs WHERE phase = 'tracking' ORDER BY next_poll_at LIMIT 1;";
 
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) => db.ReadAsync(connection =>
         Sql.Command(connection, NextDueSql).ExecuteScalar() is long ms
@@ -157,7 +153,7 @@ internal sealed class SqliteUpstreamJobStore(SqliteDatabase db, IEnumerable<ITas
         Sql.Command(connection, $"SELECT {Columns} FROM upstream_jobs WHERE task_id = $id;").Bind("$id", taskId).One(Map), ct);
 
     public Task MarkFinishedAsync(string taskId, CancellationToken ct) => db.WriteAsync(connection =>
-        Sql.Command(connection, "UPDATE upstream_jobs SET phase = 'finished' WHERE task_id = $id;").Bind("$id", taskId).Changed(), ct);
+        Sql.Command(connection, "UPDATE upstream_jobs SET phase = 'finished' WHERE task_id = $id AND phase <> 'finished';").Bind("$id", taskId).Changed(), ct);
 
     public Task<int> PurgeFinishedAsync(CancellationToken ct) => db.WriteAsync(connection => Sql.Command(connection, """
         DELETE FROM upstream_jobs WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = upstream_jobs.task_id);
