@@ -13,8 +13,9 @@ namespace Vidgate.Server.Workers;
 /// (<see cref="UpstreamSettings.MaxConcurrentJobs"/>) and does the work inside the submit (<see cref="LocalRun"/>); one
 /// remote lane of <see cref="UpstreamOptions.SubmitConcurrency"/> loops claims every other task and submits it along
 /// its routes (<see cref="RemoteSubmit"/>), after which the <see cref="Tracker"/> takes over through the store. On a
-/// saturated node the remote lane gives way to finishes (all its loops but one wait while <see cref="FinishQueue"/> has
-/// jobs waiting for a finisher): docs/architecture.md, "How a saturated node prioritises".
+/// saturated node the remote lane gives way to polls and finishes (all its loops but one wait while the
+/// <see cref="Tracker"/> is behind or <see cref="FinishQueue"/> has jobs waiting for a finisher): docs/architecture.md,
+/// "How a saturated node prioritises".
 /// </summary>
 internal sealed partial class Submitter(
     ITaskStore store,
@@ -23,6 +24,7 @@ internal sealed partial class Submitter(
     LocalRun local,
     RemoteSubmit remote,
     FinishQueue finishes,
+    PollBacklog polls,
     WorkSignals signals,
     WorkerIdentity me,
     TimeProvider clock,
@@ -54,18 +56,18 @@ internal sealed partial class Submitter(
             (task, ct) => local.RunAsync(instance, task, ct));
     }
 
-    // How often a remote lane that holds back for finishes looks again (a finish takes tens of milliseconds when idle).
+    // How often a remote lane that holds back looks again (a finish takes tens of milliseconds when idle).
     private static readonly TimeSpan FinishBacklogCheck = TimeSpan.FromMilliseconds(50);
 
     private Lane RemoteLane(string[] localIds, bool yieldsToFinishes) => new("remote", signals.Submit,
         async ct =>
         {
-            // A saturated node finishes before it submits: a finish ends a task already paid for upstream (its download and
-            // ending are all that is left, and its user is waiting), a new submit only starts one. While finished jobs wait
-            // for a finisher every remote lane but the first holds back its next claim, so submits slow down but never stop.
+            // A saturated node polls and finishes before it submits: a due poll or a finish is a task already paid for
+            // upstream whose user is waiting, a new submit only starts one. While due polls are late or finished jobs wait
+            // for a finisher, every remote lane but the first holds back its next claim: submits slow down but never stop.
             if (yieldsToFinishes)
             {
-                await finishes.WhileBackloggedAsync(FinishBacklogCheck, clock, ct);
+                await finishes.WhileBackloggedAsync(polls, FinishBacklogCheck, clock, ct);
             }
 
             var now = clock.GetUtcNow();

@@ -20,6 +20,7 @@ internal sealed partial class Tracker(
     TaskEndings endings,
     UpstreamCancel cancel,
     FinishQueue finishes,
+    PollBacklog backlog,
     WorkSignals signals,
     WorkerIdentity me,
     TimeProvider clock,
@@ -49,6 +50,7 @@ internal sealed partial class Tracker(
                 var free = Math.Min(BatchSize, _slots.CurrentCount);
                 // With every slot busy, nothing could be claimed: no read either (it was one every 10 ms per node at 10,000 jobs).
                 var due = free == 0 ? null : await jobs.NextDueAsync(stoppingToken);
+                backlog.Saw(due, now, slotsFull: free == 0);
                 var batch = free == 0 || due is null || due > now ? [] : await jobs.ClaimDueAsync(now, now + options.Value.PollLease, free, stoppingToken);
                 foreach (var job in batch)
                 {

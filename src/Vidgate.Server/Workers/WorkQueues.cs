@@ -37,12 +37,13 @@ internal sealed class FinishQueue
     public int Waiting => _queue.Reader.Count;
 
     /// <summary>
-    /// Returns once no finished job waits for a finisher, looking every <paramref name="interval"/>. A submit lane that
-    /// yields to finishes waits here before it claims new work (<see cref="Submitter"/>).
+    /// Returns once no finished job waits for a finisher and the tracker is not behind (<paramref name="polls"/>), looking
+    /// every <paramref name="interval"/>. A submit lane that yields waits here before it claims new work
+    /// (<see cref="Submitter"/>).
     /// </summary>
-    public async Task WhileBackloggedAsync(TimeSpan interval, TimeProvider clock, CancellationToken ct)
+    public async Task WhileBackloggedAsync(PollBacklog polls, TimeSpan interval, TimeProvider clock, CancellationToken ct)
     {
-        while (Waiting > 0)
+        while (Waiting > 0 || polls.Behind)
         {
             await Task.Delay(interval, clock, ct);
         }
@@ -50,6 +51,24 @@ internal sealed class FinishQueue
 
     /// <summary>The finisher is done with the task (whatever the outcome): a later Done may queue it again.</summary>
     public void Done(string taskId) => _active.TryRemove(taskId, out _);
+}
+
+/// <summary>
+/// Whether this node's <see cref="Tracker"/> is behind: the earliest due poll it last looked at was already late by more
+/// than <see cref="Late"/>, or every poll slot was taken. Written by the tracker at each look; read by the submit lanes
+/// that yield (<see cref="Submitter"/>). A hint, in memory: the due polls themselves are in the store.
+/// </summary>
+internal sealed class PollBacklog
+{
+    /// <summary>How late the earliest due poll may be before the tracker counts as behind (polls go out within ~10 ms when it keeps up).</summary>
+    public static readonly TimeSpan Late = TimeSpan.FromMilliseconds(200);
+
+    private volatile bool _behind;
+
+    public bool Behind => _behind;
+
+    /// <summary>The tracker's look: <paramref name="due"/> the earliest due poll (null: none), or every slot busy.</summary>
+    public void Saw(DateTimeOffset? due, DateTimeOffset now, bool slotsFull) => _behind = slotsFull || (due is { } d && now - d > Late);
 }
 
 /// <summary>A finished remote video waiting for its thumbnail and spritesheet.</summary>

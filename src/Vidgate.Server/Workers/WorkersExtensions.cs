@@ -14,6 +14,7 @@ internal static class WorkersExtensions
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<FinishQueue>();
+        services.AddSingleton<PollBacklog>();
         services.AddSingleton<PreviewQueue>();
         services.AddSingleton<TaskEndings>();
         services.AddSingleton<TaskImages>();
