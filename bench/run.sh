@@ -12,7 +12,9 @@
 # BENCH_PG_TRACKING_NODES=2 (pg-tracking: worker nodes), BENCH_PG_PART=all (pg: "create" stops after pg-create, "create-poll" after pg-create and
 # pg-poll, for measuring a change to those two without the minutes of the node and tracking runs), BENCH_PG_ROUNDS=5 BENCH_PG_SETTLE=10s (pg-create:
 # rounds of baseline and server, alternating which goes first, and the unmeasured load of both before them), BENCH_TRACKING_POLL_FAULTS=0.05 (tracking: share of the fake's
-# polls and result downloads answered 500; the issue's "notice lag under faults").
+# polls and result downloads answered 500; the issue's "notice lag under faults"), BENCH_PG_STATEMENTS=1 BENCH_PG_EXPLAIN_MS=1000 (pg, pg-tracking: a
+# profiling aid, not a figure: pg_stat_statements' top statements to logs/pg-statements.txt, auto_explain's plans of 2 % of the statements slower than
+# that to logs/postgres.log).
 # Needs: dotnet, wrk, ffmpeg, curl (pg: Debian's postgresql package, initdb/pg_ctl under /usr/lib/postgresql/*/bin). Everything listens on 127.0.0.1 and every load has a fixed duration.
 set -euo pipefail
 
