@@ -141,10 +141,10 @@ internal readonly record struct TaskEnding(VideoStatus Status, string Outcome, i
     public static TaskEnding Completed(int? actualSeconds) => new(VideoStatus.Completed, "completed", actualSeconds);
 }
 
-/// <summary>One task a grouped write ended: which, how, and when (each ending keeps its own time).</summary>
 /// <summary>What the upstream said a task's job cost, in USD ticks.</summary>
 internal readonly record struct ReportedCost(string TaskId, long CostUsdTicks);
 
+/// <summary>One task a grouped write ended: which, how, and when (each ending keeps its own time).</summary>
 internal readonly record struct EndedTask(string TaskId, TaskEnding Ending, DateTimeOffset Now);
 
 /// <summary>

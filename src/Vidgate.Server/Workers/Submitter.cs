@@ -40,7 +40,7 @@ internal sealed partial class Submitter(
         string[] localIds = [.. registry.LocalInstances.Select(i => i.Settings.Id)];
         var lanes = registry.LocalInstances
             .SelectMany(instance => Enumerable.Repeat(LocalLane(instance), Math.Max(1, instance.Settings.MaxConcurrentJobs)))
-            .Concat(Enumerable.Range(0, options.Value.SubmitConcurrency).Select(i => RemoteLane(localIds, yieldsToFinishes: i > 0)));
+            .Concat(Enumerable.Range(0, options.Value.SubmitConcurrency).Select(i => RemoteLane(localIds, yields: i > 0)));
         return Task.WhenAll(lanes.Select(lane => LoopAsync(lane, stoppingToken)));
     }
 
@@ -57,17 +57,17 @@ internal sealed partial class Submitter(
     }
 
     // How often a remote lane that holds back looks again (a finish takes tens of milliseconds when idle).
-    private static readonly TimeSpan FinishBacklogCheck = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan BacklogCheck = TimeSpan.FromMilliseconds(50);
 
-    private Lane RemoteLane(string[] localIds, bool yieldsToFinishes) => new("remote", signals.Submit,
+    private Lane RemoteLane(string[] localIds, bool yields) => new("remote", signals.Submit,
         async ct =>
         {
             // A saturated node polls and finishes before it submits: a due poll or a finish is a task already paid for
             // upstream whose user is waiting, a new submit only starts one. While due polls are late or finished jobs wait
             // for a finisher, every remote lane but the first holds back its next claim: submits slow down but never stop.
-            if (yieldsToFinishes)
+            while (yields && (finishes.Waiting > 0 || polls.Behind))
             {
-                await finishes.WhileBackloggedAsync(polls, FinishBacklogCheck, clock, ct);
+                await Task.Delay(BacklogCheck, clock, ct);
             }
 
             var now = clock.GetUtcNow();

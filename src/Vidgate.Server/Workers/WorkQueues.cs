@@ -36,19 +36,6 @@ internal sealed class FinishQueue
     /// <summary>Finished jobs waiting for a free finisher: more than zero means this node's finishers are saturated.</summary>
     public int Waiting => _queue.Reader.Count;
 
-    /// <summary>
-    /// Returns once no finished job waits for a finisher and the tracker is not behind (<paramref name="polls"/>), looking
-    /// every <paramref name="interval"/>. A submit lane that yields waits here before it claims new work
-    /// (<see cref="Submitter"/>).
-    /// </summary>
-    public async Task WhileBackloggedAsync(PollBacklog polls, TimeSpan interval, TimeProvider clock, CancellationToken ct)
-    {
-        while (Waiting > 0 || polls.Behind)
-        {
-            await Task.Delay(interval, clock, ct);
-        }
-    }
-
     /// <summary>The finisher is done with the task (whatever the outcome): a later Done may queue it again.</summary>
     public void Done(string taskId) => _active.TryRemove(taskId, out _);
 }

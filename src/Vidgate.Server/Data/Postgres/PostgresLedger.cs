@@ -111,11 +111,13 @@ internal sealed class PostgresLedger : ILedger
 
     // Each account's row once, with the sums of its holds. `bounds` (null: none) is the in-flight count the row must be
     // below for all of an account's holds to pass; a row the guard turns down is left as it was.
-    private const string MoveSql = """
+    private const string MoveRowsSql = """
         UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
           FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[], @bounds::integer[]) AS d(id, x, n, bound)
-         WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound);
+         WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound)
         """;
+
+    private const string MoveSql = MoveRowsSql + ";";
 
     private const string InsertHoldsSql = """
         INSERT INTO holds (task_id, account_id, key_id, model, resolution, seconds, images, per_second, per_image,
@@ -187,12 +189,8 @@ internal sealed class PostgresLedger : ILedger
     }
 
     // MoveSql, and the raise when it did not move every row it was given.
-    private const string MoveAllSql = """
-        WITH moved AS (
-            UPDATE accounts a SET balance = a.balance - d.x, held = a.held + d.x, in_flight = a.in_flight + d.n
-              FROM unnest(@ids::text[], @xs::bigint[], @ns::integer[], @bounds::integer[]) AS d(id, x, n, bound)
-             WHERE a.id = d.id AND (a.unmetered OR a.balance >= d.x) AND (d.bound IS NULL OR a.in_flight < d.bound)
-            RETURNING a.id)
+    private const string MoveAllSql = $"""
+        WITH moved AS ({MoveRowsSql} RETURNING a.id)
         SELECT vidgate_require((SELECT COUNT(*) FROM moved) = @n, 'an account does not cover all of its holds in the batch');
         """;
 

@@ -20,9 +20,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
     private List<PendingPoll> _polls = [];
     private bool _writingPolls;
 
-    private readonly Lock _leaseGate = new();
-    private List<PendingLease> _leases = [];
-    private bool _writingLeases;
+    private PgGroupCommit<DoneLease, bool>? _leases;
 
     private const string Columns = "task_id, provider_id, key_index, phase, upstream_id, state, submitted_at, accepted_at, deadline_at, polls, last_progress";
 
@@ -205,90 +203,31 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
         => db.WriteAsync(connection => TryLeaseAsync(connection, taskId, owner, now, leaseUntil, ct), ct);
 
     /// <summary>
-    /// Leases of jobs the upstream reported done are written in groups, as poll results are: the leases that arrive while
-    /// one group commits go together in the next transaction, and each caller is answered once its group committed. A
-    /// lease records the upstream's cost on the hold, and the usage rollup's trigger then takes a shard row of the
-    /// account's day that every create batch and ending group of the account also takes: one transaction per lease made
-    /// dozens of pollers queue on those rows during a burst of creates (docs/benchmarks.md, "Finishes before submits").
-    /// A group takes each shard once. If a group fails as a whole its leases are written again one by one.
+    /// Leases of jobs the upstream reported done are written in groups (<see cref="PgGroupCommit{TItem, TResult}"/>, as
+    /// creates are): the leases that arrive while one group commits go together in the next transaction, and each caller
+    /// is answered once its group committed. A lease records the upstream's cost on the hold, and the usage rollup's
+    /// trigger then takes a shard row of the account's day that every create batch and ending group of the account also
+    /// takes: one transaction per lease made dozens of pollers queue on those rows during a burst of creates
+    /// (docs/benchmarks.md, "Finishes before submits"). A group takes each shard once. One lease per task in a group (a
+    /// second one of the same task meets the first's committed row next time); a group that fails as a whole is written
+    /// again lease by lease.
     /// </summary>
-    public async Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
+    public Task<bool> TryLeaseDoneAsync(string taskId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, long? costUsdTicks, CancellationToken ct)
     {
-        var lease = new PendingLease(taskId, owner, Pg.Ms(now), Pg.Ms(leaseUntil), costUsdTicks is >= 0 ? costUsdTicks : null);
-        bool lead;
-        lock (_leaseGate)
-        {
-            _leases.Add(lease);
-            lead = !_writingLeases;
-            _writingLeases = true;
-        }
-
-        if (lead)
-        {
-            _ = Task.Run(WriteLeaseGroupsAsync, CancellationToken.None);
-        }
-
-        return await lease.Leased.Task.WaitAsync(ct);
+        var leases = Volatile.Read(ref _leases) ?? Interlocked.CompareExchange(ref _leases, NewLeaseGroups(), null) ?? _leases;
+        return leases.WriteAsync(new DoneLease(taskId, owner, Pg.Ms(now), Pg.Ms(leaseUntil), costUsdTicks is >= 0 ? costUsdTicks : null)).WaitAsync(ct);
     }
 
-    private sealed record PendingLease(string TaskId, string Owner, long Now, long LeaseUntil, long? CostUsdTicks)
-    {
-        public TaskCompletionSource<bool> Leased { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    private sealed record DoneLease(string TaskId, string Owner, long Now, long LeaseUntil, long? CostUsdTicks);
 
-    // Runs until no lease is waiting; never throws (a failed lease fails exactly its own caller).
-    private async Task WriteLeaseGroupsAsync()
-    {
-        while (true)
+    private PgGroupCommit<DoneLease, bool> NewLeaseGroups() => new(
+        async group =>
         {
-            List<PendingLease> group;
-            lock (_leaseGate)
-            {
-                if (_leases.Count == 0)
-                {
-                    _writingLeases = false;
-                    return;
-                }
-
-                // One lease per task in a group: a second one of the same task meets the first's committed row next time.
-                group = [];
-                var ids = new HashSet<string>(StringComparer.Ordinal);
-                var later = new List<PendingLease>();
-                foreach (var lease in _leases)
-                {
-                    (group.Count < MaxPollGroup && ids.Add(lease.TaskId) ? group : later).Add(lease);
-                }
-
-                _leases = later;
-            }
-
-            try
-            {
-                var leased = await db.WriteAsync(connection => LeaseGroupAsync(connection, group, CancellationToken.None), CancellationToken.None);
-                group.ForEach(l => l.Leased.TrySetResult(leased.Contains(l.TaskId)));
-            }
-            catch (Exception) when (group.Count > 1)
-            {
-                // Which lease failed is not known: each is written alone, and answers for itself.
-                foreach (var lease in group)
-                {
-                    try
-                    {
-                        var leased = await db.WriteAsync(connection => LeaseGroupAsync(connection, [lease], CancellationToken.None), CancellationToken.None);
-                        lease.Leased.TrySetResult(leased.Contains(lease.TaskId));
-                    }
-                    catch (Exception ex)
-                    {
-                        lease.Leased.TrySetException(ex);
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                group[0].Leased.TrySetException(ex);
-            }
-        }
-    }
+            var leased = await db.WriteAsync(connection => LeaseGroupAsync(connection, group, CancellationToken.None), CancellationToken.None);
+            return [.. group.Select(l => leased.Contains(l.TaskId))];
+        },
+        async one => (await db.WriteAsync(connection => LeaseGroupAsync(connection, [one], CancellationToken.None), CancellationToken.None)).Contains(one.TaskId),
+        static lease => lease.TaskId);
 
     // Each lease conditional on its own owner and time, as TryLeaseSql; task rows locked in id order, as the ending and
     // poll groups lock them, so two of these never wait for each other in a cycle.
@@ -301,7 +240,7 @@ internal sealed class PostgresUpstreamJobStore(PostgresDatabase db, IEnumerable<
         RETURNING t.id;
         """;
 
-    private async Task<HashSet<string>> LeaseGroupAsync(NpgsqlConnection connection, List<PendingLease> group, CancellationToken ct)
+    private async Task<HashSet<string>> LeaseGroupAsync(NpgsqlConnection connection, IReadOnlyList<DoneLease> group, CancellationToken ct)
     {
         var leased = (await Pg.Command(connection, LeaseGroupSql)
                 .Bind("ids", group.Select(l => l.TaskId).ToArray()).Bind("owners", group.Select(l => l.Owner).ToArray())
