@@ -39,7 +39,9 @@ public sealed class CrossNodeEventsTests
             await Api.OkJsonAsync(await admin.PostAsJsonAsync($"/admin/accounts/{accountId}/top-up", new { amount_micros = 1_000_000_000L, reason = "live test" }, Ct));
             using var client = apiNode.Client(key);
 
-            var id = (await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a slow pan over a harbour, node B renders it", seconds = 10, resolution = "480P" }))
+            // The longest, largest render (15 s at 720P): the stream opens only once the long-poll below has seen node B at
+            // work, and at 10 s 480P the faster renderer sometimes finished with one progress step left to stream.
+            var id = (await client.CreateAsync(new { model = "grok-imagine-video", prompt = "a slow pan over a harbour, node B renders it", seconds = 15, resolution = "720P" }))
                 .GetProperty("id").GetString()!;
 
             // A long-poll on node A is answered by node B's claim or first progress, not by its 60 s.
